@@ -1,0 +1,117 @@
+//! Colormaps as 256-entry lookup tables, shared by the GPU renderer, its CPU reference and the colour bar.
+
+/// Entries in every lookup table.
+pub const LUT_SIZE: usize = 256;
+
+/// The colormaps a layer can use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Colormap {
+    /// Black to white.
+    Gray,
+    /// matplotlib `hot`: black, red, yellow, white.
+    Hot,
+    /// matplotlib `cool`: cyan to magenta.
+    Cool,
+    /// matplotlib `viridis`.
+    Viridis,
+    /// matplotlib `inferno`.
+    Inferno,
+    /// FSL's red-yellow, for positive statistics.
+    RedYellow,
+    /// FSL's blue-lightblue, for negative statistics.
+    BlueLightblue,
+}
+
+impl Colormap {
+    /// Every colormap, in menu order.
+    pub const ALL: [Colormap; 7] = [
+        Colormap::Gray,
+        Colormap::Hot,
+        Colormap::Cool,
+        Colormap::Viridis,
+        Colormap::Inferno,
+        Colormap::RedYellow,
+        Colormap::BlueLightblue,
+    ];
+
+    /// Name as used on the command line and in the UI.
+    pub fn name(self) -> &'static str {
+        match self {
+            Colormap::Gray => "gray",
+            Colormap::Hot => "hot",
+            Colormap::Cool => "cool",
+            Colormap::Viridis => "viridis",
+            Colormap::Inferno => "inferno",
+            Colormap::RedYellow => "red-yellow",
+            Colormap::BlueLightblue => "blue-lightblue",
+        }
+    }
+
+    /// Parse a name as printed by [`Colormap::name`] (also accepts `grey`).
+    pub fn from_name(name: &str) -> Option<Colormap> {
+        let name = name.trim().to_ascii_lowercase();
+        if name == "grey" {
+            return Some(Colormap::Gray);
+        }
+        Colormap::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// Colour at `t` in 0..=1, components in 0..=1.
+    pub fn sample(self, t: f64) -> [f64; 3] {
+        let t = t.clamp(0.0, 1.0);
+        match self {
+            Colormap::Gray => [t, t, t],
+            Colormap::Hot => [
+                (t / 0.365).min(1.0),
+                ((t - 0.365) / 0.381).clamp(0.0, 1.0),
+                ((t - 0.746) / 0.254).clamp(0.0, 1.0),
+            ],
+            Colormap::Cool => [t, 1.0 - t, 1.0],
+            Colormap::Viridis => from_colorous(colorous::VIRIDIS, t),
+            Colormap::Inferno => from_colorous(colorous::INFERNO, t),
+            Colormap::RedYellow => [1.0, t, 0.0],
+            Colormap::BlueLightblue => [0.0, t, 1.0],
+        }
+    }
+
+    /// The lookup table: entry `i` is the colour at `t = i / 255`, opaque.
+    pub fn lut(self) -> [[u8; 4]; LUT_SIZE] {
+        std::array::from_fn(|i| {
+            let [r, g, b] = self.sample(i as f64 / (LUT_SIZE - 1) as f64);
+            [to_u8(r), to_u8(g), to_u8(b), 255]
+        })
+    }
+}
+
+fn from_colorous(gradient: colorous::Gradient, t: f64) -> [f64; 3] {
+    let c = gradient.eval_continuous(t);
+    [c.r as f64 / 255.0, c.g as f64 / 255.0, c.b as f64 / 255.0]
+}
+
+fn to_u8(x: f64) -> u8 {
+    (x.clamp(0.0, 1.0) * 255.0).round() as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for c in Colormap::ALL {
+            assert_eq!(Colormap::from_name(c.name()), Some(c));
+        }
+        assert_eq!(Colormap::from_name("nope"), None);
+    }
+
+    #[test]
+    fn endpoints() {
+        assert_eq!(Colormap::Gray.lut()[0], [0, 0, 0, 255]);
+        assert_eq!(Colormap::Gray.lut()[255], [255, 255, 255, 255]);
+        assert_eq!(Colormap::Hot.lut()[255], [255, 255, 255, 255]);
+        assert_eq!(Colormap::RedYellow.lut()[0], [255, 0, 0, 255]);
+        assert_eq!(Colormap::BlueLightblue.lut()[255], [0, 255, 255, 255]);
+        let v = Colormap::Viridis.lut();
+        assert!(v[0][2] > v[0][1] && v[255][0] > 200 && v[255][1] > 200);
+    }
+}

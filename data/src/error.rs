@@ -1,0 +1,262 @@
+//! The one error type of every loader: what went wrong, in which file.
+//!
+//! Every variant carries the display name of the file (`file`) so that its message reads like
+//! `motor.nii.gz: truncated: header claims 1234 bytes of voxels, file has 99`. Parsers deep inside
+//! `formats` build errors with an empty `file`; [`LoadError::in_file`] fills it in at the top.
+
+use std::io;
+
+/// Why a file could not be loaded. The message names the file and the problem.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The operating system could not open or read the file.
+    #[error("{file}: {source}")]
+    Io {
+        /// File name.
+        file: String,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The name ends in `.gz` but the content does not start with the gzip magic bytes.
+    #[error(
+        "{file}: not gzip: the name ends in .gz but the data does not start with the gzip magic bytes 1f 8b"
+    )]
+    NotGzip {
+        /// File name.
+        file: String,
+    },
+    /// The gzip (or zlib) stream is corrupt.
+    #[error("{file}: corrupt compressed data: {detail}")]
+    BadGzip {
+        /// File name.
+        file: String,
+        /// What the decompressor reported.
+        detail: String,
+    },
+    /// The file does not start like the format its name or content suggests.
+    #[error("{file}: not a {format} file: {detail}")]
+    BadMagic {
+        /// File name.
+        file: String,
+        /// The expected format.
+        format: &'static str,
+        /// What was found instead.
+        detail: String,
+    },
+    /// The file ends before the data its header announces.
+    #[error("{file}: truncated: {detail}")]
+    Truncated {
+        /// File name.
+        file: String,
+        /// What was claimed and what is there.
+        detail: String,
+    },
+    /// The header claims more data than the memory budget ([`crate::formats::MEMORY_BUDGET`]) allows.
+    #[error("{file}: too large: {detail}")]
+    TooLarge {
+        /// File name.
+        file: String,
+        /// The claimed size.
+        detail: String,
+    },
+    /// A header field is invalid: zero or negative dimensions, more than 4 dimensions, bad offsets, …
+    #[error("{file}: bad header: {detail}")]
+    BadHeader {
+        /// File name.
+        file: String,
+        /// Which field and why.
+        detail: String,
+    },
+    /// The voxel or array datatype is one cortexlens does not read.
+    #[error("{file}: unsupported datatype: {detail}")]
+    UnsupportedDatatype {
+        /// File name.
+        file: String,
+        /// The datatype code or name.
+        detail: String,
+    },
+    /// The XML of a GIFTI file is not well formed.
+    #[error("{file}: malformed XML: {detail}")]
+    Xml {
+        /// File name.
+        file: String,
+        /// The XML parser's message and position.
+        detail: String,
+    },
+    /// A GIFTI data array holds invalid base64.
+    #[error("{file}: invalid base64 in data array {array}: {detail}")]
+    Base64 {
+        /// File name.
+        file: String,
+        /// Index of the data array in the file.
+        array: usize,
+        /// The decoder's message.
+        detail: String,
+    },
+    /// A GIFTI file is well-formed XML but not valid GIFTI.
+    #[error("{file}: invalid GIFTI: {detail}")]
+    Gifti {
+        /// File name.
+        file: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A FreeSurfer binary file (surface, curv, annot) is inconsistent.
+    #[error("{file}: invalid FreeSurfer file: {detail}")]
+    FreeSurfer {
+        /// File name.
+        file: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Neither the name nor the content tells which format the file is in.
+    #[error("{file}: unknown format: {detail}")]
+    UnknownFormat {
+        /// File name.
+        file: String,
+        /// What was looked at.
+        detail: String,
+    },
+    /// The file was read fine but holds the other kind of data (a surface where a volume was asked for).
+    #[error("{file}: expected a {expected}, the file holds a {found}")]
+    WrongKind {
+        /// File name.
+        file: String,
+        /// What the caller asked for (`volume` or `surface`).
+        expected: &'static str,
+        /// What the file holds.
+        found: &'static str,
+    },
+}
+
+impl LoadError {
+    /// The file name the error is about (empty while a parser has not been told it yet).
+    pub fn file(&self) -> &str {
+        match self {
+            LoadError::Io { file, .. }
+            | LoadError::NotGzip { file }
+            | LoadError::BadGzip { file, .. }
+            | LoadError::BadMagic { file, .. }
+            | LoadError::Truncated { file, .. }
+            | LoadError::TooLarge { file, .. }
+            | LoadError::BadHeader { file, .. }
+            | LoadError::UnsupportedDatatype { file, .. }
+            | LoadError::Xml { file, .. }
+            | LoadError::Base64 { file, .. }
+            | LoadError::Gifti { file, .. }
+            | LoadError::FreeSurfer { file, .. }
+            | LoadError::UnknownFormat { file, .. }
+            | LoadError::WrongKind { file, .. } => file,
+        }
+    }
+
+    /// Sets the file name if none is set yet (errors about a side file, such as a GIFTI's
+    /// external data file, keep the name they were given).
+    pub fn in_file(mut self, name: &str) -> Self {
+        let slot = match &mut self {
+            LoadError::Io { file, .. }
+            | LoadError::NotGzip { file }
+            | LoadError::BadGzip { file, .. }
+            | LoadError::BadMagic { file, .. }
+            | LoadError::Truncated { file, .. }
+            | LoadError::TooLarge { file, .. }
+            | LoadError::BadHeader { file, .. }
+            | LoadError::UnsupportedDatatype { file, .. }
+            | LoadError::Xml { file, .. }
+            | LoadError::Base64 { file, .. }
+            | LoadError::Gifti { file, .. }
+            | LoadError::FreeSurfer { file, .. }
+            | LoadError::UnknownFormat { file, .. }
+            | LoadError::WrongKind { file, .. } => file,
+        };
+        if slot.is_empty() {
+            *slot = name.to_owned();
+        }
+        self
+    }
+
+    pub(crate) fn io(source: io::Error) -> Self {
+        LoadError::Io {
+            file: String::new(),
+            source,
+        }
+    }
+
+    pub(crate) fn truncated(detail: impl Into<String>) -> Self {
+        LoadError::Truncated {
+            file: String::new(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn too_large(detail: impl Into<String>) -> Self {
+        LoadError::TooLarge {
+            file: String::new(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn bad_header(detail: impl Into<String>) -> Self {
+        LoadError::BadHeader {
+            file: String::new(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn bad_magic(format: &'static str, detail: impl Into<String>) -> Self {
+        LoadError::BadMagic {
+            file: String::new(),
+            format,
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn unsupported(detail: impl Into<String>) -> Self {
+        LoadError::UnsupportedDatatype {
+            file: String::new(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn gifti(detail: impl Into<String>) -> Self {
+        LoadError::Gifti {
+            file: String::new(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn freesurfer(detail: impl Into<String>) -> Self {
+        LoadError::FreeSurfer {
+            file: String::new(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn unknown(detail: impl Into<String>) -> Self {
+        LoadError::UnknownFormat {
+            file: String::new(),
+            detail: detail.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usable_across_threads_and_named() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<LoadError>();
+        send_sync::<crate::formats::Loaded>();
+        let e = LoadError::truncated("header claims 1234 bytes of voxels, file has 99")
+            .in_file("motor.nii.gz");
+        assert_eq!(
+            e.to_string(),
+            "motor.nii.gz: truncated: header claims 1234 bytes of voxels, file has 99"
+        );
+        // A name already set (an external file) is kept.
+        assert_eq!(e.in_file("other.gii").file(), "motor.nii.gz");
+    }
+}

@@ -1,0 +1,302 @@
+//! A file opened as a stream of (decompressed) bytes, with the raw bytes counted for progress.
+
+use std::cell::Cell;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+use std::rc::Rc;
+
+use super::compression::{gzip_reader, is_gzip, max_inflated_len};
+use crate::error::LoadError;
+
+/// Size of the buffer between the disk and the decompressor, and of decoding chunks.
+pub(crate) const CHUNK: usize = 1 << 20;
+
+/// Counts the bytes that pass from the file into the buffer above it.
+struct Counting {
+    inner: File,
+    count: Rc<Cell<u64>>,
+}
+
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// A file's content as a byte stream: gzip (detected by its magic bytes) is decompressed on the fly.
+pub(crate) struct Input {
+    reader: Box<dyn Read>,
+    raw_read: Rc<Cell<u64>>,
+    raw_len: u64,
+    gzip: bool,
+    /// Decompressed bytes handed out so far.
+    pos: u64,
+    /// Bytes read ahead by [`Input::peek`], served before the reader.
+    lookahead: Vec<u8>,
+    lookahead_pos: usize,
+}
+
+impl Input {
+    /// Opens `path`. A name ending in `.gz` whose content is not gzip is an error ([`LoadError::NotGzip`]);
+    /// gzip content is decompressed whatever the name.
+    pub(crate) fn open(path: &Path) -> Result<Input, LoadError> {
+        let file = File::open(path).map_err(LoadError::io)?;
+        let raw_len = file.metadata().map_err(LoadError::io)?.len();
+        let raw_read = Rc::new(Cell::new(0));
+        let mut buffered = BufReader::with_capacity(
+            CHUNK,
+            Counting {
+                inner: file,
+                count: raw_read.clone(),
+            },
+        );
+        let gzip = is_gzip(buffered.fill_buf().map_err(LoadError::io)?);
+        let named_gz = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().ends_with(".gz"));
+        if named_gz && !gzip {
+            return Err(LoadError::NotGzip {
+                file: String::new(),
+            });
+        }
+        let reader: Box<dyn Read> = if gzip {
+            Box::new(gzip_reader(buffered))
+        } else {
+            Box::new(buffered)
+        };
+        Ok(Input {
+            reader,
+            raw_read,
+            raw_len,
+            gzip,
+            pos: 0,
+            lookahead: Vec::new(),
+            lookahead_pos: 0,
+        })
+    }
+
+    /// Length of the file on disk.
+    pub(crate) fn raw_len(&self) -> u64 {
+        self.raw_len
+    }
+
+    /// Decompressed bytes consumed so far.
+    pub(crate) fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// Fraction of the file on disk read so far (what a progress bar shows).
+    pub(crate) fn fraction(&self) -> f64 {
+        if self.raw_len == 0 {
+            1.0
+        } else {
+            self.raw_read.get() as f64 / self.raw_len as f64
+        }
+    }
+
+    /// Bytes left after the current position, exactly when uncompressed; `None` for gzip.
+    pub(crate) fn exact_remaining(&self) -> Option<u64> {
+        (!self.gzip).then(|| self.raw_len.saturating_sub(self.pos))
+    }
+
+    /// At most how many bytes can still follow: exact when uncompressed, the deflate bound for gzip.
+    pub(crate) fn max_remaining(&self) -> u64 {
+        self.exact_remaining()
+            .unwrap_or_else(|| max_inflated_len(self.raw_len))
+    }
+
+    /// One read from the underlying stream; an early end of a gzip stream reads as the end of data.
+    fn read_some(&mut self, buf: &mut [u8]) -> Result<usize, LoadError> {
+        loop {
+            match self.reader.read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+                Err(e)
+                    if self.gzip
+                        && matches!(
+                            e.kind(),
+                            io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
+                        ) =>
+                {
+                    return Err(LoadError::BadGzip {
+                        file: String::new(),
+                        detail: e.to_string(),
+                    });
+                }
+                Err(e) => return Err(LoadError::io(e)),
+            }
+        }
+    }
+
+    /// The next `n` bytes without consuming them (fewer at the end of the data).
+    pub(crate) fn peek(&mut self, n: usize) -> Result<&[u8], LoadError> {
+        if self.lookahead_pos > 0 {
+            self.lookahead.drain(..self.lookahead_pos);
+            self.lookahead_pos = 0;
+        }
+        while self.lookahead.len() < n {
+            let mut tmp = vec![0; n - self.lookahead.len()];
+            let got = self.read_some(&mut tmp)?;
+            if got == 0 {
+                break;
+            }
+            self.lookahead.extend_from_slice(&tmp[..got]);
+        }
+        Ok(&self.lookahead[..n.min(self.lookahead.len())])
+    }
+
+    /// Fills `buf` as far as the data goes; returns how many bytes were filled.
+    pub(crate) fn read_full(&mut self, buf: &mut [u8]) -> Result<usize, LoadError> {
+        let mut filled = 0;
+        let ahead = self.lookahead.len() - self.lookahead_pos;
+        if ahead > 0 {
+            let k = ahead.min(buf.len());
+            buf[..k].copy_from_slice(&self.lookahead[self.lookahead_pos..self.lookahead_pos + k]);
+            self.lookahead_pos += k;
+            filled = k;
+        }
+        while filled < buf.len() {
+            match self.read_some(&mut buf[filled..])? {
+                0 => break,
+                k => filled += k,
+            }
+        }
+        self.pos += filled as u64;
+        Ok(filled)
+    }
+
+    /// Reads exactly `n` bytes of a header; fewer is [`LoadError::Truncated`] naming `what`.
+    pub(crate) fn read_header(&mut self, n: usize, what: &str) -> Result<Vec<u8>, LoadError> {
+        let mut buf = vec![0; n];
+        let start = self.pos;
+        let got = self.read_full(&mut buf)?;
+        if got < n {
+            return Err(LoadError::truncated(format!(
+                "a {what} needs {n} bytes, the {} has {}",
+                self.data_noun(),
+                start + got as u64
+            )));
+        }
+        Ok(buf)
+    }
+
+    /// Skips `n` bytes; returns how many could be skipped before the data ended.
+    pub(crate) fn skip(&mut self, n: u64) -> Result<u64, LoadError> {
+        let mut buf = vec![0; CHUNK.min(usize::try_from(n).unwrap_or(CHUNK))];
+        let mut left = n;
+        while left > 0 {
+            let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+            let got = self.read_full(&mut buf[..want])?;
+            left -= got as u64;
+            if got < want {
+                break;
+            }
+        }
+        Ok(n - left)
+    }
+
+    /// Reads everything that is left, failing with [`LoadError::TooLarge`] beyond `limit` bytes.
+    /// The buffer grows as data arrives; `on_chunk` sees the fraction of the file read.
+    pub(crate) fn read_to_end(
+        &mut self,
+        limit: u64,
+        on_chunk: &mut dyn FnMut(f64),
+    ) -> Result<Vec<u8>, LoadError> {
+        if let Some(left) = self.exact_remaining()
+            && left > limit
+        {
+            return Err(LoadError::too_large(format!(
+                "{left} bytes exceed the memory budget of {limit} bytes"
+            )));
+        }
+        let reserve = match self.exact_remaining() {
+            Some(left) => left,
+            None => self.raw_len.saturating_mul(4).min(limit),
+        };
+        let mut out = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
+        let mut buf = vec![0; CHUNK];
+        loop {
+            let got = self.read_full(&mut buf)?;
+            if (out.len() + got) as u64 > limit {
+                return Err(LoadError::too_large(format!(
+                    "the {} exceeds the memory budget of {limit} bytes",
+                    self.data_noun()
+                )));
+            }
+            out.extend_from_slice(&buf[..got]);
+            on_chunk(self.fraction());
+            if got < buf.len() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// How messages call the data: the file, or its decompressed content.
+    pub(crate) fn data_noun(&self) -> &'static str {
+        if self.gzip {
+            "decompressed data"
+        } else {
+            "file"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("cortexlens-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    #[test]
+    fn peek_then_read() {
+        let p = temp("plain.bin", b"0123456789");
+        let mut i = Input::open(&p).unwrap();
+        assert_eq!(i.peek(4).unwrap(), b"0123");
+        assert_eq!(i.peek(20).unwrap(), b"0123456789");
+        let mut b = [0u8; 3];
+        assert_eq!(i.read_full(&mut b).unwrap(), 3);
+        assert_eq!(&b, b"012");
+        assert_eq!(i.peek(2).unwrap(), b"34");
+        assert_eq!(i.skip(2).unwrap(), 2);
+        assert_eq!(i.exact_remaining(), Some(5));
+        assert_eq!(i.read_to_end(100, &mut |_| {}).unwrap(), b"56789");
+        assert!(matches!(
+            i.read_header(1, "thing"),
+            Err(LoadError::Truncated { .. })
+        ));
+    }
+
+    #[test]
+    fn gzip_by_content_and_name() {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(b"hello world").unwrap();
+        let gz = e.finish().unwrap();
+        let p = temp("data.bin", &gz);
+        let mut i = Input::open(&p).unwrap();
+        assert_eq!(i.exact_remaining(), None);
+        assert_eq!(i.read_to_end(100, &mut |_| {}).unwrap(), b"hello world");
+        let p = temp("fake.nii.gz", b"not gzip");
+        assert!(matches!(Input::open(&p), Err(LoadError::NotGzip { .. })));
+        let p = temp("cut.gz", &gz[..gz.len() - 12]);
+        let mut i = Input::open(&p).unwrap();
+        let got = i.read_to_end(100, &mut |_| {}).unwrap();
+        assert!(got.len() < 11);
+        let p = temp("limit.bin", &[0; 100]);
+        let mut i = Input::open(&p).unwrap();
+        assert!(matches!(
+            i.read_to_end(10, &mut |_| {}),
+            Err(LoadError::TooLarge { .. })
+        ));
+    }
+}

@@ -1,0 +1,238 @@
+//! Reading volumes (NIfTI-1/2 single files and pairs, MGH/MGZ) and surfaces (GIFTI, FreeSurfer
+//! surfaces, curv/morph files and `.annot` parcellations) from disk.
+//!
+//! [`load_path`] tells the format from the file name and content, decompresses gzip on the fly
+//! (recognised by its magic bytes), and reports progress. No size a header merely claims is
+//! allocated: claims are checked against the file length and against [`MEMORY_BUDGET`], and
+//! compressed data is read into buffers that grow as the data actually arrives.
+
+mod annot;
+mod bytes;
+mod compression;
+mod freesurfer;
+mod gifti;
+mod gifti_data;
+mod input;
+mod mgh;
+mod nifti;
+mod nifti1;
+mod nifti2;
+mod nifti_pair;
+mod progress;
+mod voxels;
+
+use std::path::Path;
+
+use self::input::Input;
+use self::progress::Progress;
+use crate::error::LoadError;
+use crate::surface::SurfaceFile;
+use crate::volume::Volume;
+
+/// The most memory one file may claim: 16 GiB of decoded data (`f32` voxels, array values, or
+/// the bytes of a whole GIFTI/FreeSurfer file). Larger claims fail with [`LoadError::TooLarge`]
+/// before anything is allocated.
+pub const MEMORY_BUDGET: u64 = 16 << 30;
+
+/// File-name endings that [`load_path`] recognises, for file dialogs (FreeSurfer files such as
+/// `lh.pial` are also recognised by content, whatever their name).
+pub const EXTENSIONS: &[&str] = &[
+    "nii",
+    "nii.gz",
+    "hdr",
+    "img",
+    "img.gz",
+    "mgh",
+    "mgz",
+    "gii",
+    "gii.gz",
+    "annot",
+    "curv",
+    "sulc",
+    "thickness",
+    "area",
+    "pial",
+    "white",
+    "inflated",
+    "sphere",
+    "orig",
+    "smoothwm",
+];
+
+/// What a file held.
+// One value per loaded file: the size difference of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum Loaded {
+    /// A 3D or 4D volume.
+    Volume(Volume),
+    /// A surface file: meshes, per-vertex data, labels.
+    Surface(SurfaceFile),
+}
+
+impl Loaded {
+    /// The display name (the file name).
+    pub fn name(&self) -> &str {
+        match self {
+            Loaded::Volume(v) => &v.name,
+            Loaded::Surface(s) => &s.name,
+        }
+    }
+
+    /// `"volume"` or `"surface"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Loaded::Volume(_) => "volume",
+            Loaded::Surface(_) => "surface",
+        }
+    }
+}
+
+/// Formats told apart by [`load_path`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Nifti,
+    Mgh,
+    Gifti,
+    FreeSurferBinary,
+    FreeSurferMorph,
+    Annot,
+}
+
+/// Endings of FreeSurfer per-vertex files, whose old format has no magic number.
+const MORPH_ENDINGS: &[&str] = &[
+    ".curv",
+    ".sulc",
+    ".thickness",
+    ".area",
+    ".volume",
+    ".jacobian_white",
+    ".avg_curv",
+    ".h",
+    ".k",
+];
+
+fn by_name(base: &str) -> Option<Format> {
+    if base.ends_with(".nii") {
+        Some(Format::Nifti)
+    } else if base.ends_with(".mgh") || base.ends_with(".mgz") {
+        Some(Format::Mgh)
+    } else if base.ends_with(".gii") {
+        Some(Format::Gifti)
+    } else if base.ends_with(".annot") {
+        Some(Format::Annot)
+    } else {
+        None
+    }
+}
+
+fn by_content(head: &[u8]) -> Option<Format> {
+    if nifti::sniff_version(head).is_some() {
+        return Some(Format::Nifti);
+    }
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = text
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(text.len());
+    if text[start..].starts_with(b"<?xml") || text[start..].starts_with(b"<GIFTI") {
+        return Some(Format::Gifti);
+    }
+    let magic = head.get(..3)?;
+    if matches!(magic, [0xff, 0xff, 0xfd..=0xff]) {
+        return Some(Format::FreeSurferBinary);
+    }
+    None
+}
+
+/// Loads a volume or surface file, reporting progress in `0..=1` as bytes are read and decoded.
+///
+/// Recognised: `.nii`, `.nii.gz`, `.hdr`/`.img` pairs (given either; each part may be gzipped),
+/// `.mgh`, `.mgz`, `.gii`, `.gii.gz`, FreeSurfer surfaces (`lh.pial`, `rh.white`, …), curv/morph
+/// files (`lh.curv`, `lh.sulc`, `lh.thickness`, `*.curv`, …) and `.annot` files. Every failure is
+/// a [`LoadError`] whose message names the file.
+pub fn load_path(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<Loaded, LoadError> {
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut progress = Progress::new(progress);
+    let loaded = load_inner(path, &name, &mut progress).map_err(|e| e.in_file(&name))?;
+    progress.finish();
+    Ok(loaded)
+}
+
+/// [`load_path`] for a file that must hold a volume.
+pub fn load_volume(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<Volume, LoadError> {
+    match load_path(path, progress)? {
+        Loaded::Volume(v) => Ok(v),
+        Loaded::Surface(s) => Err(LoadError::WrongKind {
+            file: s.name,
+            expected: "volume",
+            found: "surface",
+        }),
+    }
+}
+
+/// [`load_path`] for a file that must hold a surface (mesh, per-vertex data or labels).
+pub fn load_surface(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<SurfaceFile, LoadError> {
+    match load_path(path, progress)? {
+        Loaded::Surface(s) => Ok(s),
+        Loaded::Volume(v) => Err(LoadError::WrongKind {
+            file: v.name,
+            expected: "surface",
+            found: "volume",
+        }),
+    }
+}
+
+fn load_inner(path: &Path, name: &str, progress: &mut Progress) -> Result<Loaded, LoadError> {
+    let lower = name.to_ascii_lowercase();
+    let base = lower.strip_suffix(".gz").unwrap_or(&lower);
+    if base.ends_with(".hdr") || base.ends_with(".img") {
+        return nifti_pair::load(path, name, progress).map(Loaded::Volume);
+    }
+    let mut input = Input::open(path)?;
+    let head = input.peek(nifti2::HEADER_LEN)?.to_vec();
+    let format = by_name(base).or_else(|| by_content(&head)).or_else(|| {
+        MORPH_ENDINGS
+            .iter()
+            .any(|e| base.ends_with(e))
+            .then_some(Format::FreeSurferMorph)
+    });
+    let Some(format) = format else {
+        return Err(if head.is_empty() {
+            LoadError::unknown("the file is empty")
+        } else {
+            LoadError::unknown(
+                "neither the name nor the content is that of NIfTI, MGH, GIFTI or a FreeSurfer surface, curv or annot file",
+            )
+        });
+    };
+    match format {
+        Format::Nifti => nifti::load_single(&mut input, name, progress).map(Loaded::Volume),
+        Format::Mgh => mgh::load(&mut input, name, progress).map(Loaded::Volume),
+        Format::Gifti => {
+            progress.range(0.0, 0.5);
+            let xml = input.read_to_end(MEMORY_BUDGET, &mut |f| progress.set(f))?;
+            progress.range(0.5, 1.0);
+            gifti::parse(&xml, path, name, progress).map(Loaded::Surface)
+        }
+        Format::FreeSurferBinary | Format::FreeSurferMorph | Format::Annot => {
+            progress.range(0.0, 0.9);
+            let bytes = input.read_to_end(MEMORY_BUDGET, &mut |f| progress.set(f))?;
+            if bytes.is_empty() {
+                return Err(LoadError::truncated("the file is empty"));
+            }
+            let surface = match format {
+                Format::Annot => annot::read_annot(&bytes, name)?,
+                Format::FreeSurferBinary => match freesurfer::sniff(&bytes, bytes.len() as u64) {
+                    Some(freesurfer::Content::Morph) => freesurfer::read_morph(&bytes, name)?,
+                    _ => freesurfer::read_surface(&bytes, name)?,
+                },
+                _ => freesurfer::read_morph(&bytes, name)?,
+            };
+            Ok(Loaded::Surface(surface))
+        }
+    }
+}

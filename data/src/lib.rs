@@ -1,0 +1,24 @@
+//! Domain types and file formats of cortexlens.
+//!
+//! `data` knows nothing of GPUs or the UI: it reads volumes (NIfTI-1/2, MGH/MGZ) and
+//! surfaces (GIFTI, FreeSurfer), and defines what the renderer and the app share —
+//! colormaps, layer styles and slice geometry — so that the GPU renderer and its CPU
+//! reference implement exactly the same mapping.
+
+pub mod colormap;
+pub mod error;
+pub mod formats;
+pub mod geometry;
+pub mod stats;
+pub mod style;
+pub mod surface;
+pub mod volume;
+
+pub use colormap::Colormap;
+pub use error::LoadError;
+pub use formats::{Loaded, load_path};
+pub use geometry::{Plane, SliceGeometry};
+pub use stats::VolumeStats;
+pub use style::{Interpolation, LayerStyle};
+pub use surface::{ArrayData, DataArray, Label, SurfaceFile};
+pub use volume::Volume;

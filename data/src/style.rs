@@ -1,0 +1,127 @@
+//! How a layer's values become colours: range, threshold, signed maps, opacity, interpolation.
+//!
+//! [`LayerStyle::shade`] is the definition; the WGSL slice shader implements the same steps
+//! and is tested pixel by pixel against it.
+
+use crate::colormap::{Colormap, LUT_SIZE};
+
+/// How a volume is sampled between voxel centres.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Interpolation {
+    /// The nearest voxel.
+    Nearest,
+    /// Trilinear between the eight surrounding voxels.
+    Linear,
+}
+
+/// Display settings of one layer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LayerStyle {
+    /// Colormap of the values (of the positive side for a signed map).
+    pub colormap: Colormap,
+    /// Value (or |value| for a signed map) shown at the bottom and top of the colormap.
+    pub range: (f32, f32),
+    /// Values (|value| for a signed map) below this are transparent.
+    pub threshold: Option<f32>,
+    /// For a signed map: the colormap of negative values, which then map |value| onto `range`.
+    pub negative: Option<Colormap>,
+    /// Layer opacity, 0..=1.
+    pub opacity: f32,
+    /// Sampling between voxel centres.
+    pub interpolation: Interpolation,
+    /// Whether the layer is drawn at all.
+    pub visible: bool,
+}
+
+impl LayerStyle {
+    /// A gray base layer over `range`.
+    pub fn base(range: (f32, f32)) -> Self {
+        LayerStyle {
+            colormap: Colormap::Gray,
+            range,
+            threshold: None,
+            negative: None,
+            opacity: 1.0,
+            interpolation: Interpolation::Linear,
+            visible: true,
+        }
+    }
+
+    /// A signed statistical overlay: red-yellow above `threshold`, blue-lightblue below `-threshold`.
+    pub fn signed_overlay(threshold: f32, max: f32) -> Self {
+        LayerStyle {
+            colormap: Colormap::RedYellow,
+            range: (threshold, max),
+            threshold: Some(threshold),
+            negative: Some(Colormap::BlueLightblue),
+            opacity: 1.0,
+            interpolation: Interpolation::Linear,
+            visible: true,
+        }
+    }
+
+    /// Which colormap and lookup-table entry a value falls on, or `None` when it is not drawn
+    /// (NaN or below the threshold).
+    pub fn lut_entry(&self, value: f32) -> Option<(Colormap, usize)> {
+        if !value.is_finite() {
+            return None;
+        }
+        let (colormap, magnitude) = match self.negative {
+            Some(negative) if value < 0.0 => (negative, -value),
+            Some(_) => (self.colormap, value),
+            None => (self.colormap, value),
+        };
+        if let Some(threshold) = self.threshold
+            && magnitude < threshold
+        {
+            return None;
+        }
+        let (lo, hi) = self.range;
+        let span = hi - lo;
+        let t = if span != 0.0 {
+            (magnitude - lo) / span
+        } else if magnitude >= hi {
+            1.0
+        } else {
+            0.0
+        };
+        let index = (t.clamp(0.0, 1.0) * (LUT_SIZE - 1) as f32 + 0.5).floor() as usize;
+        Some((colormap, index.min(LUT_SIZE - 1)))
+    }
+
+    /// The straight (non-premultiplied) colour of a value, alpha including the opacity; `None` when not drawn.
+    pub fn shade(&self, value: f32) -> Option<[f32; 4]> {
+        let (colormap, index) = self.lut_entry(value)?;
+        let [r, g, b, _] = colormap.lut()[index];
+        Some([
+            r as f32 / 255.0,
+            g as f32 / 255.0,
+            b as f32 / 255.0,
+            self.opacity,
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_map_sides_and_threshold() {
+        let s = LayerStyle::signed_overlay(3.0, 6.0);
+        assert_eq!(s.lut_entry(2.9), None);
+        assert_eq!(s.lut_entry(-2.9), None);
+        assert_eq!(s.lut_entry(3.0), Some((Colormap::RedYellow, 0)));
+        assert_eq!(s.lut_entry(-6.0), Some((Colormap::BlueLightblue, 255)));
+        assert_eq!(s.lut_entry(100.0), Some((Colormap::RedYellow, 255)));
+        assert_eq!(s.lut_entry(f32::NAN), None);
+    }
+
+    #[test]
+    fn base_layer_maps_range_linearly() {
+        let s = LayerStyle::base((0.0, 255.0));
+        assert_eq!(s.lut_entry(-5.0), Some((Colormap::Gray, 0)));
+        assert_eq!(s.lut_entry(128.0), Some((Colormap::Gray, 128)));
+        assert_eq!(s.shade(255.0), Some([1.0, 1.0, 1.0, 1.0]));
+    }
+}
