@@ -1,0 +1,18 @@
+//! Errors of the renderer.
+
+/// What can go wrong setting up the GPU or reading pictures back.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// No adapter fits the request (none at all, or none that the policy accepts).
+    #[error("no suitable GPU adapter: {0}")]
+    NoAdapter(String),
+    /// The adapter refused to create a device.
+    #[error("could not create a GPU device: {0}")]
+    RequestDevice(#[from] wgpu::RequestDeviceError),
+    /// Waiting for the GPU failed (device lost or timed out).
+    #[error("waiting for the GPU failed: {0}")]
+    Poll(#[from] wgpu::PollError),
+    /// Mapping a readback buffer failed.
+    #[error("reading back from the GPU failed: {0}")]
+    Readback(String),
+}

@@ -1,0 +1,45 @@
+//! The wgpu renderer of cortexlens. It knows nothing of egui: the app's paint callback asks
+//! [`SliceRenderer::draw`] for a command buffer that renders a slice offscreen into a
+//! [`SliceTarget`], then composites that target into egui's pass with a [`Compositor`].
+//!
+//! - [`GpuContext`]: a headless device (CLI, screenshots, tests) and [`device_requirements`].
+//! - [`VolumeTexture`]: one frame of a volume as a 3D `R32Float` texture, downsampled if too big.
+//! - [`SliceRenderer`]: the reslicer (`shaders/slice.wgsl`), layers blended bottom first.
+//! - [`SliceTarget`]: offscreen `Rgba8Unorm` target with readback.
+//! - [`Compositor`]: draws a target over the current viewport of someone else's pass.
+//! - [`cpu_reference`]: the same picture on the CPU, the GPU's test oracle.
+
+pub mod composite;
+pub mod context;
+pub mod cpu_reference;
+pub mod error;
+pub mod slice;
+pub mod target;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+pub mod volume_texture;
+
+pub use composite::Compositor;
+pub use context::{GpuContext, device_requirements};
+pub use error::RenderError;
+pub use slice::SliceRenderer;
+pub use target::{SLICE_FORMAT, SliceTarget};
+pub use volume_texture::{TextureBudget, VolumeTexture};
+
+use cortexlens_data::{LayerStyle, SliceGeometry};
+
+/// Render a slice into a new target of the geometry's size and read it back: tightly packed
+/// RGBA8, top row first. Builds a [`SliceRenderer`] each call; keep one and use
+/// [`SliceRenderer::render_rgba`] to render many.
+///
+/// # Panics
+/// When the GPU cannot be waited for (device lost); see [`SliceTarget::read_rgba`].
+pub fn render_slice_rgba(
+    ctx: &GpuContext,
+    geometry: &SliceGeometry,
+    layers: &[(&VolumeTexture, &LayerStyle)],
+) -> Vec<u8> {
+    SliceRenderer::new(&ctx.device)
+        .render_rgba(&ctx.device, &ctx.queue, geometry, layers)
+        .unwrap_or_else(|e| panic!("render_slice_rgba: {e}"))
+}

@@ -1,0 +1,313 @@
+//! The GPU slice reslicer: draws layers of volumes into a [`SliceTarget`] through a slice geometry.
+
+use cortexlens_data::colormap::LUT_SIZE;
+use cortexlens_data::{Colormap, Interpolation, LayerStyle, SliceGeometry};
+use glam::{DMat4, DVec4};
+use wgpu::util::DeviceExt;
+
+use crate::target::{SLICE_FORMAT, SliceTarget};
+use crate::volume_texture::VolumeTexture;
+
+/// Per-layer uniform block; mirrors `struct Layer` in `shaders/slice.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct LayerUniform {
+    pixel_to_voxel: [[f32; 4]; 4],
+    dims: [i32; 4],
+    params: [f32; 4],
+    flags: [u32; 4],
+    lut: [[u32; 4]; 2 * LUT_SIZE / 4],
+}
+
+impl LayerUniform {
+    fn new(pixel_to_voxel: DMat4, dims: [u32; 3], style: &LayerStyle) -> LayerUniform {
+        let mut lut = [[0u32; 4]; 2 * LUT_SIZE / 4];
+        let positive = packed_lut(style.colormap);
+        let negative = packed_lut(style.negative.unwrap_or(style.colormap));
+        for (n, word) in positive.iter().chain(negative.iter()).enumerate() {
+            lut[n / 4][n % 4] = *word;
+        }
+        LayerUniform {
+            pixel_to_voxel: pixel_to_voxel.as_mat4().to_cols_array_2d(),
+            dims: [
+                dims[0] as i32,
+                dims[1] as i32,
+                dims[2] as i32,
+                match style.interpolation {
+                    Interpolation::Nearest => 0,
+                    Interpolation::Linear => 1,
+                },
+            ],
+            params: [
+                style.range.0,
+                style.range.1,
+                style.threshold.unwrap_or(0.0),
+                clamp_opacity(style.opacity),
+            ],
+            flags: [
+                style.threshold.is_some() as u32,
+                style.negative.is_some() as u32,
+                0,
+                0,
+            ],
+            lut,
+        }
+    }
+}
+
+/// A colormap's lookup table as little-endian RGBA8 words (what WGSL's `unpack4x8unorm` reads).
+fn packed_lut(colormap: Colormap) -> [u32; LUT_SIZE] {
+    colormap.lut().map(u32::from_le_bytes)
+}
+
+/// Opacity as the blender sees it: the target is unorm, so the source alpha is clamped to 0..=1.
+pub(crate) fn clamp_opacity(opacity: f32) -> f32 {
+    if opacity.is_nan() {
+        0.0
+    } else {
+        opacity.clamp(0.0, 1.0)
+    }
+}
+
+/// Map from pixel coordinates `(x, y, 0, 1)` (pixel centres at +0.5) to continuous voxel
+/// coordinates, composed in f64: `world_to_voxel · (origin + x·step_x + y·step_y)`.
+///
+/// `None` when the result is not finite (a singular affine), in which case the layer is skipped.
+pub fn pixel_to_voxel(geometry: &SliceGeometry, world_to_voxel: DMat4) -> Option<DMat4> {
+    let (origin, step_x, step_y) = geometry.pixel_axes();
+    let m = DMat4::from_cols(
+        world_to_voxel.transform_vector3(step_x).extend(0.0),
+        world_to_voxel.transform_vector3(step_y).extend(0.0),
+        DVec4::ZERO,
+        world_to_voxel.transform_point3(origin).extend(1.0),
+    );
+    m.is_finite().then_some(m)
+}
+
+/// The slice reslicer's pipeline. Create once per device; [`SliceRenderer::draw`] per frame.
+pub struct SliceRenderer {
+    pipeline: wgpu::RenderPipeline,
+    layout: wgpu::BindGroupLayout,
+}
+
+impl SliceRenderer {
+    /// Build the pipeline (targets are [`SliceTarget`]s, `Rgba8Unorm`).
+    pub fn new(device: &wgpu::Device) -> SliceRenderer {
+        let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("slice.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(include_str!("../shaders/slice.wgsl").into()),
+        });
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("slice layer"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                        view_dimension: wgpu::TextureViewDimension::D3,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 1,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: wgpu::BufferSize::new(
+                            std::mem::size_of::<LayerUniform>() as u64,
+                        ),
+                    },
+                    count: None,
+                },
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("slice"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("slice"),
+            layout: Some(&pipeline_layout),
+            vertex: wgpu::VertexState {
+                module: &shader,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &[],
+            },
+            primitive: wgpu::PrimitiveState::default(),
+            depth_stencil: None,
+            multisample: wgpu::MultisampleState::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &shader,
+                entry_point: Some("fs_main"),
+                compilation_options: Default::default(),
+                targets: &[Some(wgpu::ColorTargetState {
+                    format: SLICE_FORMAT,
+                    // Straight alpha: colour = src·a + dst·(1 − a); the opaque black clear keeps alpha 1.
+                    blend: Some(wgpu::BlendState::ALPHA_BLENDING),
+                    write_mask: wgpu::ColorWrites::ALL,
+                })],
+            }),
+            multiview_mask: None,
+            cache: None,
+        });
+        SliceRenderer { pipeline, layout }
+    }
+
+    /// Clears to opaque black and draws the visible layers bottom first, alpha-blended, through
+    /// each volume's own world→voxel affine.
+    ///
+    /// Target pixel `(x, y)` shows `geometry.pixel_to_world((x + 0.5, y + 0.5))`; give a
+    /// geometry of the target's size. Layers that are hidden, or whose affine is singular, are
+    /// skipped. Returns the commands to submit (nothing is submitted here).
+    pub fn draw(
+        &self,
+        device: &wgpu::Device,
+        _queue: &wgpu::Queue,
+        target: &SliceTarget,
+        geometry: &SliceGeometry,
+        layers: &[(&VolumeTexture, &LayerStyle)],
+    ) -> wgpu::CommandBuffer {
+        if (geometry.width, geometry.height) != target.size() {
+            tracing::debug!(
+                "slice geometry {}×{} drawn into a {:?} target",
+                geometry.width,
+                geometry.height,
+                target.size()
+            );
+        }
+        // One uniform buffer per layer and draw, so that several draws before one submit never
+        // overwrite each other's parameters.
+        let bind_groups: Vec<wgpu::BindGroup> = layers
+            .iter()
+            .filter(|(_, style)| style.visible)
+            .filter_map(|&(texture, style)| {
+                let Some(m) = pixel_to_voxel(geometry, texture.world_to_voxel()) else {
+                    tracing::warn!("layer skipped: its affine is singular");
+                    return None;
+                };
+                let uniform = LayerUniform::new(m, texture.dims(), style);
+                let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("slice layer"),
+                    contents: bytemuck::bytes_of(&uniform),
+                    usage: wgpu::BufferUsages::UNIFORM,
+                });
+                Some(device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("slice layer"),
+                    layout: &self.layout,
+                    entries: &[
+                        wgpu::BindGroupEntry {
+                            binding: 0,
+                            resource: wgpu::BindingResource::TextureView(texture.view()),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 1,
+                            resource: buffer.as_entire_binding(),
+                        },
+                    ],
+                }))
+            })
+            .collect();
+
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("slice"),
+        });
+        {
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("slice"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: target.view(),
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            pass.set_pipeline(&self.pipeline);
+            for bind_group in &bind_groups {
+                pass.set_bind_group(0, bind_group, &[]);
+                pass.draw(0..3, 0..1);
+            }
+        }
+        encoder.finish()
+    }
+
+    /// Draw into a new target of the geometry's size, submit, and read the picture back
+    /// (tightly packed RGBA8, top row first).
+    pub fn render_rgba(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        geometry: &SliceGeometry,
+        layers: &[(&VolumeTexture, &LayerStyle)],
+    ) -> Result<Vec<u8>, crate::RenderError> {
+        let target = SliceTarget::new(device, geometry.width, geometry.height);
+        queue.submit([self.draw(device, queue, &target, geometry, layers)]);
+        target.try_read_rgba(device, queue)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cortexlens_data::Plane;
+    use glam::{DVec2, DVec3};
+
+    #[test]
+    fn uniform_layout_matches_wgsl() {
+        // mat4 (64) + 3 × vec4 (48) + 128 × vec4<u32> (2048).
+        assert_eq!(std::mem::size_of::<LayerUniform>(), 64 + 48 + 2048);
+    }
+
+    #[test]
+    fn packed_lut_is_little_endian_rgba() {
+        let lut = packed_lut(Colormap::RedYellow);
+        assert_eq!(lut[0], u32::from_le_bytes([255, 0, 0, 255]));
+        assert_eq!(lut[0] & 0xff, 255);
+    }
+
+    #[test]
+    fn pixel_to_voxel_agrees_with_geometry() {
+        let affine = DMat4::from_cols(
+            DVec4::new(-3.0, 0.0, 0.0, 0.0),
+            DVec4::new(0.0, 3.0, 0.5, 0.0),
+            DVec4::new(0.0, -0.2, 3.0, 0.0),
+            DVec4::new(78.0, -112.0, -50.0, 1.0),
+        );
+        for plane in Plane::ALL {
+            let g = SliceGeometry::fit(
+                plane,
+                DVec3::new(10.0, -20.0, 30.0),
+                DVec3::ZERO,
+                DVec2::splat(200.0),
+                64,
+                48,
+            );
+            let m = pixel_to_voxel(&g, affine.inverse()).unwrap();
+            let px = DVec2::new(17.5, 30.5);
+            let expected = affine.inverse().transform_point3(g.pixel_to_world(px));
+            let got = m.transform_point3(DVec3::new(px.x, px.y, 0.0));
+            assert!(
+                (got - expected).length() < 1e-9,
+                "{plane:?}: {got} vs {expected}"
+            );
+        }
+        assert!(
+            pixel_to_voxel(
+                &SliceGeometry::fit(Plane::Axial, DVec3::ZERO, DVec3::ZERO, DVec2::ONE, 1, 1),
+                DMat4::ZERO.inverse()
+            )
+            .is_none()
+        );
+    }
+}

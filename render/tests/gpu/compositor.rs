@@ -1,0 +1,113 @@
+//! The compositor copies a slice target into the current viewport of another pass, exactly,
+//! for plain and sRGB pass formats.
+
+use cortexlens_data::{LayerStyle, Plane, SliceGeometry};
+use cortexlens_render::target::read_texture;
+use cortexlens_render::testing::shared_context;
+use cortexlens_render::{Compositor, SliceRenderer, SliceTarget, VolumeTexture};
+use glam::{DVec2, DVec3};
+
+use crate::common::{affine, volume};
+
+#[test]
+fn composites_into_the_viewport_exactly() {
+    let ctx = shared_context();
+    let (device, queue) = (&ctx.device, &ctx.queue);
+    let v = volume(
+        "v",
+        [16, 16, 16],
+        affine(DVec3::X, DVec3::Y, DVec3::Z, DVec3::splat(-8.0)),
+        |i, j, k| ((i * 37 + j * 11 + k * 5) % 64) as f32,
+    );
+    let mut style = LayerStyle::base((0.0, 63.0));
+    style.colormap = cortexlens_data::Colormap::Viridis;
+    let texture = VolumeTexture::upload(device, queue, &v, 0);
+    let g = SliceGeometry::fit(
+        Plane::Coronal,
+        DVec3::splat(0.3),
+        DVec3::ZERO,
+        DVec2::new(20.0, 16.0),
+        50,
+        40,
+    );
+    let target = SliceTarget::new(device, 50, 40);
+    let renderer = SliceRenderer::new(device);
+    queue.submit([renderer.draw(device, queue, &target, &g, &[(&texture, &style)])]);
+    let slice = target.read_rgba(device, queue);
+
+    for format in [
+        wgpu::TextureFormat::Rgba8Unorm,
+        wgpu::TextureFormat::Rgba8UnormSrgb,
+    ] {
+        let compositor = Compositor::new(device, format);
+        let bind = compositor.bind(device, &target);
+        let screen = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("screen"),
+            size: wgpu::Extent3d {
+                width: 80,
+                height: 60,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+            view_formats: &[],
+        });
+        let view = screen.create_view(&Default::default());
+        let mut encoder = device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("screen"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &view,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::WHITE),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            // As egui does for a paint callback: the viewport is the callback's rectangle.
+            pass.set_viewport(13.0, 7.0, 50.0, 40.0, 0.0, 1.0);
+            compositor.paint(&mut pass, &bind);
+        }
+        queue.submit([encoder.finish()]);
+        let screen_pixels = read_texture(device, queue, &screen).unwrap();
+        let mut worst = 0;
+        for y in 0..60u32 {
+            for x in 0..80u32 {
+                let got = &screen_pixels[4 * (y * 80 + x) as usize..][..4];
+                let inside = (13..63).contains(&x) && (7..47).contains(&y);
+                if inside {
+                    let want = &slice[4 * ((y - 7) * 50 + (x - 13)) as usize..][..4];
+                    let d = got
+                        .iter()
+                        .zip(want)
+                        .map(|(a, b)| a.abs_diff(*b))
+                        .max()
+                        .unwrap_or(0);
+                    worst = worst.max(d);
+                } else {
+                    assert_eq!(
+                        got,
+                        [255, 255, 255, 255],
+                        "{format:?}: ({x}, {y}) outside the viewport was drawn"
+                    );
+                }
+            }
+        }
+        // Unorm: an exact copy. sRGB: decode then encode, which may round by one.
+        let allowed = if format.is_srgb() { 1 } else { 0 };
+        assert!(
+            worst <= allowed,
+            "{format:?}: composite differs from the target by {worst}"
+        );
+    }
+}

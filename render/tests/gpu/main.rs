@@ -1,0 +1,9 @@
+//! GPU tests of the renderer on a headless device (lavapipe in CI: `WGPU_BACKEND=vulkan`).
+//! One test binary, so the device and the link are shared.
+
+mod common;
+mod compositor;
+mod downsample;
+mod orientation;
+mod real_data;
+mod synthetic;
