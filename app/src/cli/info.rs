@@ -1,0 +1,152 @@
+//! `cortexlens info FILE [--json] [--at i,j,k]…`: header, affine and statistics of a file.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use cortexlens_data::{Loaded, SurfaceFile, Volume, VolumeStats, load_path};
+use glam::DVec3;
+use serde_json::{Value, json};
+
+use super::CliError;
+
+/// Arguments of `cortexlens info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// A volume or surface file.
+    pub file: PathBuf,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Also report the value and world position of voxel `i,j,k` (first frame); repeatable.
+    #[arg(long = "at", value_name = "I,J,K", value_parser = parse_ijk, allow_hyphen_values = true)]
+    pub at: Vec<[i64; 3]>,
+}
+
+fn parse_ijk(text: &str) -> Result<[i64; 3], String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [i, j, k] = parts.as_slice() else {
+        return Err(format!("expected i,j,k, got '{text}'"));
+    };
+    let parse = |s: &str| {
+        s.parse::<i64>()
+            .map_err(|_| format!("'{s}' is not an integer voxel index"))
+    };
+    Ok([parse(i)?, parse(j)?, parse(k)?])
+}
+
+pub(super) fn run(args: &InfoArgs) -> Result<(), CliError> {
+    let loaded = load_path(&args.file, &mut |_| {}).map_err(CliError::bad_input)?;
+    let value = info_json(&loaded, &args.at);
+    if args.json {
+        println!("{value}");
+    } else {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).map_err(CliError::failure)?
+        );
+    }
+    Ok(())
+}
+
+/// The JSON object `cortexlens info --json` prints.
+pub fn info_json(loaded: &Loaded, at: &[[i64; 3]]) -> Value {
+    match loaded {
+        Loaded::Volume(volume) => volume_json(volume, at),
+        Loaded::Surface(surface) => surface_json(surface),
+    }
+}
+
+/// A number, or `null` for NaN and infinities (JSON has no spelling for them).
+fn num(x: f64) -> Value {
+    serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+}
+
+fn volume_json(volume: &Volume, at: &[[i64; 3]]) -> Value {
+    let stats = VolumeStats::of(volume);
+    let shape = &volume.shape[..volume.ndim];
+    let affine: Vec<Vec<Value>> = (0..4)
+        .map(|r| (0..4).map(|c| num(volume.affine.col(c)[r])).collect())
+        .collect();
+    let mut object = json!({
+        "kind": "volume",
+        "shape": shape,
+        "datatype": volume.datatype,
+        "zooms": volume.zooms.iter().map(|&z| num(z)).collect::<Vec<_>>(),
+        "affine": affine,
+        "scl_slope": num(volume.scl_slope),
+        "scl_inter": num(volume.scl_inter),
+        "stats": {
+            "min": num(stats.min),
+            "max": num(stats.max),
+            "mean": num(stats.mean),
+            "sum": num(stats.sum),
+            "n_nan": stats.n_nan,
+            "n_nonzero": stats.n_nonzero,
+        },
+    });
+    if !at.is_empty() {
+        let samples: Vec<Value> = at
+            .iter()
+            .map(|&ijk| {
+                let world =
+                    volume.voxel_to_world(DVec3::new(ijk[0] as f64, ijk[1] as f64, ijk[2] as f64));
+                json!({
+                    "ijk": ijk,
+                    "value": volume.value_at(ijk, 0).map_or(Value::Null, |v| num(v as f64)),
+                    "world_mm": [num(world.x), num(world.y), num(world.z)],
+                })
+            })
+            .collect();
+        object["samples"] = Value::Array(samples);
+    }
+    object
+}
+
+fn surface_json(surface: &SurfaceFile) -> Value {
+    let arrays: Vec<Value> = surface
+        .arrays
+        .iter()
+        .map(|array| {
+            let values = array.data.to_f64();
+            let finite = values.iter().copied().filter(|v| !v.is_nan());
+            let (min, max, sum) = finite
+                .fold((f64::INFINITY, f64::NEG_INFINITY, 0.0), |(lo, hi, s), v| {
+                    (lo.min(v), hi.max(v), s + v)
+                });
+            let empty = values.iter().all(|v| v.is_nan());
+            json!({
+                "intent": array.intent,
+                "datatype": array.data.dtype_name(),
+                "shape": array.dims,
+                "min": if empty { Value::Null } else { num(min) },
+                "max": if empty { Value::Null } else { num(max) },
+                "sum": num(sum),
+            })
+        })
+        .collect();
+    let labels: Vec<Value> = surface
+        .labels
+        .iter()
+        .map(|l| json!({"key": l.key, "name": l.name}))
+        .collect();
+    json!({"kind": "surface", "arrays": arrays, "labels": labels})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ijk_parsing() {
+        assert_eq!(parse_ijk("1, 2,3"), Ok([1, 2, 3]));
+        assert_eq!(parse_ijk("-1,0,0"), Ok([-1, 0, 0]));
+        assert!(parse_ijk("1,2").is_err());
+        assert!(parse_ijk("a,b,c").is_err());
+    }
+
+    #[test]
+    fn nan_is_null() {
+        assert_eq!(num(f64::NAN), Value::Null);
+        assert_eq!(num(1.5), json!(1.5));
+    }
+}

@@ -1,0 +1,92 @@
+//! The command line: open files in the window, `info`, `render`.
+
+mod info;
+mod layer_options;
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+pub use info::{InfoArgs, info_json};
+pub use render::RenderArgs;
+
+/// cortexlens: explore brain volumes and surfaces on the GPU.
+#[derive(Debug, Parser)]
+#[command(name = "cortexlens", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Files to open in the window: the first volume is the base, later volumes are overlays,
+    /// surfaces are kept for the surface view. With none, the demo scene opens.
+    files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print a file's header, affine and statistics.
+    Info(InfoArgs),
+    /// Render slice views to a PNG without a window.
+    Render(Box<RenderArgs>),
+}
+
+/// Exit code for bad input (unreadable file, bad option value).
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+/// An error for the user: a one-line message and an exit code.
+#[derive(Debug)]
+pub struct CliError {
+    /// Exit code.
+    pub code: u8,
+    /// The message, one line.
+    pub message: String,
+}
+
+impl CliError {
+    /// Bad input: exit code 2.
+    pub fn bad_input(error: impl std::fmt::Display) -> CliError {
+        CliError {
+            code: EXIT_BAD_INPUT,
+            message: one_line(&error.to_string()),
+        }
+    }
+
+    /// Any other failure (e.g. no GPU): exit code 1.
+    pub fn failure(error: impl std::fmt::Display) -> CliError {
+        CliError {
+            code: 1,
+            message: one_line(&error.to_string()),
+        }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Parse the command line and run it.
+pub fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
+    let result = match cli.command {
+        Some(Command::Info(args)) => info::run(&args),
+        Some(Command::Render(args)) => {
+            let sub = matches
+                .subcommand_matches("render")
+                .expect("clap matched the render subcommand");
+            render::run(&args, sub)
+        }
+        None => crate::ui::run_window(cli.files).map_err(CliError::failure),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("cortexlens: {}", error.message);
+            ExitCode::from(error.code)
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The one bridge from egui to `cortexlens-render` (rerun's pattern): the renderer and the
+//! uploaded volumes live in egui-wgpu's callback resources; each slice view adds a paint callback
+//! whose `prepare` renders the slice offscreen and whose `paint` composites it into egui's pass.
+
+use std::collections::HashMap;
+
+use cortexlens_data::{LayerStyle, Plane, SliceGeometry, Volume};
+use cortexlens_render::{Compositor, SliceRenderer, SliceTarget, VolumeTexture};
+use egui_wgpu::{CallbackResources, CallbackTrait, RenderState, ScreenDescriptor};
+
+use crate::viewer::{Layer, LayerId};
+
+/// GPU state shared by every slice view: the renderer, one texture per layer, one target per view.
+pub struct SliceResources {
+    /// Draws slices offscreen.
+    pub renderer: SliceRenderer,
+    compositor: Compositor,
+    /// Uploaded volumes (the current frame of each layer).
+    pub textures: HashMap<LayerId, VolumeTexture>,
+    targets: HashMap<Plane, (SliceTarget, wgpu::BindGroup)>,
+}
+
+impl SliceResources {
+    /// Create the renderer and store it in the render state's callback resources.
+    pub fn install(render_state: &RenderState) {
+        let resources = SliceResources {
+            renderer: SliceRenderer::new(&render_state.device),
+            compositor: Compositor::new(&render_state.device, render_state.target_format),
+            textures: HashMap::new(),
+            targets: HashMap::new(),
+        };
+        render_state
+            .renderer
+            .write()
+            .callback_resources
+            .insert(resources);
+    }
+
+    /// Run `f` on the resources stored in `render_state`.
+    pub fn with<R>(
+        render_state: &RenderState,
+        f: impl FnOnce(&mut SliceResources) -> R,
+    ) -> Option<R> {
+        let mut renderer = render_state.renderer.write();
+        renderer
+            .callback_resources
+            .get_mut::<SliceResources>()
+            .map(f)
+    }
+
+    /// Upload a layer's current frame; returns the downsampling notice, if any.
+    pub fn upload(&mut self, render_state: &RenderState, layer: &Layer) -> Option<String> {
+        let texture = VolumeTexture::upload(
+            &render_state.device,
+            &render_state.queue,
+            &layer.volume,
+            layer.frame,
+        );
+        let notice = texture.downsample_notice().map(str::to_owned);
+        self.textures.insert(layer.id, texture);
+        notice
+    }
+
+    /// Show another frame of an uploaded layer.
+    pub fn set_frame(
+        &mut self,
+        render_state: &RenderState,
+        id: LayerId,
+        volume: &Volume,
+        frame: usize,
+    ) {
+        if let Some(texture) = self.textures.get_mut(&id) {
+            texture.set_frame(&render_state.queue, volume, frame);
+        }
+    }
+
+    /// Forget a removed layer's texture.
+    pub fn remove(&mut self, id: LayerId) {
+        self.textures.remove(&id);
+    }
+
+    /// The uploaded layers among `layers`, paired with their styles, bottom first.
+    pub fn layer_refs<'a>(
+        &'a self,
+        layers: &'a [(LayerId, LayerStyle)],
+    ) -> Vec<(&'a VolumeTexture, &'a LayerStyle)> {
+        layers
+            .iter()
+            .filter_map(|(id, style)| Some((self.textures.get(id)?, style)))
+            .collect()
+    }
+}
+
+/// One slice view's paint callback: what to draw, decided by the UI this frame.
+pub struct SliceCallback {
+    /// The view (one target per plane).
+    pub plane: Plane,
+    /// Which world point each pixel shows.
+    pub geometry: SliceGeometry,
+    /// Layers bottom first with their styles.
+    pub layers: Vec<(LayerId, LayerStyle)>,
+}
+
+impl CallbackTrait for SliceCallback {
+    fn prepare(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        _screen: &ScreenDescriptor,
+        _encoder: &mut wgpu::CommandEncoder,
+        resources: &mut CallbackResources,
+    ) -> Vec<wgpu::CommandBuffer> {
+        let Some(res) = resources.get_mut::<SliceResources>() else {
+            return Vec::new();
+        };
+        let size = (self.geometry.width.max(1), self.geometry.height.max(1));
+        let stale = res
+            .targets
+            .get(&self.plane)
+            .is_none_or(|(t, _)| t.size() != size);
+        if stale {
+            let target = SliceTarget::new(device, size.0, size.1);
+            let bind = res.compositor.bind(device, &target);
+            res.targets.insert(self.plane, (target, bind));
+        }
+        let res: &SliceResources = res;
+        let Some((target, _)) = res.targets.get(&self.plane) else {
+            return Vec::new();
+        };
+        let layers = res.layer_refs(&self.layers);
+        vec![
+            res.renderer
+                .draw(device, queue, target, &self.geometry, &layers),
+        ]
+    }
+
+    fn paint(
+        &self,
+        _info: egui::PaintCallbackInfo,
+        pass: &mut wgpu::RenderPass<'static>,
+        resources: &CallbackResources,
+    ) {
+        if let Some(res) = resources.get::<SliceResources>()
+            && let Some((_, bind)) = res.targets.get(&self.plane)
+        {
+            res.compositor.paint(pass, bind);
+        }
+    }
+}

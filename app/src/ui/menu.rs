@@ -1,0 +1,93 @@
+//! The menu bar and keyboard shortcuts.
+
+use cortexlens_data::Plane;
+use egui::{Key, KeyboardShortcut, Modifiers};
+
+use super::CortexApp;
+use crate::viewer::{Layout, ViewCamera};
+
+/// Ctrl+S (Cmd+S): save a screenshot.
+pub const SCREENSHOT_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
+/// Ctrl+O (Cmd+O): open files.
+pub const OPEN_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
+
+/// Keyboard shortcuts that work anywhere in the window.
+pub fn shortcuts(app: &mut CortexApp, ctx: &egui::Context) {
+    if ctx.input_mut(|i| i.consume_shortcut(&SCREENSHOT_SHORTCUT)) {
+        app.screenshot.open = true;
+    }
+    if ctx.input_mut(|i| i.consume_shortcut(&OPEN_SHORTCUT)) {
+        open_dialog(app);
+    }
+}
+
+fn open_dialog(app: &mut CortexApp) {
+    let picked = rfd::FileDialog::new()
+        .add_filter(
+            "Brain data",
+            &[
+                "nii",
+                "gz",
+                "hdr",
+                "img",
+                "mgh",
+                "mgz",
+                "gii",
+                "annot",
+                "curv",
+                "pial",
+                "white",
+                "inflated",
+                "sphere",
+                "sulc",
+                "thickness",
+            ],
+        )
+        .add_filter("All files", &["*"])
+        .pick_files();
+    for path in picked.unwrap_or_default() {
+        app.open(&path);
+    }
+}
+
+/// File and View menus.
+pub fn menu_bar(app: &mut CortexApp, ui: &mut egui::Ui) {
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("File", |ui| {
+            if ui
+                .add(
+                    egui::Button::new("Open…")
+                        .shortcut_text(ui.ctx().format_shortcut(&OPEN_SHORTCUT)),
+                )
+                .clicked()
+            {
+                open_dialog(app);
+            }
+            if ui
+                .add(
+                    egui::Button::new("Save screenshot…")
+                        .shortcut_text(ui.ctx().format_shortcut(&SCREENSHOT_SHORTCUT)),
+                )
+                .clicked()
+            {
+                app.screenshot.open = true;
+            }
+            ui.separator();
+            if ui.button("Quit").clicked() {
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        });
+        ui.menu_button("View", |ui| {
+            let layout = &mut app.viewer.layout;
+            ui.radio_value(layout, Layout::Ortho, "3-up (ortho)");
+            for plane in [Plane::Axial, Plane::Coronal, Plane::Sagittal] {
+                ui.radio_value(layout, Layout::Single(plane), plane.name());
+            }
+            ui.separator();
+            ui.checkbox(&mut app.viewer.radiological, "Radiological (left on right)");
+            if ui.button("Reset zoom and pan").clicked() {
+                app.viewer.cameras = [ViewCamera::default(); 3];
+            }
+        });
+    });
+}

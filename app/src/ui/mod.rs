@@ -1,0 +1,272 @@
+//! The eframe application: panels around the slice views, loading, screenshots.
+
+mod layers_panel;
+mod menu;
+mod readout;
+mod screenshot;
+mod slice_view;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use cortexlens_data::{LoadError, Loaded};
+use egui_wgpu::RenderState;
+
+use crate::demo;
+use crate::gpu_bridge::SliceResources;
+use crate::loader::{JobId, LoadEvent, Loader};
+use crate::viewer::{Layer, LayerId, Viewer, default_style};
+
+pub use screenshot::ScreenshotSettings;
+
+/// The cortexlens window.
+pub struct CortexApp {
+    /// What is open and how it is shown.
+    pub viewer: Viewer,
+    /// Messages for the user (load errors, saved screenshots); errors stay until dismissed.
+    pub messages: Vec<UserMessage>,
+    /// The layer whose settings the layers panel shows.
+    pub selected: Option<LayerId>,
+    loader: Loader,
+    /// Finished loads waiting for earlier requests, so layers stack in request order.
+    finished: BTreeMap<JobId, (PathBuf, Result<Loaded, LoadError>)>,
+    demo_jobs: HashSet<JobId>,
+    render_state: Option<RenderState>,
+    screenshot: ScreenshotSettings,
+    /// Size in physical pixels of the view area in the last frame (screenshots' "window resolution").
+    view_area_px: (u32, u32),
+    /// The view area in points in the last frame.
+    view_area: egui::Rect,
+}
+
+/// What the window opens with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Startup {
+    /// The bundled demo scene.
+    Demo,
+    /// These files, in this order (none: an empty window).
+    Files(Vec<PathBuf>),
+}
+
+/// A message shown in the window.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UserMessage {
+    /// Something failed; shown until dismissed.
+    Error(String),
+    /// Something worked.
+    Info(String),
+}
+
+impl CortexApp {
+    /// Create the app and start loading what `startup` asks for.
+    pub fn new(cc: &eframe::CreationContext<'_>, startup: Startup) -> CortexApp {
+        let ctx = cc.egui_ctx.clone();
+        let render_state = cc.wgpu_render_state.clone();
+        if let Some(rs) = &render_state {
+            SliceResources::install(rs);
+        }
+        let mut app = CortexApp {
+            viewer: Viewer::default(),
+            messages: Vec::new(),
+            selected: None,
+            loader: Loader::new(Arc::new(move || ctx.request_repaint())),
+            finished: BTreeMap::new(),
+            demo_jobs: HashSet::new(),
+            render_state,
+            screenshot: ScreenshotSettings::default(),
+            view_area_px: (0, 0),
+            view_area: egui::Rect::NOTHING,
+        };
+        if app.render_state.is_none() {
+            app.messages.push(UserMessage::Error(
+                "No wgpu device: slices cannot be drawn.".into(),
+            ));
+        }
+        match startup {
+            Startup::Demo => {
+                for path in demo::demo_files() {
+                    let job = app.loader.request(&path);
+                    app.demo_jobs.insert(job);
+                }
+            }
+            Startup::Files(files) => files.iter().for_each(|path| app.open(path)),
+        }
+        app
+    }
+
+    /// Start loading a file in the background.
+    pub fn open(&mut self, path: &Path) {
+        self.loader.request(path);
+    }
+
+    /// Where the slice views were drawn in the last frame, in points.
+    pub fn view_area_rect(&self) -> egui::Rect {
+        self.view_area
+    }
+
+    /// Whether files are still loading (or waiting to be added in request order).
+    pub fn is_loading(&self) -> bool {
+        self.loader.is_busy() || !self.finished.is_empty()
+    }
+
+    /// Apply what the loading workers sent since the last frame, in request order: a load that
+    /// finishes early waits for the requests before it, so the first requested volume is the base.
+    fn receive_loads(&mut self) {
+        for event in self.loader.drain() {
+            if let LoadEvent::Finished { job, path, result } = event {
+                self.finished.insert(job, (path, *result));
+            }
+        }
+        let first_pending = self
+            .loader
+            .pending()
+            .next()
+            .map_or(JobId::MAX, |(job, _)| *job);
+        while let Some(entry) = self.finished.first_entry() {
+            if *entry.key() > first_pending {
+                break;
+            }
+            let (job, (path, result)) = entry.remove_entry();
+            match result {
+                Ok(Loaded::Volume(volume)) => self.add_volume(job, volume),
+                Ok(Loaded::Surface(surface)) => {
+                    self.messages.push(UserMessage::Info(format!(
+                        "{} kept for the surface view ({} arrays)",
+                        surface.name,
+                        surface.arrays.len()
+                    )));
+                    self.viewer.surfaces.push(surface);
+                }
+                Err(error) => {
+                    tracing::warn!("loading {} failed: {error}", path.display());
+                    self.messages.push(UserMessage::Error(error.to_string()));
+                }
+            }
+        }
+    }
+
+    fn add_volume(&mut self, job: JobId, volume: cortexlens_data::Volume) {
+        let id = LayerId(job);
+        let is_base = self.viewer.layers.is_empty();
+        let style = if self.demo_jobs.contains(&job) && !is_base {
+            demo::demo_overlay_style(&volume)
+        } else {
+            default_style(&volume, is_base)
+        };
+        let mut layer = Layer::new(id, volume, style);
+        if let Some(rs) = &self.render_state {
+            layer.notice = SliceResources::with(rs, |res| res.upload(rs, &layer)).flatten();
+        }
+        if !is_base || self.selected.is_none() {
+            self.selected = Some(id);
+        }
+        self.viewer.push_layer(layer);
+    }
+
+    /// Remove a layer and its GPU texture.
+    pub fn remove_layer(&mut self, id: LayerId) {
+        self.viewer.remove_layer(id);
+        if let Some(rs) = &self.render_state {
+            SliceResources::with(rs, |res| res.remove(id));
+        }
+        if self.selected == Some(id) {
+            self.selected = self.viewer.layers.last().map(|l| l.id);
+        }
+    }
+
+    /// Show another frame of a 4D layer.
+    pub fn set_frame(&mut self, id: LayerId, frame: usize) {
+        let Some(layer) = self.viewer.layer_mut(id) else {
+            return;
+        };
+        layer.frame = frame.min(layer.volume.frames() - 1);
+        let (volume, frame) = (layer.volume.clone(), layer.frame);
+        if let Some(rs) = &self.render_state {
+            SliceResources::with(rs, |res| res.set_frame(rs, id, &volume, frame));
+        }
+    }
+
+    /// Save the views as a PNG, re-rendered offscreen at `scale` × the window's resolution.
+    /// Returns the picture's size.
+    pub fn save_screenshot(
+        &self,
+        path: &Path,
+        settings: &ScreenshotSettings,
+    ) -> anyhow::Result<(u32, u32)> {
+        let rs = self
+            .render_state
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("no wgpu device"))?;
+        screenshot::save(rs, &self.viewer, self.view_area_px, path, settings)
+    }
+
+    fn handle_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped = ctx.input(|i| i.raw.dropped_files.clone());
+        for file in dropped {
+            self.open(file.path());
+        }
+    }
+}
+
+impl eframe::App for CortexApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.handle_dropped_files(&ctx);
+        self.receive_loads();
+        menu::shortcuts(self, &ctx);
+        egui::Panel::top("menu").show(ui, |ui| menu::menu_bar(self, ui));
+        egui::Panel::bottom("readout").show(ui, |ui| readout::show(self, ui));
+        egui::Panel::left("layers")
+            .default_size(260.0)
+            .show(ui, |ui| layers_panel::show(self, ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            let area = ui.available_rect_before_wrap();
+            let ppp = ctx.pixels_per_point();
+            self.view_area = area;
+            self.view_area_px = (
+                (area.width() * ppp).round() as u32,
+                (area.height() * ppp).round() as u32,
+            );
+            slice_view::show_layout(self, ui, area);
+            show_drop_hint(ui, area);
+        });
+        screenshot::dialog(self, &ctx);
+    }
+}
+
+fn show_drop_hint(ui: &egui::Ui, area: egui::Rect) {
+    if ui.ctx().input(|i| !i.raw.hovered_files.is_empty()) {
+        ui.painter()
+            .rect_filled(area, 0.0, egui::Color32::from_black_alpha(160));
+        ui.painter().text(
+            area.center(),
+            egui::Align2::CENTER_CENTER,
+            "Drop to open",
+            egui::FontId::proportional(24.0),
+            egui::Color32::WHITE,
+        );
+    }
+}
+
+/// Open the window on `files` (the demo scene when empty) and run until it closes.
+pub fn run_window(files: Vec<PathBuf>) -> Result<(), eframe::Error> {
+    let options = eframe::NativeOptions {
+        renderer: eframe::Renderer::Wgpu,
+        viewport: egui::ViewportBuilder::default()
+            .with_title("cortexlens")
+            .with_inner_size([1400.0, 820.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    let startup = if files.is_empty() {
+        Startup::Demo
+    } else {
+        Startup::Files(files)
+    };
+    eframe::run_native(
+        "cortexlens",
+        options,
+        Box::new(move |cc| Ok(Box::new(CortexApp::new(cc, startup)))),
+    )
+}

@@ -1,0 +1,97 @@
+//! The bottom panel: loading progress, messages, the crosshair readout and the time series.
+
+use egui_plot::{Line, Plot, PlotPoints, VLine};
+
+use super::{CortexApp, UserMessage};
+
+/// Progress, messages, readout and (for a 4D layer) the time-series plot at the crosshair.
+pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
+    for (_, pending) in app.loader.pending() {
+        ui.horizontal(|ui| {
+            let name = pending
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            ui.label(format!("Loading {name}"));
+            ui.add(
+                egui::ProgressBar::new(pending.fraction)
+                    .show_percentage()
+                    .desired_width(200.0),
+            );
+        });
+    }
+    let mut dismissed = None;
+    for (i, message) in app.messages.iter().enumerate() {
+        ui.horizontal(|ui| {
+            match message {
+                UserMessage::Error(text) => {
+                    ui.colored_label(ui.visuals().error_fg_color, format!("Error: {text}"))
+                }
+                UserMessage::Info(text) => ui.label(text),
+            };
+            if ui.small_button("×").on_hover_text("Dismiss").clicked() {
+                dismissed = Some(i);
+            }
+        });
+    }
+    if let Some(i) = dismissed {
+        app.messages.remove(i);
+    }
+    crosshair_readout(app, ui);
+    time_series(app, ui);
+}
+
+/// World millimetres, then each layer's voxel index and value at the crosshair.
+fn crosshair_readout(app: &CortexApp, ui: &mut egui::Ui) {
+    let c = app.viewer.crosshair;
+    ui.label(format!(
+        "Crosshair  x {:.1}  y {:.1}  z {:.1} mm",
+        c.x, c.y, c.z
+    ));
+    for layer in app.viewer.layers.iter().rev() {
+        let ijk = layer.volume.nearest_voxel(c);
+        let value = layer
+            .volume
+            .value_at(ijk, layer.frame)
+            .map_or_else(|| "outside".to_owned(), |v| format!("{v}"));
+        ui.label(format!(
+            "{}  [{}, {}, {}]  {}",
+            layer.name(),
+            ijk[0],
+            ijk[1],
+            ijk[2],
+            value
+        ));
+    }
+}
+
+/// The selected layer's time series at the crosshair, when it has several frames.
+fn time_series(app: &CortexApp, ui: &mut egui::Ui) {
+    let layer = app
+        .selected
+        .and_then(|id| app.viewer.layer(id))
+        .filter(|l| l.volume.frames() > 1)
+        .or_else(|| app.viewer.layers.iter().find(|l| l.volume.frames() > 1));
+    let Some(layer) = layer else {
+        return;
+    };
+    let Some(series) = layer
+        .volume
+        .time_series(layer.volume.nearest_voxel(app.viewer.crosshair))
+    else {
+        return;
+    };
+    let points: PlotPoints = series
+        .iter()
+        .enumerate()
+        .map(|(t, &v)| [t as f64, v as f64])
+        .collect();
+    Plot::new("time-series")
+        .height(120.0)
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            plot.line(Line::new(layer.name(), points));
+            plot.vline(VLine::new("frame", layer.frame as f64));
+        });
+}

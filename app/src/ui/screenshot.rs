@@ -1,0 +1,105 @@
+//! Screenshots: a small dialog, then an offscreen re-render at a multiple of the window's resolution.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use egui_wgpu::RenderState;
+
+use super::{CortexApp, UserMessage};
+use crate::gpu_bridge::SliceResources;
+use crate::picture::{PictureGpu, PictureOptions, render_picture};
+use crate::viewer::Viewer;
+
+/// The screenshot dialog's choices.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScreenshotSettings {
+    /// Whether the dialog is open.
+    pub open: bool,
+    /// Multiple of the window's resolution (1 = as on screen).
+    pub scale: u32,
+    /// Colour bar and crosshair.
+    pub options: PictureOptions,
+}
+
+impl Default for ScreenshotSettings {
+    fn default() -> Self {
+        ScreenshotSettings {
+            open: false,
+            scale: 1,
+            options: PictureOptions::default(),
+        }
+    }
+}
+
+/// Render the views at `scale` × `view_area_px` and write a PNG; returns the picture's size.
+pub fn save(
+    render_state: &RenderState,
+    viewer: &Viewer,
+    view_area_px: (u32, u32),
+    path: &Path,
+    settings: &ScreenshotSettings,
+) -> anyhow::Result<(u32, u32)> {
+    let (w, h) = (
+        view_area_px.0.max(1) * settings.scale,
+        view_area_px.1.max(1) * settings.scale,
+    );
+    let picture = SliceResources::with(render_state, |res| {
+        let gpu = PictureGpu {
+            device: &render_state.device,
+            queue: &render_state.queue,
+            renderer: &res.renderer,
+            textures: &res.textures,
+        };
+        render_picture(&gpu, viewer, w, h, settings.options)
+    })
+    .context("the slice renderer is not installed")??;
+    picture
+        .save(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(picture.dimensions())
+}
+
+/// The "Save screenshot" window.
+pub fn dialog(app: &mut CortexApp, ctx: &egui::Context) {
+    if !app.screenshot.open {
+        return;
+    }
+    let mut open = true;
+    let mut save_clicked = false;
+    egui::Window::new("Save screenshot")
+        .open(&mut open)
+        .collapsible(false)
+        .show(ctx, |ui| {
+            let (w, h) = app.view_area_px;
+            ui.horizontal(|ui| {
+                ui.label("Resolution");
+                for scale in 1..=4 {
+                    ui.radio_value(
+                        &mut app.screenshot.scale,
+                        scale,
+                        format!("{}×{}", w * scale, h * scale),
+                    );
+                }
+            });
+            ui.checkbox(&mut app.screenshot.options.colorbar, "Colour bar");
+            ui.checkbox(&mut app.screenshot.options.crosshair, "Crosshair");
+            save_clicked = ui.button("Save…").clicked();
+        });
+    app.screenshot.open = open;
+    if !save_clicked {
+        return;
+    }
+    let Some(path) = rfd::FileDialog::new()
+        .add_filter("PNG", &["png"])
+        .set_file_name("cortexlens.png")
+        .save_file()
+    else {
+        return;
+    };
+    app.screenshot.open = false;
+    let message = match app.save_screenshot(&path, &app.screenshot) {
+        Ok((w, h)) => UserMessage::Info(format!("Saved {} ({w}×{h})", path.display())),
+        Err(error) => UserMessage::Error(format!("Screenshot failed: {error:#}")),
+    };
+    app.messages.push(message);
+}

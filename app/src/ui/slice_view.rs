@@ -1,0 +1,195 @@
+//! The slice views: layout, mouse interaction, the paint callback and the crosshair overlay.
+
+use cortexlens_data::{Plane, SliceGeometry};
+use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
+use glam::{DVec2, DVec3};
+
+use super::CortexApp;
+use crate::gpu_bridge::SliceCallback;
+use crate::picture::CROSSHAIR_RGBA;
+use crate::viewer::{Viewer, panes};
+
+/// Scroll distance in points that steps one slice.
+const POINTS_PER_SLICE: f32 = 40.0;
+
+/// Draw the layout's views into `area`.
+pub fn show_layout(app: &mut CortexApp, ui: &mut egui::Ui, area: Rect) {
+    if app.viewer.layers.is_empty() {
+        ui.centered_and_justified(|ui| {
+            ui.label(if app.is_loading() {
+                "Loading…"
+            } else {
+                "Drop NIfTI, MGH, GIFTI or FreeSurfer files here, or use File › Open."
+            });
+        });
+        return;
+    }
+    let width = area.width().max(1.0).round() as u32;
+    let height = area.height().max(1.0).round() as u32;
+    for pane in panes(app.viewer.layout, width, height) {
+        let [x, y, w, h] = pane.rect;
+        let rect = Rect::from_min_size(
+            area.min + Vec2::new(x as f32, y as f32),
+            Vec2::new(w as f32, h as f32),
+        );
+        show_view(&mut app.viewer, ui, pane.plane, rect);
+    }
+}
+
+/// Physical-pixel geometry of a view occupying `rect` (in points).
+fn view_geometry(viewer: &Viewer, plane: Plane, rect: Rect, ppp: f32) -> SliceGeometry {
+    let w = (rect.width() * ppp).round().max(1.0) as u32;
+    let h = (rect.height() * ppp).round().max(1.0) as u32;
+    viewer.geometry(plane, w, h)
+}
+
+fn to_px(pos: Pos2, rect: Rect, ppp: f32) -> DVec2 {
+    DVec2::new(
+        ((pos.x - rect.min.x) * ppp) as f64,
+        ((pos.y - rect.min.y) * ppp) as f64,
+    )
+}
+
+fn show_view(viewer: &mut Viewer, ui: &mut egui::Ui, plane: Plane, rect: Rect) {
+    let id = ui.scope_id().with(("slice-view", plane.name()));
+    let response = ui
+        .interact(rect, id, Sense::click_and_drag())
+        .on_hover_cursor(egui::CursorIcon::Crosshair);
+    let ppp = ui.ctx().pixels_per_point();
+    handle_input(viewer, ui, &response, plane, rect, ppp, id);
+
+    let geometry = view_geometry(viewer, plane, rect, ppp);
+    let layers = viewer.layers.iter().map(|l| (l.id, l.style)).collect();
+    ui.painter().add(egui_wgpu::Callback::new_paint_callback(
+        rect,
+        SliceCallback {
+            plane,
+            geometry,
+            layers,
+        },
+    ));
+    paint_overlay(ui, viewer, &geometry, rect, ppp);
+}
+
+fn handle_input(
+    viewer: &mut Viewer,
+    ui: &egui::Ui,
+    response: &egui::Response,
+    plane: Plane,
+    rect: Rect,
+    ppp: f32,
+    id: egui::Id,
+) {
+    let geometry = view_geometry(viewer, plane, rect, ppp);
+    if (response.clicked() || response.dragged_by(egui::PointerButton::Primary))
+        && let Some(pos) = response.interact_pointer_pos()
+    {
+        viewer.crosshair = geometry.pixel_to_world(to_px(pos, rect, ppp));
+    }
+    if response.dragged_by(egui::PointerButton::Secondary)
+        || response.dragged_by(egui::PointerButton::Middle)
+    {
+        let delta = response.drag_delta() * ppp;
+        let sign = if geometry.radiological && plane != Plane::Sagittal {
+            -1.0
+        } else {
+            1.0
+        };
+        let camera = viewer.camera_mut(plane);
+        camera.pan_mm.x -= delta.x as f64 * geometry.mm_per_px * sign;
+        camera.pan_mm.y += delta.y as f64 * geometry.mm_per_px;
+    }
+    if !response.hovered() {
+        return;
+    }
+    let (zoom, scroll) = ui.input(|i| (i.zoom_delta(), i.smooth_scroll_delta.y));
+    if zoom != 1.0 {
+        viewer.camera_mut(plane).zoom_by(zoom as f64);
+    } else if scroll != 0.0 {
+        let accumulated = ui.data_mut(|d| {
+            let acc = d.get_temp_mut_or_default::<f32>(id);
+            *acc += scroll;
+            let steps = (*acc / POINTS_PER_SLICE).trunc();
+            *acc -= steps * POINTS_PER_SLICE;
+            steps
+        });
+        if accumulated != 0.0 {
+            viewer.step_slice(plane, accumulated as f64);
+        }
+    }
+}
+
+/// Crosshair lines and orientation letters over a view.
+fn paint_overlay(ui: &egui::Ui, viewer: &Viewer, geometry: &SliceGeometry, rect: Rect, ppp: f32) {
+    let painter = ui.painter_at(rect);
+    let at = geometry.world_to_pixel(viewer.crosshair);
+    let pos = rect.min + Vec2::new(at.x as f32 / ppp, at.y as f32 / ppp);
+    let [r, g, b, _] = CROSSHAIR_RGBA;
+    let stroke = Stroke::new(1.0, Color32::from_rgb(r, g, b));
+    painter.line_segment(
+        [
+            Pos2::new(rect.left(), pos.y),
+            Pos2::new(rect.right(), pos.y),
+        ],
+        stroke,
+    );
+    painter.line_segment(
+        [
+            Pos2::new(pos.x, rect.top()),
+            Pos2::new(pos.x, rect.bottom()),
+        ],
+        stroke,
+    );
+
+    let font = egui::FontId::proportional(14.0);
+    let color = Color32::from_gray(220);
+    let (left, right) = screen_letters(geometry, true);
+    let (bottom, top) = screen_letters(geometry, false);
+    let pad = 4.0;
+    painter.text(
+        Pos2::new(rect.left() + pad, rect.center().y),
+        egui::Align2::LEFT_CENTER,
+        left,
+        font.clone(),
+        color,
+    );
+    painter.text(
+        Pos2::new(rect.right() - pad, rect.center().y),
+        egui::Align2::RIGHT_CENTER,
+        right,
+        font.clone(),
+        color,
+    );
+    painter.text(
+        Pos2::new(rect.center().x, rect.top() + pad),
+        egui::Align2::CENTER_TOP,
+        top,
+        font.clone(),
+        color,
+    );
+    painter.text(
+        Pos2::new(rect.center().x, rect.bottom() - pad),
+        egui::Align2::CENTER_BOTTOM,
+        bottom,
+        font,
+        color,
+    );
+}
+
+/// Anatomical letters at the (low, high) ends of the screen's horizontal or vertical axis.
+fn screen_letters(geometry: &SliceGeometry, horizontal: bool) -> (&'static str, &'static str) {
+    let (w, h) = (geometry.width as f64, geometry.height as f64);
+    let (a, b) = if horizontal {
+        (DVec2::new(0.0, h / 2.0), DVec2::new(w, h / 2.0))
+    } else {
+        (DVec2::new(w / 2.0, h), DVec2::new(w / 2.0, 0.0))
+    };
+    let direction: DVec3 = geometry.pixel_to_world(b) - geometry.pixel_to_world(a);
+    let axis = direction.abs().max_position();
+    let letters = [("L", "R"), ("P", "A"), ("I", "S")][axis];
+    if direction[axis] > 0.0 {
+        letters
+    } else {
+        (letters.1, letters.0)
+    }
+}

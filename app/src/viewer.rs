@@ -1,0 +1,122 @@
+//! What is open and how it is shown: layers, the crosshair, the layout and each view's camera.
+//!
+//! Pure state: the window and the headless renderer both draw from a [`Viewer`].
+
+mod camera;
+mod layer;
+mod layout;
+
+pub use camera::ViewCamera;
+pub use layer::{Layer, LayerId, default_style, finite_min_max, robust_range};
+pub use layout::{Layout, Pane, panes};
+
+use cortexlens_data::{Plane, SliceGeometry, SurfaceFile};
+use glam::{DVec2, DVec3};
+
+/// Everything open in one window, and how it is shown.
+#[derive(Default)]
+pub struct Viewer {
+    /// Volume layers, bottom first: the first is the base, later ones are overlays.
+    pub layers: Vec<Layer>,
+    /// Surface files, kept for the surface view.
+    pub surfaces: Vec<SurfaceFile>,
+    /// The shared crosshair in world millimetres (RAS+).
+    pub crosshair: DVec3,
+    /// Which views are shown.
+    pub layout: Layout,
+    /// Radiological convention (patient left on screen right).
+    pub radiological: bool,
+    /// Zoom and pan of the sagittal, coronal and axial views.
+    pub cameras: [ViewCamera; 3],
+}
+
+impl Viewer {
+    /// Put a layer on top of the stack; the first one becomes the base and centres the crosshair.
+    pub fn push_layer(&mut self, layer: Layer) {
+        if self.layers.is_empty() {
+            self.crosshair = layer.volume.world_center();
+        }
+        self.layers.push(layer);
+    }
+
+    /// The layer with this id.
+    pub fn layer(&self, id: LayerId) -> Option<&Layer> {
+        self.layers.iter().find(|l| l.id == id)
+    }
+
+    /// Mutable access to the layer with this id.
+    pub fn layer_mut(&mut self, id: LayerId) -> Option<&mut Layer> {
+        self.layers.iter_mut().find(|l| l.id == id)
+    }
+
+    /// Remove a layer; returns it.
+    pub fn remove_layer(&mut self, id: LayerId) -> Option<Layer> {
+        let at = self.layers.iter().position(|l| l.id == id)?;
+        Some(self.layers.remove(at))
+    }
+
+    /// Move a layer one step up (towards the top of the stack) or down.
+    pub fn move_layer(&mut self, id: LayerId, up: bool) {
+        if let Some(at) = self.layers.iter().position(|l| l.id == id) {
+            let to = if up { at + 1 } else { at.wrapping_sub(1) };
+            if to < self.layers.len() {
+                self.layers.swap(at, to);
+            }
+        }
+    }
+
+    /// World bounding box of all layers, or a 200 mm cube around the origin when nothing is open.
+    pub fn world_bounds(&self) -> (DVec3, DVec3) {
+        self.layers
+            .iter()
+            .map(|l| l.volume.world_bounds())
+            .reduce(|(lo, hi), (l2, h2)| (lo.min(l2), hi.max(h2)))
+            .unwrap_or((DVec3::splat(-100.0), DVec3::splat(100.0)))
+    }
+
+    /// Slice step in millimetres: the base layer's smallest voxel edge.
+    pub fn slice_step(&self) -> f64 {
+        self.layers.first().map_or(1.0, |l| l.volume.min_voxel_mm())
+    }
+
+    /// Camera of a plane.
+    pub fn camera(&self, plane: Plane) -> &ViewCamera {
+        &self.cameras[plane_slot(plane)]
+    }
+
+    /// Mutable camera of a plane.
+    pub fn camera_mut(&mut self, plane: Plane) -> &mut ViewCamera {
+        &mut self.cameras[plane_slot(plane)]
+    }
+
+    /// The geometry of a view of `plane` rasterised to `width × height` pixels.
+    pub fn geometry(&self, plane: Plane, width: u32, height: u32) -> SliceGeometry {
+        let (lo, hi) = self.world_bounds();
+        let (ax_r, ax_u) = plane.screen_axes();
+        let fov = DVec2::new(hi[ax_r] - lo[ax_r], hi[ax_u] - lo[ax_u]);
+        let camera = self.camera(plane);
+        let mut center = (lo + hi) * 0.5;
+        center[ax_r] += camera.pan_mm.x;
+        center[ax_u] += camera.pan_mm.y;
+        let mut geometry = SliceGeometry::fit(plane, self.crosshair, center, fov, width, height);
+        geometry.mm_per_px /= camera.zoom;
+        geometry.radiological = self.radiological;
+        geometry
+    }
+
+    /// Step the crosshair by `steps` slices along the normal of `plane`.
+    pub fn step_slice(&mut self, plane: Plane, steps: f64) {
+        let axis = plane.normal_axis();
+        let (lo, hi) = self.world_bounds();
+        self.crosshair[axis] =
+            (self.crosshair[axis] + steps * self.slice_step()).clamp(lo[axis], hi[axis]);
+    }
+}
+
+fn plane_slot(plane: Plane) -> usize {
+    match plane {
+        Plane::Sagittal => 0,
+        Plane::Coronal => 1,
+        Plane::Axial => 2,
+    }
+}

@@ -1,0 +1,302 @@
+//! The command line end to end: `info --json` against nibabel's numbers, `render` to PNG, bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A fixture by file name: the demo volumes live in `assets/`, the rest under `tests/data/`.
+fn fixture(sub: &str, name: &str) -> PathBuf {
+    let asset = repo().join("assets").join(name);
+    if asset.exists() {
+        asset
+    } else {
+        repo().join("tests/data").join(sub).join(name)
+    }
+}
+
+fn reference(name: &str) -> Value {
+    let text = std::fs::read_to_string(repo().join("tests/data/reference").join(name))
+        .expect("reference json");
+    serde_json::from_str(&text).expect("valid json")
+}
+
+fn cortexlens(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cortexlens"))
+        .args(args)
+        .env(
+            "WGPU_BACKEND",
+            std::env::var("WGPU_BACKEND").unwrap_or_else(|_| "vulkan".into()),
+        )
+        .output()
+        .expect("run cortexlens")
+}
+
+/// numpy's dtype name for an on-disk dtype string such as `>i2` (byte order dropped).
+fn numpy_name(dtype: &str) -> &str {
+    match dtype.trim_start_matches(['<', '>', '=', '|']) {
+        "u1" => "uint8",
+        "i1" => "int8",
+        "i2" => "int16",
+        "u2" => "uint16",
+        "i4" => "int32",
+        "u4" => "uint32",
+        "i8" => "int64",
+        "u8" => "uint64",
+        "f4" => "float32",
+        "f8" => "float64",
+        _ => dtype,
+    }
+}
+
+fn close(a: f64, b: f64, rel: f64, abs: f64) -> bool {
+    (a - b).abs() <= abs + rel * b.abs()
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+#[test]
+fn info_json_matches_nibabel_for_every_volume() {
+    let volumes = reference("volumes.json");
+    for expected in volumes["volumes"].as_array().unwrap() {
+        let name = expected["file"].as_str().unwrap();
+        let path = fixture("volumes", name);
+        let mut args = vec![
+            "info".to_owned(),
+            path.to_string_lossy().into_owned(),
+            "--json".into(),
+        ];
+        for sample in expected["samples"].as_array().unwrap() {
+            let ijk: Vec<String> = sample["ijk"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.to_string())
+                .collect();
+            args.push("--at".into());
+            args.push(ijk.join(","));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = cortexlens(&args);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+        assert_eq!(got["kind"], "volume", "{name}");
+        assert_eq!(got["shape"], expected["shape"], "{name}");
+        assert_eq!(
+            got["datatype"].as_str(),
+            Some(numpy_name(expected["on_disk_dtype"].as_str().unwrap())),
+            "{name}"
+        );
+        for (g, e) in got["zooms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(expected["zooms"].as_array().unwrap())
+        {
+            assert!(close(f(g), f(e), 1e-6, 1e-6), "{name} zooms {g} vs {e}");
+        }
+        for r in 0..4 {
+            for c in 0..4 {
+                let (g, e) = (f(&got["affine"][r][c]), f(&expected["affine"][r][c]));
+                assert!(close(g, e, 0.0, 1e-4), "{name} affine[{r}][{c}] {g} vs {e}");
+            }
+        }
+        let stats = &expected["stats_scaled"];
+        for key in ["min", "max", "mean", "sum"] {
+            let (g, e) = (f(&got["stats"][key]), f(&stats[key]));
+            assert!(close(g, e, 1e-6, 1e-9), "{name} {key} {g} vs {e}");
+        }
+        assert_eq!(got["stats"]["n_nan"], stats["n_nan"], "{name}");
+        assert_eq!(got["stats"]["n_nonzero"], stats["n_nonzero"], "{name}");
+        assert!(
+            close(f(&got["scl_slope"]), f(&expected["scl_slope"]), 1e-7, 0.0),
+            "{name} slope"
+        );
+        assert!(
+            close(f(&got["scl_inter"]), f(&expected["scl_inter"]), 1e-7, 1e-12),
+            "{name} inter"
+        );
+        let samples = got["samples"].as_array().unwrap();
+        for (g, e) in samples.iter().zip(expected["samples"].as_array().unwrap()) {
+            assert_eq!(g["ijk"], e["ijk"]);
+            assert!(
+                close(f(&g["value"]), f(&e["value"]), 1e-6, 1e-6),
+                "{name} {} value {} vs {}",
+                e["ijk"],
+                g["value"],
+                e["value"]
+            );
+            for a in 0..3 {
+                assert!(
+                    close(f(&g["world_mm"][a]), f(&e["world_mm"][a]), 0.0, 1e-4),
+                    "{name} world"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn info_json_describes_surface_arrays_and_labels() {
+    let surfaces = reference("surfaces.json");
+    for expected in surfaces["surfaces"].as_array().unwrap() {
+        let name = expected["file"].as_str().unwrap();
+        let out = cortexlens(&[
+            "info",
+            fixture("surfaces", name).to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(got["kind"], "surface");
+        let (g, e) = (
+            got["arrays"].as_array().unwrap(),
+            expected["arrays"].as_array().unwrap(),
+        );
+        assert_eq!(g.len(), e.len(), "{name}");
+        for (g, e) in g.iter().zip(e) {
+            assert_eq!(g["intent"], e["intent"], "{name}");
+            assert_eq!(g["datatype"], e["dtype"], "{name}");
+            assert_eq!(g["shape"], e["shape"], "{name}");
+            for key in ["min", "max", "sum"] {
+                assert!(
+                    close(f(&g[key]), f(&e[key]), 1e-6, 1e-6),
+                    "{name} {key} {} vs {}",
+                    g[key],
+                    e[key]
+                );
+            }
+        }
+        if let Some(labels) = expected.get("labels").and_then(Value::as_array) {
+            let got_labels = got["labels"].as_array().unwrap();
+            assert_eq!(got_labels.len(), labels.len(), "{name}");
+        }
+    }
+}
+
+#[test]
+fn bad_input_is_one_line_on_stderr_with_exit_code_2() {
+    let dir = std::env::temp_dir().join(format!("cortexlens-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let not_gzip = dir.join("not_gzip.nii.gz");
+    std::fs::write(&not_gzip, b"this is not gzip at all, just text").unwrap();
+    let empty = dir.join("empty.nii");
+    std::fs::write(&empty, b"").unwrap();
+    let missing = dir.join("missing.nii");
+    for path in [&not_gzip, &empty, &missing] {
+        let out = cortexlens(&["info", path.to_str().unwrap(), "--json"]);
+        assert_eq!(out.status.code(), Some(2), "{}", path.display());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    let mni = fixture("volumes", "mni152_t1_1mm.nii.gz");
+    let png = dir.join("x.png");
+    let out = cortexlens(&[
+        "render",
+        mni.to_str().unwrap(),
+        "--colormap",
+        "nope",
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = cortexlens(&[
+        "render",
+        "--colormap",
+        "hot",
+        mni.to_str().unwrap(),
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "an option before any file");
+}
+
+/// Count pixels of a picture that look like the signed overlay's positive side (red to yellow).
+fn red_yellow_pixels(img: &image::RgbaImage) -> usize {
+    img.pixels()
+        .filter(|p| p.0[0] == 255 && p.0[2] == 0 && p.0[1] < 255)
+        .count()
+}
+
+#[test]
+fn render_draws_the_overlay_over_the_template() {
+    let dir = std::env::temp_dir().join(format!("cortexlens-render-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mni = fixture("volumes", "mni152_t1_1mm.nii.gz");
+    let motor = fixture("volumes", "motor_stat_map.nii.gz");
+    let out_png = dir.join("axial.png");
+    // A slice through the left motor cortex (hand knob), where the t-map exceeds 3.
+    let out = cortexlens(&[
+        "render",
+        mni.to_str().unwrap(),
+        "--colormap",
+        "gray",
+        motor.to_str().unwrap(),
+        "--negative-colormap",
+        "blue-lightblue",
+        "--threshold",
+        "3",
+        "--range",
+        "3,8",
+        "--view",
+        "axial",
+        "--at",
+        "-38,-22,56",
+        "--size",
+        "240x280",
+        "--out",
+        out_png.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let img = image::open(&out_png).unwrap().to_rgba8();
+    assert_eq!(img.dimensions(), (240, 280));
+    let gray = img
+        .pixels()
+        .filter(|p| p.0[0] == p.0[1] && p.0[1] == p.0[2] && p.0[0] > 60)
+        .count();
+    assert!(
+        gray > 240 * 280 / 8,
+        "the template shows: {gray} gray pixels"
+    );
+    assert!(red_yellow_pixels(&img) > 20, "the motor overlay shows");
+
+    let with_bar = dir.join("ortho.png");
+    let out = cortexlens(&[
+        "render",
+        mni.to_str().unwrap(),
+        motor.to_str().unwrap(),
+        "--out",
+        with_bar.to_str().unwrap(),
+        "--size",
+        "600x200",
+        "--colorbar",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let img = image::open(&with_bar).unwrap().to_rgba8();
+    assert_eq!(img.height(), 200);
+    assert!(img.width() > 600, "the colour bar adds a strip");
+}

@@ -1,0 +1,254 @@
+//! The whole app under egui_kittest on lavapipe: the demo scene, a simulated drop, the crosshair.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cortexlens::{CortexApp, Startup};
+use cortexlens_data::Plane;
+use egui::{Event, Modifiers, PointerButton, Pos2};
+use egui_kittest::kittest::Queryable;
+use egui_kittest::{Harness, SnapshotOptions};
+use glam::DVec2;
+
+const WINDOW: (f32, f32) = (1000.0, 640.0);
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn harness(startup: Startup) -> Harness<'static, CortexApp> {
+    if std::env::var_os("WGPU_BACKEND").is_none() {
+        // SAFETY: set before any thread of this test process reads the environment.
+        unsafe { std::env::set_var("WGPU_BACKEND", "vulkan") };
+    }
+    Harness::builder()
+        .with_size(egui::vec2(WINDOW.0, WINDOW.1))
+        .wgpu()
+        .build_eframe(move |cc| CortexApp::new(cc, startup))
+}
+
+/// Step the app until `done` holds (loading runs on worker threads).
+fn step_until(
+    harness: &mut Harness<'static, CortexApp>,
+    what: &str,
+    done: impl Fn(&CortexApp) -> bool,
+) {
+    let start = Instant::now();
+    while !done(harness.state()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        harness.step();
+    }
+    harness.run_steps(3);
+}
+
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn drop_file(harness: &mut Harness<'static, CortexApp>, path: PathBuf) {
+    harness
+        .input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(path)));
+    harness.step();
+}
+
+#[test]
+fn demo_scene_opens_with_template_and_signed_overlay() {
+    let mut harness = harness(Startup::Demo);
+    step_until(&mut harness, "the demo scene", |app| {
+        app.viewer.layers.len() == 2 && !app.is_loading()
+    });
+    let app = harness.state();
+    assert_eq!(app.viewer.layers[0].name(), "mni152_t1_1mm.nii.gz");
+    assert_eq!(app.viewer.layers[1].name(), "motor_stat_map.nii.gz");
+    let overlay = &app.viewer.layers[1].style;
+    assert!(overlay.negative.is_some(), "signed overlay");
+    assert_eq!(overlay.threshold, Some(cortexlens::demo::DEMO_T_THRESHOLD));
+    assert!(app.messages.is_empty(), "{:?}", app.messages);
+    harness.snapshot_options(
+        "demo_scene",
+        &SnapshotOptions::new().threshold(2.0).max_failed_pixels(400),
+    );
+}
+
+#[test]
+fn dropping_files_adds_layers_and_a_bad_file_keeps_them() {
+    let mut harness = harness(Startup::Files(Vec::new()));
+    harness.run_steps(2);
+    assert!(harness.state().viewer.layers.is_empty());
+
+    drop_file(
+        &mut harness,
+        repo().join("tests/data/volumes/nibabel_example4d.nii.gz"),
+    );
+    step_until(&mut harness, "the dropped volume", |app| {
+        app.viewer.layers.len() == 1 && !app.is_loading()
+    });
+    harness.get_by_label("nibabel_example4d.nii.gz");
+    // A 4D volume gets a frame slider; the time series plot is drawn.
+    assert_eq!(harness.state().viewer.layers[0].volume.frames(), 2);
+
+    let dir = std::env::temp_dir().join(format!("cortexlens-window-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let broken = dir.join("broken.nii.gz");
+    std::fs::write(&broken, b"definitely not gzip").unwrap();
+    drop_file(&mut harness, broken);
+    step_until(&mut harness, "the error", |app| {
+        !app.messages.is_empty() && !app.is_loading()
+    });
+    let app = harness.state();
+    assert_eq!(app.viewer.layers.len(), 1, "what was open stays open");
+    let cortexlens::ui::UserMessage::Error(text) = &app.messages[0] else {
+        panic!("expected an error, got {:?}", app.messages[0]);
+    };
+    assert!(
+        text.contains("broken.nii.gz"),
+        "the error names the file: {text}"
+    );
+}
+
+fn click(harness: &mut Harness<'static, CortexApp>, pos: Pos2) {
+    let input = harness.input_mut();
+    input.events.push(Event::PointerMoved(pos));
+    input.events.push(Event::PointerButton {
+        pos,
+        button: PointerButton::Primary,
+        pressed: true,
+        modifiers: Modifiers::NONE,
+    });
+    harness.step();
+    harness.input_mut().events.push(Event::PointerButton {
+        pos,
+        button: PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    harness.run_steps(2);
+}
+
+#[test]
+fn clicking_a_view_moves_the_linked_crosshair() {
+    let mni = repo().join("assets/mni152_t1_1mm.nii.gz");
+    let mut harness = harness(Startup::Files(vec![mni]));
+    harness.state_mut().viewer.layout = cortexlens::viewer::Layout::Single(Plane::Axial);
+    step_until(&mut harness, "the template", |app| {
+        app.viewer.layers.len() == 1 && !app.is_loading()
+    });
+    let before = harness.state().viewer.crosshair;
+
+    // Click 100 points right and 50 up of the view's centre.
+    let area = harness.state().view_area_rect();
+    let target = area.center() + egui::vec2(100.0, -50.0);
+    click(&mut harness, target);
+    let app = harness.state();
+    let geometry = app.viewer.geometry(
+        Plane::Axial,
+        area.width().round() as u32,
+        area.height().round() as u32,
+    );
+    let expected = geometry.pixel_to_world(DVec2::new(
+        (target.x - area.min.x) as f64,
+        (target.y - area.min.y) as f64,
+    ));
+    let after = app.viewer.crosshair;
+    assert!(
+        (after - expected).length() < 1.5,
+        "crosshair {after} expected {expected}"
+    );
+    assert!(
+        after.x > before.x + 10.0,
+        "moved right (towards +x, neurological): {before} -> {after}"
+    );
+    assert!(
+        after.y > before.y + 5.0,
+        "moved anterior: {before} -> {after}"
+    );
+    assert_eq!(after.z, before.z, "the axial slice stays");
+
+    // The readout follows.
+    harness.get_by_label_contains(&format!("x {:.1}", after.x));
+}
+
+#[test]
+fn scrolling_steps_slices_and_screenshots_rerender_at_a_multiple() {
+    let mni = repo().join("assets/mni152_t1_1mm.nii.gz");
+    let mut harness = harness(Startup::Files(vec![mni]));
+    harness.state_mut().viewer.layout = cortexlens::viewer::Layout::Single(Plane::Coronal);
+    step_until(&mut harness, "the template", |app| {
+        app.viewer.layers.len() == 1 && !app.is_loading()
+    });
+    let before = harness.state().viewer.crosshair;
+    let center = harness.state().view_area_rect().center();
+    harness.input_mut().events.push(Event::PointerMoved(center));
+    harness.step();
+    for _ in 0..3 {
+        harness.input_mut().events.push(Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, 40.0),
+            modifiers: Modifiers::NONE,
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+        });
+        harness.run_steps(10);
+    }
+    let after = harness.state().viewer.crosshair;
+    assert!(
+        after.y > before.y + 0.5,
+        "scrolling moved the coronal slice: {before} -> {after}"
+    );
+    assert_eq!((after.x, after.z), (before.x, before.z));
+
+    let dir = std::env::temp_dir().join(format!("cortexlens-shot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let area = harness.state().view_area_rect();
+    let mut settings = cortexlens::ui::ScreenshotSettings {
+        scale: 2,
+        ..Default::default()
+    };
+    settings.options.colorbar = false;
+    let path = dir.join("shot.png");
+    let size = harness
+        .state()
+        .save_screenshot(&path, &settings)
+        .expect("screenshot");
+    assert_eq!(
+        size,
+        (
+            (area.width().round() as u32) * 2,
+            (area.height().round() as u32) * 2
+        )
+    );
+    let shot = image::open(&path).unwrap().to_rgba8();
+    assert_eq!(shot.dimensions(), size);
+    let bright = shot
+        .pixels()
+        .filter(|p| p.0[0] > 100 && p.0[0] == p.0[2])
+        .count();
+    assert!(
+        bright > (size.0 * size.1 / 20) as usize,
+        "the template is in the screenshot"
+    );
+    settings.options.colorbar = true;
+    let with_bar = harness
+        .state()
+        .save_screenshot(&dir.join("bar.png"), &settings)
+        .unwrap();
+    assert!(
+        with_bar.0 > size.0 && with_bar.1 == size.1,
+        "colour bar strip appended"
+    );
+}
