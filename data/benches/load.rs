@@ -65,11 +65,7 @@ fn nibabel_seconds(path: &Path) -> Option<f64> {
         "import time, nibabel as nib\nbest = 1e9\nfor _ in range({RUNS}):\n    t = time.perf_counter(); nib.load({:?}).get_fdata(); best = min(best, time.perf_counter() - t)\nprint(best)",
         path.to_string_lossy()
     );
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .output()
-        .ok()?;
+    let out = Command::new("python3").arg("-c").arg(script).output().ok()?;
     String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
@@ -89,8 +85,7 @@ fn generated_4d() -> PathBuf {
     }
     let (nx, ny, nz, nt) = (96usize, 96usize, 60usize, 500usize);
     let file = std::fs::File::create(&path).expect("create");
-    let mut gz =
-        flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::new(6));
+    let mut gz = flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::new(6));
     gz.write_all(&nifti1_header([nx, ny, nz, nt])).unwrap();
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut frame = Vec::with_capacity(nx * ny * nz * 2);

@@ -19,9 +19,7 @@ pub enum LoadError {
         source: io::Error,
     },
     /// The name ends in `.gz` but the content does not start with the gzip magic bytes.
-    #[error(
-        "{file}: not gzip: the name ends in .gz but the data does not start with the gzip magic bytes 1f 8b"
-    )]
+    #[error("{file}: not gzip: the name ends in .gz but the data does not start with the gzip magic bytes 1f 8b")]
     NotGzip {
         /// File name.
         file: String,
@@ -250,8 +248,7 @@ mod tests {
         fn send_sync<T: Send + Sync + 'static>() {}
         send_sync::<LoadError>();
         send_sync::<crate::formats::Loaded>();
-        let e = LoadError::truncated("header claims 1234 bytes of voxels, file has 99")
-            .in_file("motor.nii.gz");
+        let e = LoadError::truncated("header claims 1234 bytes of voxels, file has 99").in_file("motor.nii.gz");
         assert_eq!(
             e.to_string(),
             "motor.nii.gz: truncated: header claims 1234 bytes of voxels, file has 99"

@@ -69,14 +69,7 @@ pub struct SliceGeometry {
 
 impl SliceGeometry {
     /// A view of `plane` centred on `crosshair` that fits a field of view of `fov_mm` (width, height).
-    pub fn fit(
-        plane: Plane,
-        crosshair: DVec3,
-        center: DVec3,
-        fov_mm: DVec2,
-        width: u32,
-        height: u32,
-    ) -> Self {
+    pub fn fit(plane: Plane, crosshair: DVec3, center: DVec3, fov_mm: DVec2, width: u32, height: u32) -> Self {
         let mm_per_px = (fov_mm.x / width.max(1) as f64).max(fov_mm.y / height.max(1) as f64);
         SliceGeometry {
             plane,
@@ -113,8 +106,7 @@ impl SliceGeometry {
     pub fn world_to_pixel(&self, world: DVec3) -> DVec2 {
         let (ax_r, ax_u) = self.plane.screen_axes();
         DVec2::new(
-            (world[ax_r] - self.view_center[ax_r]) / (self.mm_per_px * self.right_sign())
-                + self.width as f64 * 0.5,
+            (world[ax_r] - self.view_center[ax_r]) / (self.mm_per_px * self.right_sign()) + self.width as f64 * 0.5,
             self.height as f64 * 0.5 - (world[ax_u] - self.view_center[ax_u]) / self.mm_per_px,
         )
     }
@@ -158,14 +150,7 @@ mod tests {
 
     #[test]
     fn orientation_conventions() {
-        let g = SliceGeometry::fit(
-            Plane::Axial,
-            DVec3::ZERO,
-            DVec3::ZERO,
-            DVec2::splat(100.0),
-            100,
-            100,
-        );
+        let g = SliceGeometry::fit(Plane::Axial, DVec3::ZERO, DVec3::ZERO, DVec2::splat(100.0), 100, 100);
         let right = g.pixel_to_world(DVec2::new(99.5, 50.0));
         let top = g.pixel_to_world(DVec2::new(50.0, 0.5));
         assert!(right.x > 0.0 && top.y > 0.0);

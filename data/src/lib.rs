@@ -5,13 +5,18 @@
 //! colormaps, layer styles and slice geometry — so that the GPU renderer and its CPU
 //! reference implement exactly the same mapping.
 
+pub mod camera;
 pub mod colormap;
 pub mod error;
 pub mod formats;
 pub mod geometry;
+pub mod isosurface;
+pub mod mesh;
+pub mod projection;
 pub mod stats;
 pub mod style;
 pub mod surface;
+pub mod vertex_colors;
 pub mod volume;
 
 pub use colormap::Colormap;

@@ -93,12 +93,7 @@ impl LayerStyle {
     pub fn shade(&self, value: f32) -> Option<[f32; 4]> {
         let (colormap, index) = self.lut_entry(value)?;
         let [r, g, b, _] = colormap.lut()[index];
-        Some([
-            r as f32 / 255.0,
-            g as f32 / 255.0,
-            b as f32 / 255.0,
-            self.opacity,
-        ])
+        Some([r as f32 / 255.0, g as f32 / 255.0, b as f32 / 255.0, self.opacity])
     }
 }
 

@@ -9,10 +9,20 @@ pub struct SurfaceFile {
     pub arrays: Vec<DataArray>,
     /// Label table (GIFTI `LabelTable`, FreeSurfer `.annot` colour table).
     pub labels: Vec<Label>,
+    /// The file's metadata as (name, value) pairs in file order (GIFTI's top-level `MetaData`;
+    /// empty for FreeSurfer files).
+    pub meta: Vec<(String, String)>,
+}
+
+impl SurfaceFile {
+    /// The first value of a file-level metadata entry.
+    pub fn meta_value(&self, name: &str) -> Option<&str> {
+        meta_lookup(&self.meta, name)
+    }
 }
 
 /// One data array: its NIfTI intent, datatype and dimensions as the file states them.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct DataArray {
     /// Intent name, e.g. `NIFTI_INTENT_POINTSET`, `NIFTI_INTENT_TRIANGLE`, `NIFTI_INTENT_SHAPE`.
     pub intent: String,
@@ -20,6 +30,20 @@ pub struct DataArray {
     pub dims: Vec<usize>,
     /// Values in row-major order of `dims` (column-major files are transposed on read).
     pub data: ArrayData,
+    /// The array's metadata as (name, value) pairs in file order (GIFTI's per-array `MetaData`,
+    /// e.g. `AnatomicalStructurePrimary`, `GeometricType`, `Name`).
+    pub meta: Vec<(String, String)>,
+}
+
+impl DataArray {
+    /// The first value of an array metadata entry.
+    pub fn meta_value(&self, name: &str) -> Option<&str> {
+        meta_lookup(&self.meta, name)
+    }
+}
+
+fn meta_lookup<'a>(meta: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    meta.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
 /// Typed values of a data array.
@@ -31,6 +55,13 @@ pub enum ArrayData {
     I32(Vec<i32>),
     /// `NIFTI_TYPE_UINT8`.
     U8(Vec<u8>),
+}
+
+impl Default for ArrayData {
+    /// An empty `float32` array.
+    fn default() -> Self {
+        ArrayData::F32(Vec::new())
+    }
 }
 
 impl ArrayData {

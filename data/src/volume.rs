@@ -81,21 +81,9 @@ impl Volume {
         let mut hi = DVec3::splat(f64::NEG_INFINITY);
         for c in 0..8 {
             let corner = DVec3::new(
-                if c & 1 == 0 {
-                    -0.5
-                } else {
-                    self.shape[0] as f64 - 0.5
-                },
-                if c & 2 == 0 {
-                    -0.5
-                } else {
-                    self.shape[1] as f64 - 0.5
-                },
-                if c & 4 == 0 {
-                    -0.5
-                } else {
-                    self.shape[2] as f64 - 0.5
-                },
+                if c & 1 == 0 { -0.5 } else { self.shape[0] as f64 - 0.5 },
+                if c & 2 == 0 { -0.5 } else { self.shape[1] as f64 - 0.5 },
+                if c & 4 == 0 { -0.5 } else { self.shape[2] as f64 - 0.5 },
             );
             let w = self.voxel_to_world(corner);
             lo = lo.min(w);

@@ -46,10 +46,7 @@ fn empty_files() {
         }
         let e = load_err(&p);
         assert!(
-            matches!(
-                e,
-                LoadError::Truncated { .. } | LoadError::UnknownFormat { .. }
-            ),
+            matches!(e, LoadError::Truncated { .. } | LoadError::UnknownFormat { .. }),
             "{name}: {e}"
         );
         assert!(e.to_string().contains("empty"), "{e}");
@@ -117,10 +114,7 @@ fn not_gzip_and_wrong_magic() {
     let e = load_err(&write(&dir, "garbage.mgz", &gzip(&garbage)));
     assert!(matches!(e, LoadError::BadMagic { .. }), "{e}");
     let e = load_err(&write(&dir, "garbage.gii", &garbage));
-    assert!(
-        matches!(e, LoadError::Xml { .. } | LoadError::BadMagic { .. }),
-        "{e}"
-    );
+    assert!(matches!(e, LoadError::Xml { .. } | LoadError::BadMagic { .. }), "{e}");
     let e = load_err(&write(&dir, "lh.pial", &garbage));
     assert!(matches!(e, LoadError::UnknownFormat { .. }), "{e}");
     // Corrupt deflate data after a valid gzip header.
@@ -261,10 +255,7 @@ fn malformed_gifti() {
     ));
     let cut = &src[..src.len() / 2];
     let e = load_err(&write(&dir, "cut.gii", cut.as_bytes()));
-    assert!(
-        matches!(e, LoadError::Truncated { .. } | LoadError::Xml { .. }),
-        "{e}"
-    );
+    assert!(matches!(e, LoadError::Truncated { .. } | LoadError::Xml { .. }), "{e}");
     let mismatched = src.replacen("</MatrixData>", "</Matrix>", 1);
     assert!(matches!(
         load_err(&write(&dir, "tags.gii", mismatched.as_bytes())),
@@ -306,10 +297,7 @@ fn malformed_freesurfer() {
     for cut in [pial.len() / 2, pial.len() - 1, 60, 10, 2] {
         let e = load_err(&write(&dir, "lh.pial", &pial[..cut]));
         assert!(
-            matches!(
-                e,
-                LoadError::Truncated { .. } | LoadError::UnknownFormat { .. }
-            ),
+            matches!(e, LoadError::Truncated { .. } | LoadError::UnknownFormat { .. }),
             "cut {cut}: {e}"
         );
     }
@@ -328,10 +316,7 @@ fn malformed_freesurfer() {
     for cut in [annot.len() - 3, annot.len() / 2, 3] {
         let e = load_err(&write(&dir, "lh.x.annot", &annot[..cut]));
         assert!(
-            matches!(
-                e,
-                LoadError::Truncated { .. } | LoadError::FreeSurfer { .. }
-            ),
+            matches!(e, LoadError::Truncated { .. } | LoadError::FreeSurfer { .. }),
             "cut {cut}: {e}"
         );
     }
@@ -401,20 +386,8 @@ fn malformed_mgh() {
 #[test]
 fn wrong_kind() {
     let e = load_volume(&data_dir().join("freesurfer/lh.curv"), &mut |_| {}).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            LoadError::WrongKind {
-                expected: "volume",
-                ..
-            }
-        ),
-        "{e}"
-    );
-    assert_eq!(
-        e.to_string(),
-        "lh.curv: expected a volume, the file holds a surface"
-    );
+    assert!(matches!(e, LoadError::WrongKind { expected: "volume", .. }), "{e}");
+    assert_eq!(e.to_string(), "lh.curv: expected a volume, the file holds a surface");
     let e = load_surface(&volume_path("nibabel_standard.nii.gz"), &mut |_| {}).unwrap_err();
     assert!(
         matches!(
@@ -455,18 +428,12 @@ fn cut_and_corrupted_files_never_panic() {
         let bytes = raw_bytes(src);
         let target = dir.join(name.trim_end_matches(".gz").replace(".mgz", ".mgh"));
         if name == "external.gii" {
-            std::fs::copy(
-                data_dir().join("surfaces/external.dat"),
-                dir.join("external.dat"),
-            )
-            .unwrap();
+            std::fs::copy(data_dir().join("surfaces/external.dat"), dir.join("external.dat")).unwrap();
         }
         // Cuts everywhere; corruptions dense in the header, sparse in the data.
         let cuts = (0..bytes.len()).step_by((bytes.len() / 40).max(1));
         let header = (0..bytes.len().min(360)).step_by(6).map(|i| (i, 0xff));
-        let data = (0..bytes.len())
-            .step_by((bytes.len() / 20).max(1))
-            .map(|i| (i, 0x80));
+        let data = (0..bytes.len()).step_by((bytes.len() / 20).max(1)).map(|i| (i, 0x80));
         for cut in cuts {
             std::fs::write(&target, &bytes[..cut]).unwrap();
             let t = std::time::Instant::now();

@@ -42,17 +42,9 @@ fn reference_gifti() {
         for (i, (a, want)) in s.arrays.iter().zip(arrays).enumerate() {
             let what = format!("{file}[{i}]");
             assert_eq!(a.intent, want["intent"].as_str().unwrap(), "{what}: intent");
-            assert_eq!(
-                a.data.dtype_name(),
-                want["dtype"].as_str().unwrap(),
-                "{what}: dtype"
-            );
+            assert_eq!(a.data.dtype_name(), want["dtype"].as_str().unwrap(), "{what}: dtype");
             assert_eq!(a.dims, us(&want["shape"]), "{what}: dims");
-            assert_eq!(
-                a.data.len(),
-                a.dims.iter().product::<usize>(),
-                "{what}: length"
-            );
+            assert_eq!(a.data.len(), a.dims.iter().product::<usize>(), "{what}: length");
             let values = a.data.to_f64();
             let min = values.iter().copied().fold(f64::INFINITY, f64::min);
             let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -70,18 +62,10 @@ fn reference_gifti() {
                 &as_row(&want["last_row"]),
             );
         }
-        let labels = r
-            .get("labels")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let labels = r.get("labels").and_then(Value::as_array).cloned().unwrap_or_default();
         assert_eq!(s.labels.len(), labels.len(), "{file}: labels");
         for (l, want) in s.labels.iter().zip(&labels) {
-            assert_eq!(
-                i64::from(l.key),
-                want["key"].as_i64().unwrap(),
-                "{file}: label key"
-            );
+            assert_eq!(i64::from(l.key), want["key"].as_i64().unwrap(), "{file}: label key");
             assert_eq!(l.name, want["name"].as_str().unwrap(), "{file}: label name");
         }
     }
@@ -105,10 +89,7 @@ fn gifti_label_colours() {
     let ArrayData::I32(keys) = &s.arrays[0].data else {
         panic!("LABEL array is not int32")
     };
-    assert!(
-        keys.iter()
-            .all(|k| *k == 0 || s.labels.iter().any(|l| l.key == *k))
-    );
+    assert!(keys.iter().all(|k| *k == 0 || s.labels.iter().any(|l| l.key == *k)));
 }
 
 #[test]
@@ -123,18 +104,9 @@ fn generated_gifti() {
         assert_eq!(s.arrays.len(), arrays.len(), "{file}");
         for (a, want) in s.arrays.iter().zip(arrays) {
             assert_eq!(a.intent, want["intent"].as_str().unwrap(), "{file}");
-            assert_eq!(
-                a.data.dtype_name(),
-                want["dtype"].as_str().unwrap(),
-                "{file}"
-            );
+            assert_eq!(a.data.dtype_name(), want["dtype"].as_str().unwrap(), "{file}");
             assert_eq!(a.dims, us(&want["shape"]), "{file}");
-            assert_eq!(
-                a.data.to_f64(),
-                fs(&want["values_row_major"]),
-                "{file}: {}",
-                a.intent
-            );
+            assert_eq!(a.data.to_f64(), fs(&want["values_row_major"]), "{file}: {}", a.intent);
         }
         let labels = r["labels"].as_array().unwrap();
         assert_eq!(s.labels.len(), labels.len(), "{file}");
@@ -172,10 +144,7 @@ fn gifti_encodings_agree() {
     while let Some(start) = rest.find("<Data>") {
         let end = rest[start..].find("</Data>").unwrap() + start;
         out.push_str(&rest[..start + 6]);
-        let raw: String = rest[start + 6..end]
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
+        let raw: String = rest[start + 6..end].chars().filter(|c| !c.is_whitespace()).collect();
         let bytes = engine.decode(raw).unwrap();
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         std::io::Write::write_all(&mut z, &bytes).unwrap();
@@ -232,28 +201,16 @@ fn reference_freesurfer() {
                     )
                 );
                 let coord_sum: f64 = s.arrays[0].data.to_f64().iter().sum();
-                assert_close(
-                    &format!("{rel}: coord_sum"),
-                    coord_sum,
-                    f(&r["coord_sum"]),
-                    1e-6,
-                    0.0,
-                );
+                assert_close(&format!("{rel}: coord_sum"), coord_sum, f(&r["coord_sum"]), 1e-6, 0.0);
                 let verts = rows(&s.arrays[0]);
                 let faces = rows(&s.arrays[1]);
                 check_rows(rel, &verts[0], &fs(&r["first_vertex"]));
                 check_rows(rel, &faces[0], &fs(&r["first_face"]));
                 check_rows(rel, faces.last().unwrap(), &fs(&r["last_face"]));
                 // The same mesh as the fsaverage5 GIFTI it was written from.
-                let hemi = if rel.contains("/lh.") {
-                    "left"
-                } else {
-                    "right"
-                };
+                let hemi = if rel.contains("/lh.") { "left" } else { "right" };
                 let kind = rel.rsplit('.').next().unwrap().replace("inflated", "infl");
-                let gii = load_surf(
-                    &data_dir().join(format!("surfaces/fsaverage5_{kind}_{hemi}.gii.gz")),
-                );
+                let gii = load_surf(&data_dir().join(format!("surfaces/fsaverage5_{kind}_{hemi}.gii.gz")));
                 assert_eq!(gii.arrays[0].data, s.arrays[0].data, "{rel}");
                 assert_eq!(gii.arrays[1].data, s.arrays[1].data, "{rel}");
             }
@@ -266,13 +223,7 @@ fn reference_freesurfer() {
                 );
                 assert_eq!(a.dims, [r["n"].as_u64().unwrap() as usize]);
                 let v = a.data.to_f64();
-                assert_close(
-                    &format!("{rel}: sum"),
-                    v.iter().sum(),
-                    f(&r["sum"]),
-                    1e-6,
-                    0.0,
-                );
+                assert_close(&format!("{rel}: sum"), v.iter().sum(), f(&r["sum"]), 1e-6, 0.0);
                 assert_close(
                     &format!("{rel}: min"),
                     v.iter().copied().fold(f64::INFINITY, f64::min),
@@ -297,9 +248,7 @@ fn reference_freesurfer() {
                     ("NIFTI_INTENT_LABEL", "int32")
                 );
                 assert_eq!(a.dims, [r["n"].as_u64().unwrap() as usize]);
-                let ArrayData::I32(keys) = &a.data else {
-                    unreachable!()
-                };
+                let ArrayData::I32(keys) = &a.data else { unreachable!() };
                 let names: Vec<&str> = r["names"]
                     .as_array()
                     .unwrap()
@@ -311,12 +260,7 @@ fn reference_freesurfer() {
                     names,
                     "{rel}"
                 );
-                for (i, (label, rgb)) in s
-                    .labels
-                    .iter()
-                    .zip(r["colors_rgb"].as_array().unwrap())
-                    .enumerate()
-                {
+                for (i, (label, rgb)) in s.labels.iter().zip(r["colors_rgb"].as_array().unwrap()).enumerate() {
                     assert_eq!(label.key, i as i32, "{rel}: keys are colour-table indices");
                     let rgb = fs(rgb);
                     for (got, want) in label.rgba.iter().zip(&rgb) {

@@ -15,11 +15,7 @@ fn check_common(v: &Volume, r: &Value, file: &str) {
     if shape.len() == 3 {
         assert_eq!(v.shape[3], 1, "{file}: frames");
     }
-    assert_eq!(
-        v.data.len(),
-        v.shape.iter().product::<usize>(),
-        "{file}: data length"
-    );
+    assert_eq!(v.data.len(), v.shape.iter().product::<usize>(), "{file}: data length");
     assert_eq!(
         v.datatype,
         numpy_name(r["on_disk_dtype"].as_str().unwrap()),
@@ -73,19 +69,10 @@ fn reference_volumes() {
         check_common(&v, r, file);
         let s = VolumeStats::of(&v);
         let want = &r["stats_scaled"];
-        for (name, got) in [
-            ("min", s.min),
-            ("max", s.max),
-            ("mean", s.mean),
-            ("sum", s.sum),
-        ] {
+        for (name, got) in [("min", s.min), ("max", s.max), ("mean", s.mean), ("sum", s.sum)] {
             assert_close(&format!("{file}: {name}"), got, f(&want[name]), 1e-6, 1e-9);
         }
-        assert_eq!(
-            s.n_nan as u64,
-            want["n_nan"].as_u64().unwrap(),
-            "{file}: n_nan"
-        );
+        assert_eq!(s.n_nan as u64, want["n_nan"].as_u64().unwrap(), "{file}: n_nan");
         assert_eq!(
             s.n_nonzero as u64,
             want["n_nonzero"].as_u64().unwrap(),
@@ -94,9 +81,7 @@ fn reference_volumes() {
         for sample in r["samples"].as_array().unwrap() {
             let ijk = us(&sample["ijk"]);
             let ijk = [ijk[0] as i64, ijk[1] as i64, ijk[2] as i64];
-            let got = v
-                .value_at(ijk, 0)
-                .unwrap_or_else(|| panic!("{file}: {ijk:?} outside"));
+            let got = v.value_at(ijk, 0).unwrap_or_else(|| panic!("{file}: {ijk:?} outside"));
             assert_close(
                 &format!("{file}: value at {ijk:?}"),
                 f64::from(got),
@@ -106,13 +91,7 @@ fn reference_volumes() {
             );
             let world = v.voxel_to_world(DVec3::new(ijk[0] as f64, ijk[1] as f64, ijk[2] as f64));
             for (a, w) in fs(&sample["world_mm"]).iter().enumerate() {
-                assert_close(
-                    &format!("{file}: world of {ijk:?}"),
-                    world[a],
-                    *w,
-                    0.0,
-                    1e-4,
-                );
+                assert_close(&format!("{file}: world of {ijk:?}"), world[a], *w, 0.0, 1e-4);
             }
             assert_eq!(v.nearest_voxel(world), ijk, "{file}: round trip of {ijk:?}");
         }
@@ -121,13 +100,7 @@ fn reference_volumes() {
             let want = fs(ts);
             assert_eq!(got.len(), want.len(), "{file}: time series length");
             for (g, w) in got.iter().zip(&want) {
-                assert_close(
-                    &format!("{file}: time series"),
-                    f64::from(*g),
-                    *w,
-                    1e-6,
-                    1e-6,
-                );
+                assert_close(&format!("{file}: time series"), f64::from(*g), *w, 1e-6, 1e-6);
             }
         }
     }
@@ -176,16 +149,9 @@ fn generated_volumes() {
                 assert_close(&format!("{file}: value {i}"), f64::from(*g), *w, 1e-7, 0.0);
             }
         }
-        for sample in r
-            .get("samples")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for sample in r.get("samples").and_then(Value::as_array).into_iter().flatten() {
             let ijk = us(&sample["ijk"]);
-            let got = v
-                .value_at([ijk[0] as i64, ijk[1] as i64, ijk[2] as i64], 0)
-                .unwrap();
+            let got = v.value_at([ijk[0] as i64, ijk[1] as i64, ijk[2] as i64], 0).unwrap();
             assert_close(
                 &format!("{file}: value at {ijk:?}"),
                 f64::from(got),

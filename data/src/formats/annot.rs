@@ -35,12 +35,9 @@ impl Entry {
 
 fn string(c: &mut Cursor, what: &str) -> Result<String, LoadError> {
     let len = c.i32(what)?;
-    let len = usize::try_from(len)
-        .map_err(|_| LoadError::freesurfer(format!("{what}: negative length {len}")))?;
+    let len = usize::try_from(len).map_err(|_| LoadError::freesurfer(format!("{what}: negative length {len}")))?;
     let raw = c.take(len, what)?;
-    Ok(String::from_utf8_lossy(raw)
-        .trim_end_matches('\0')
-        .to_owned())
+    Ok(String::from_utf8_lossy(raw).trim_end_matches('\0').to_owned())
 }
 
 fn entry_count(v: i32, what: &str, remaining: usize) -> Result<usize, LoadError> {
@@ -62,12 +59,7 @@ fn read_ctab(c: &mut Cursor) -> Result<Vec<Entry>, LoadError> {
         string(c, "colour table file name")?;
         for index in 0..n {
             let name = string(c, "label name")?;
-            let rgbt = [
-                c.i32("red")?,
-                c.i32("green")?,
-                c.i32("blue")?,
-                c.i32("transparency")?,
-            ];
+            let rgbt = [c.i32("red")?, c.i32("green")?, c.i32("blue")?, c.i32("transparency")?];
             entries.push(Entry {
                 index: index as i32,
                 name,
@@ -77,9 +69,7 @@ fn read_ctab(c: &mut Cursor) -> Result<Vec<Entry>, LoadError> {
     } else {
         let version = -i64::from(n);
         if version != 2 {
-            return Err(LoadError::freesurfer(format!(
-                "unknown colour table version {version}"
-            )));
+            return Err(LoadError::freesurfer(format!("unknown colour table version {version}")));
         }
         let _max_index = c.i32("colour table max index")?;
         string(c, "colour table file name")?;
@@ -88,12 +78,7 @@ fn read_ctab(c: &mut Cursor) -> Result<Vec<Entry>, LoadError> {
         for _ in 0..n {
             let index = c.i32("label index")?;
             let name = string(c, "label name")?;
-            let rgbt = [
-                c.i32("red")?,
-                c.i32("green")?,
-                c.i32("blue")?,
-                c.i32("transparency")?,
-            ];
+            let rgbt = [c.i32("red")?, c.i32("green")?, c.i32("blue")?, c.i32("transparency")?];
             entries.push(Entry { index, name, rgbt });
         }
     }
@@ -104,11 +89,8 @@ fn read_ctab(c: &mut Cursor) -> Result<Vec<Entry>, LoadError> {
 pub(crate) fn read_annot(bytes: &[u8], name: &str) -> Result<SurfaceFile, LoadError> {
     let mut c = Cursor::new(bytes);
     let nv = c.i32("vertex count")?;
-    let nv = usize::try_from(nv)
-        .map_err(|_| LoadError::freesurfer(format!("vertex count is negative ({nv})")))?;
-    let pairs = c.many::<8, i32>(nv, "vertex labels", |b| {
-        i32::from_be_bytes([b[4], b[5], b[6], b[7]])
-    })?;
+    let nv = usize::try_from(nv).map_err(|_| LoadError::freesurfer(format!("vertex count is negative ({nv})")))?;
+    let pairs = c.many::<8, i32>(nv, "vertex labels", |b| i32::from_be_bytes([b[4], b[5], b[6], b[7]]))?;
     let has_ctab = c.i32("colour table flag")?;
     if has_ctab == 0 {
         return Err(LoadError::freesurfer("no colour table in the annotation"));
@@ -134,8 +116,10 @@ pub(crate) fn read_annot(bytes: &[u8], name: &str) -> Result<SurfaceFile, LoadEr
             intent: "NIFTI_INTENT_LABEL".into(),
             dims: vec![nv],
             data: ArrayData::I32(keys),
+            ..DataArray::default()
         }],
         labels: entries.iter().map(Entry::label).collect(),
+        meta: Vec::new(),
     })
 }
 
@@ -172,8 +156,7 @@ mod tests {
                 b.extend_from_slice(&(i as i32).to_be_bytes());
             }
             put_str(&mut b, name);
-            rgbt.iter()
-                .for_each(|v: &i32| b.extend_from_slice(&v.to_be_bytes()));
+            rgbt.iter().for_each(|v: &i32| b.extend_from_slice(&v.to_be_bytes()));
         }
         b
     }
@@ -194,21 +177,12 @@ mod tests {
     #[test]
     fn malformed() {
         let b = annot(&[10, 256], true);
-        assert!(matches!(
-            read_annot(&b[..12], "x"),
-            Err(LoadError::Truncated { .. })
-        ));
+        assert!(matches!(read_annot(&b[..12], "x"), Err(LoadError::Truncated { .. })));
         let mut huge = b.clone();
         huge[..4].copy_from_slice(&i32::MAX.to_be_bytes());
-        assert!(matches!(
-            read_annot(&huge, "x"),
-            Err(LoadError::Truncated { .. })
-        ));
+        assert!(matches!(read_annot(&huge, "x"), Err(LoadError::Truncated { .. })));
         let mut no_table = b[..4 + 16].to_vec();
         no_table.extend_from_slice(&0i32.to_be_bytes());
-        assert!(matches!(
-            read_annot(&no_table, "x"),
-            Err(LoadError::FreeSurfer { .. })
-        ));
+        assert!(matches!(read_annot(&no_table, "x"), Err(LoadError::FreeSurfer { .. })));
     }
 }

@@ -88,9 +88,10 @@ impl<'a> Cursor<'a> {
     /// The bytes up to the next `\n` (which is consumed but not returned).
     pub(crate) fn line(&mut self, what: &str) -> Result<&'a [u8], LoadError> {
         let rest = &self.data[self.pos..];
-        let end = rest.iter().position(|&b| b == b'\n').ok_or_else(|| {
-            LoadError::truncated(format!("{what}: no end of line after offset {}", self.pos))
-        })?;
+        let end = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or_else(|| LoadError::truncated(format!("{what}: no end of line after offset {}", self.pos)))?;
         self.pos += end + 1;
         Ok(&rest[..end])
     }
@@ -137,22 +138,10 @@ mod tests {
         assert_eq!(c.line("stamp").unwrap(), b"hello");
         assert_eq!(c.line("blank").unwrap(), b"");
         assert_eq!(c.i32("n").unwrap(), 2);
-        assert_eq!(
-            c.many::<4, f32>(1, "values", f32::from_be_bytes).unwrap(),
-            [1.0]
-        );
-        assert!(matches!(
-            c.i32("past end"),
-            Err(LoadError::Truncated { .. })
-        ));
+        assert_eq!(c.many::<4, f32>(1, "values", f32::from_be_bytes).unwrap(), [1.0]);
+        assert!(matches!(c.i32("past end"), Err(LoadError::Truncated { .. })));
         let mut c = Cursor::new(data);
-        assert!(
-            c.many::<4, f32>(usize::MAX, "huge", f32::from_be_bytes)
-                .is_err()
-        );
-        assert!(
-            c.many::<4, f32>(1 << 40, "huge", f32::from_be_bytes)
-                .is_err()
-        );
+        assert!(c.many::<4, f32>(usize::MAX, "huge", f32::from_be_bytes).is_err());
+        assert!(c.many::<4, f32>(1 << 40, "huge", f32::from_be_bytes).is_err());
     }
 }

@@ -33,11 +33,7 @@ pub(crate) fn sniff(head: &[u8], len: u64) -> Option<Content> {
             let _faces = c.i32("face count").ok()?;
             let per_vertex = c.i32("values per vertex").ok()?;
             let curv = vnum >= 0 && per_vertex == 1 && len == 15 + 4 * vnum as u64;
-            Some(if curv {
-                Content::Morph
-            } else {
-                Content::Surface
-            })
+            Some(if curv { Content::Morph } else { Content::Surface })
         }
         _ => None,
     }
@@ -56,14 +52,17 @@ fn surface_file(name: &str, coords: Vec<f32>, faces: Vec<i32>) -> SurfaceFile {
                 intent: "NIFTI_INTENT_POINTSET".into(),
                 dims: vec![nv, 3],
                 data: ArrayData::F32(coords),
+                ..DataArray::default()
             },
             DataArray {
                 intent: "NIFTI_INTENT_TRIANGLE".into(),
                 dims: vec![nf, 3],
                 data: ArrayData::I32(faces),
+                ..DataArray::default()
             },
         ],
         labels: Vec::new(),
+        meta: Vec::new(),
     }
 }
 
@@ -114,9 +113,7 @@ pub(crate) fn read_surface(bytes: &[u8], name: &str) -> Result<SurfaceFile, Load
         }
         other => Err(LoadError::bad_magic(
             "FreeSurfer surface",
-            format!(
-                "magic is 0x{other:06X}, expected 0xFFFFFE (triangles) or 0xFFFFFF/0xFFFFFD (quads)"
-            ),
+            format!("magic is 0x{other:06X}, expected 0xFFFFFE (triangles) or 0xFFFFFF/0xFFFFFD (quads)"),
         )),
     }
 }
@@ -149,8 +146,10 @@ pub(crate) fn read_morph(bytes: &[u8], name: &str) -> Result<SurfaceFile, LoadEr
             intent: "NIFTI_INTENT_SHAPE".into(),
             dims: vec![values.len()],
             data: ArrayData::F32(values),
+            ..DataArray::default()
         }],
         labels: Vec::new(),
+        meta: Vec::new(),
     })
 }
 
@@ -163,12 +162,8 @@ mod tests {
         b.extend_from_slice(b"created by test\n\n");
         b.extend_from_slice(&nv.to_be_bytes());
         b.extend_from_slice(&nf.to_be_bytes());
-        coords
-            .iter()
-            .for_each(|v| b.extend_from_slice(&v.to_be_bytes()));
-        faces
-            .iter()
-            .for_each(|v| b.extend_from_slice(&v.to_be_bytes()));
+        coords.iter().for_each(|v| b.extend_from_slice(&v.to_be_bytes()));
+        faces.iter().for_each(|v| b.extend_from_slice(&v.to_be_bytes()));
         b
     }
 
@@ -181,15 +176,9 @@ mod tests {
         assert_eq!(s.arrays[1].data, ArrayData::I32(vec![0, 1, 2]));
         // A huge claim is refused before any allocation.
         let b = triangle_file(i32::MAX, i32::MAX, &[], &[]);
-        assert!(matches!(
-            read_surface(&b, "t"),
-            Err(LoadError::Truncated { .. })
-        ));
+        assert!(matches!(read_surface(&b, "t"), Err(LoadError::Truncated { .. })));
         let b = triangle_file(-1, 0, &[], &[]);
-        assert!(matches!(
-            read_surface(&b, "t"),
-            Err(LoadError::FreeSurfer { .. })
-        ));
+        assert!(matches!(read_surface(&b, "t"), Err(LoadError::FreeSurfer { .. })));
     }
 
     #[test]
@@ -223,9 +212,6 @@ mod tests {
             read_morph(&old, "c").unwrap().arrays[0].data,
             ArrayData::F32(vec![1.5, -2.0])
         );
-        assert!(matches!(
-            read_morph(&b[..20], "c"),
-            Err(LoadError::Truncated { .. })
-        ));
+        assert!(matches!(read_morph(&b[..20], "c"), Err(LoadError::Truncated { .. })));
     }
 }

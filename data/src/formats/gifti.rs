@@ -1,4 +1,5 @@
-//! GIFTI surface files: the XML structure (data arrays, their attributes, the label table).
+//! GIFTI surface files: the XML structure (data arrays, their attributes and metadata, the file's
+//! metadata, the label table).
 //! Decoding of each array's values lives in [`super::gifti_data`].
 
 use std::path::Path;
@@ -24,27 +25,23 @@ fn attributes(e: &BytesStart, pos: u64) -> Result<Vec<(String, String)>, LoadErr
         .map(|a| {
             let a = a.map_err(|err| xml_error(err, pos))?;
             let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
-            let value = a
-                .unescape_value()
-                .map_err(|err| xml_error(err, pos))?
-                .into_owned();
+            let value = a.unescape_value().map_err(|err| xml_error(err, pos))?.into_owned();
             Ok((key, value))
         })
         .collect()
 }
 
 fn get<'a>(attrs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    attrs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
+    attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
-/// A `DataArray` being read: its intent and spec from the attributes, its `<Data>` text.
+/// A `DataArray` being read: its intent and spec from the attributes, its `<Data>` text and
+/// its metadata.
 struct Pending {
     intent: String,
     spec: ArraySpec,
     text: String,
+    meta: Vec<(String, String)>,
 }
 
 fn data_array(attrs: &[(String, String)], index: usize) -> Result<Pending, LoadError> {
@@ -62,8 +59,8 @@ fn data_array(attrs: &[(String, String)], index: usize) -> Result<Pending, LoadE
     let dims = (0..nd)
         .map(|i| {
             let key = format!("Dim{i}");
-            let v = get(attrs, &key)
-                .ok_or_else(|| LoadError::gifti(format!("data array {index}: {key} is missing")))?;
+            let v =
+                get(attrs, &key).ok_or_else(|| LoadError::gifti(format!("data array {index}: {key} is missing")))?;
             v.trim().parse::<usize>().map_err(|_| {
                 LoadError::gifti(format!(
                     "data array {index}: {key} = {v:?} is not a non-negative integer"
@@ -75,8 +72,7 @@ fn data_array(attrs: &[(String, String)], index: usize) -> Result<Pending, LoadE
     let encoding = Encoding::parse(get(attrs, "Encoding").unwrap_or("ASCII"))?;
     let big_endian = match get(attrs, "Endian").map(str::trim) {
         Some("BigEndian" | "GIFTI_ENDIAN_BIG") => true,
-        Some("LittleEndian" | "GIFTI_ENDIAN_LITTLE" | "Undef" | "GIFTI_ENDIAN_UNDEF" | "")
-        | None => false,
+        Some("LittleEndian" | "GIFTI_ENDIAN_LITTLE" | "Undef" | "GIFTI_ENDIAN_UNDEF" | "") | None => false,
         Some(other) => {
             return Err(LoadError::gifti(format!(
                 "data array {index}: unknown Endian {other:?}"
@@ -119,23 +115,22 @@ fn data_array(attrs: &[(String, String)], index: usize) -> Result<Pending, LoadE
             external_offset,
         },
         text: String::new(),
+        meta: Vec::new(),
     })
 }
 
 fn label_start(attrs: &[(String, String)]) -> Result<Label, LoadError> {
-    let key_text = get(attrs, "Key")
-        .or_else(|| get(attrs, "Index"))
-        .unwrap_or("0")
-        .trim();
+    let key_text = get(attrs, "Key").or_else(|| get(attrs, "Index")).unwrap_or("0").trim();
     let key = key_text
         .parse::<i32>()
         .map_err(|_| LoadError::gifti(format!("label Key {key_text:?} is not an integer")))?;
     let colour = |name: &str, default: f32| -> Result<f32, LoadError> {
         match get(attrs, name) {
             None => Ok(default),
-            Some(v) => v.trim().parse::<f32>().map_err(|_| {
-                LoadError::gifti(format!("label {key}: {name} = {v:?} is not a number"))
-            }),
+            Some(v) => v
+                .trim()
+                .parse::<f32>()
+                .map_err(|_| LoadError::gifti(format!("label {key}: {name} = {v:?} is not a number"))),
         }
     };
     Ok(Label {
@@ -155,43 +150,46 @@ enum Sink {
     None,
     Data,
     Label,
+    MetaName,
+    MetaValue,
 }
 
-fn sink_text<'a>(
-    sink: &Sink,
-    pending: &'a mut Option<Pending>,
-    label: &'a mut Option<Label>,
-) -> Option<&'a mut String> {
-    match sink {
-        Sink::Data => pending.as_mut().map(|p| &mut p.text),
-        Sink::Label => label.as_mut().map(|l| &mut l.name),
-        Sink::None => None,
+/// The elements whose text is being collected.
+#[derive(Default)]
+struct Open {
+    pending: Option<Pending>,
+    label: Option<Label>,
+    /// An `<MD>` entry: its `<Name>` and `<Value>`.
+    md: Option<(String, String)>,
+}
+
+impl Open {
+    fn text(&mut self, sink: &Sink) -> Option<&mut String> {
+        match sink {
+            Sink::Data => self.pending.as_mut().map(|p| &mut p.text),
+            Sink::Label => self.label.as_mut().map(|l| &mut l.name),
+            Sink::MetaName => self.md.as_mut().map(|(n, _)| n),
+            Sink::MetaValue => self.md.as_mut().map(|(_, v)| v),
+            Sink::None => None,
+        }
     }
 }
 
 /// Parses a GIFTI document held in `xml`; `path` locates external data files.
-pub(crate) fn parse(
-    xml: &[u8],
-    path: &Path,
-    name: &str,
-    progress: &mut Progress,
-) -> Result<SurfaceFile, LoadError> {
+pub(crate) fn parse(xml: &[u8], path: &Path, name: &str, progress: &mut Progress) -> Result<SurfaceFile, LoadError> {
     let mut reader = Reader::from_reader(xml);
     let mut surface = SurfaceFile {
         name: name.to_owned(),
         ..SurfaceFile::default()
     };
-    let mut pending: Option<Pending> = None;
-    let mut label: Option<Label> = None;
+    let mut open = Open::default();
     let mut sink = Sink::None;
     let mut seen_root = false;
     let mut closed_root = false;
     let mut depth = 0usize;
     loop {
         let pos = reader.buffer_position();
-        let event = reader
-            .read_event()
-            .map_err(|e| xml_error(e, reader.error_position()))?;
+        let event = reader.read_event().map_err(|e| xml_error(e, reader.error_position()))?;
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
@@ -219,35 +217,48 @@ pub(crate) fn parse(
                         if empty {
                             surface.arrays.push(finish(p, path)?);
                         } else {
-                            pending = Some(p);
+                            open.pending = Some(p);
                         }
                     }
-                    b"Data" if pending.is_some() && !empty => sink = Sink::Data,
+                    b"Data" if open.pending.is_some() && !empty => sink = Sink::Data,
                     b"Label" => {
                         let l = label_start(&attributes(e, pos)?)?;
                         if empty {
                             surface.labels.push(l);
                         } else {
-                            label = Some(l);
+                            open.label = Some(l);
                             sink = Sink::Label;
                         }
                     }
+                    b"MD" if !empty => open.md = Some(Default::default()),
+                    b"Name" if open.md.is_some() && !empty => sink = Sink::MetaName,
+                    b"Value" if open.md.is_some() && !empty => sink = Sink::MetaValue,
                     _ => {}
                 }
             }
             Event::End(ref e) => {
                 depth = depth.saturating_sub(1);
                 match e.local_name().as_ref() {
-                    b"Data" => sink = Sink::None,
+                    b"Data" | b"Name" | b"Value" => sink = Sink::None,
                     b"Label" => {
                         sink = Sink::None;
-                        if let Some(mut l) = label.take() {
+                        if let Some(mut l) = open.label.take() {
                             l.name = l.name.trim().to_owned();
                             surface.labels.push(l);
                         }
                     }
+                    b"MD" => {
+                        sink = Sink::None;
+                        if let Some((name, value)) = open.md.take() {
+                            let entry = (name.trim().to_owned(), value.trim().to_owned());
+                            match open.pending.as_mut() {
+                                Some(p) => p.meta.push(entry),
+                                None => surface.meta.push(entry),
+                            }
+                        }
+                    }
                     b"DataArray" => {
-                        if let Some(p) = pending.take() {
+                        if let Some(p) = open.pending.take() {
                             surface.arrays.push(finish(p, path)?);
                             progress.set(reader.buffer_position() as f64 / xml.len().max(1) as f64);
                         }
@@ -257,17 +268,17 @@ pub(crate) fn parse(
                 }
             }
             Event::Text(ref t) => {
-                if let Some(target) = sink_text(&sink, &mut pending, &mut label) {
+                if let Some(target) = open.text(&sink) {
                     target.push_str(&t.decode().map_err(|e| xml_error(e, pos))?);
                 }
             }
             Event::CData(ref t) => {
-                if let Some(target) = sink_text(&sink, &mut pending, &mut label) {
+                if let Some(target) = open.text(&sink) {
                     target.push_str(&t.decode().map_err(|e| xml_error(e, pos))?);
                 }
             }
             Event::GeneralRef(ref r) => {
-                if let Some(target) = sink_text(&sink, &mut pending, &mut label) {
+                if let Some(target) = open.text(&sink) {
                     let c = match r.resolve_char_ref().map_err(|e| xml_error(e, pos))? {
                         Some(c) => c,
                         None => match r.decode().map_err(|e| xml_error(e, pos))?.as_ref() {
@@ -307,6 +318,7 @@ fn finish(p: Pending, path: &Path) -> Result<DataArray, LoadError> {
         intent: p.intent,
         dims: p.spec.dims,
         data,
+        meta: p.meta,
     })
 }
 
@@ -317,12 +329,7 @@ mod tests {
 
     fn parse_str(xml: &str) -> Result<SurfaceFile, LoadError> {
         let mut cb = |_: f32| {};
-        parse(
-            xml.as_bytes(),
-            Path::new("t.gii"),
-            "t.gii",
-            &mut Progress::new(&mut cb),
-        )
+        parse(xml.as_bytes(), Path::new("t.gii"), "t.gii", &mut Progress::new(&mut cb))
     }
 
     const DOC: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -335,7 +342,7 @@ mod tests {
   </LabelTable>
   <DataArray Intent="NIFTI_INTENT_LABEL" DataType="NIFTI_TYPE_INT32" ArrayIndexingOrder="RowMajorOrder"
              Dimensionality="1" Dim0="3" Encoding="ASCII" Endian="LittleEndian" ExternalFileName="" ExternalFileOffset="">
-    <MetaData/>
+    <MetaData><MD><Name>AnatomicalStructurePrimary</Name><Value> CortexLeft </Value></MD><MD/></MetaData>
     <Data>0 7 7</Data>
   </DataArray>
   <DataArray Intent="NIFTI_INTENT_VECTOR" DataType="NIFTI_TYPE_UINT8" Dimensionality="2" Dim0="2" Dim1="2"
@@ -348,6 +355,13 @@ mod tests {
     fn structure() {
         let s = parse_str(DOC).unwrap();
         assert_eq!(s.arrays.len(), 2);
+        assert_eq!(s.meta, vec![("x".to_owned(), "1 2 3".to_owned())]);
+        assert_eq!(
+            s.arrays[0].meta,
+            vec![("AnatomicalStructurePrimary".to_owned(), "CortexLeft".to_owned())]
+        );
+        assert_eq!(s.arrays[0].meta_value("AnatomicalStructurePrimary"), Some("CortexLeft"));
+        assert!(s.arrays[1].meta.is_empty());
         assert_eq!(s.arrays[0].intent, "NIFTI_INTENT_LABEL");
         assert_eq!(s.arrays[0].data, ArrayData::I32(vec![0, 7, 7]));
         assert_eq!(s.arrays[1].intent, "NIFTI_INTENT_VECTOR");
@@ -366,10 +380,7 @@ mod tests {
     #[test]
     fn malformed() {
         assert!(matches!(parse_str(""), Err(LoadError::Truncated { .. })));
-        assert!(matches!(
-            parse_str("<html></html>"),
-            Err(LoadError::BadMagic { .. })
-        ));
+        assert!(matches!(parse_str("<html></html>"), Err(LoadError::BadMagic { .. })));
         assert!(matches!(
             parse_str(&DOC[..DOC.len() / 2]),
             Err(LoadError::Truncated { .. } | LoadError::Xml { .. })

@@ -110,10 +110,7 @@ pub(crate) struct ArraySpec {
 impl ArraySpec {
     /// Number of values the dimensions call for (checked against the memory budget).
     pub(crate) fn count(&self) -> Result<usize, LoadError> {
-        let n = self
-            .dims
-            .iter()
-            .try_fold(1usize, |acc, &d| acc.checked_mul(d));
+        let n = self.dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
         match n {
             Some(n) if (n as u64).saturating_mul(4) <= MEMORY_BUDGET => Ok(n),
             _ => Err(LoadError::too_large(format!(
@@ -203,20 +200,14 @@ impl ArraySpec {
         let mut bytes = vec![0u8; need];
         f.seek(SeekFrom::Start(self.external_offset))
             .map_err(|e| in_ext(LoadError::io(e)))?;
-        f.read_exact(&mut bytes)
-            .map_err(|e| in_ext(LoadError::io(e)))?;
+        f.read_exact(&mut bytes).map_err(|e| in_ext(LoadError::io(e)))?;
         Ok(bytes)
     }
 }
 
 fn parse_ascii(text: &str, kind: Kind, n: usize, index: usize) -> Result<ArrayData, LoadError> {
     let mut tokens = text.split_ascii_whitespace();
-    let bad = |t: &str| {
-        LoadError::gifti(format!(
-            "data array {index}: {t:?} is not a valid {}",
-            kind.name()
-        ))
-    };
+    let bad = |t: &str| LoadError::gifti(format!("data array {index}: {t:?} is not a valid {}", kind.name()));
     fn take<T>(
         tokens: &mut std::str::SplitAsciiWhitespace,
         n: usize,
@@ -327,10 +318,7 @@ mod tests {
     #[test]
     fn transposes_any_rank() {
         // 2×3 column-major [a00 a10 a01 a11 a02 a12] → row-major [a00 a01 a02 a10 a11 a12].
-        assert_eq!(
-            transpose(&[0, 10, 1, 11, 2, 12], &[2, 3]),
-            [0, 1, 2, 10, 11, 12]
-        );
+        assert_eq!(transpose(&[0, 10, 1, 11, 2, 12], &[2, 3]), [0, 1, 2, 10, 11, 12]);
         let dims = [2, 3, 4];
         let f: Vec<usize> = (0..24).collect();
         let c = transpose(&f, &dims);
@@ -347,34 +335,16 @@ mod tests {
     fn encodings() {
         let p = Path::new("x.gii");
         let s = spec(Kind::I32, &[2, 2], Encoding::Ascii);
-        assert_eq!(
-            s.decode(" 1 2\n 3 4 ", p).unwrap(),
-            ArrayData::I32(vec![1, 2, 3, 4])
-        );
-        assert!(matches!(
-            s.decode("1 2 3", p),
-            Err(LoadError::Truncated { .. })
-        ));
-        assert!(matches!(
-            s.decode("1 2 3 4 5", p),
-            Err(LoadError::Gifti { .. })
-        ));
-        assert!(matches!(
-            s.decode("1 2 x 4", p),
-            Err(LoadError::Gifti { .. })
-        ));
+        assert_eq!(s.decode(" 1 2\n 3 4 ", p).unwrap(), ArrayData::I32(vec![1, 2, 3, 4]));
+        assert!(matches!(s.decode("1 2 3", p), Err(LoadError::Truncated { .. })));
+        assert!(matches!(s.decode("1 2 3 4 5", p), Err(LoadError::Gifti { .. })));
+        assert!(matches!(s.decode("1 2 x 4", p), Err(LoadError::Gifti { .. })));
         let mut s = spec(Kind::F32, &[2], Encoding::Base64);
-        let bytes: Vec<u8> = [1.5f32, -2.0]
-            .iter()
-            .flat_map(|v| v.to_be_bytes())
-            .collect();
+        let bytes: Vec<u8> = [1.5f32, -2.0].iter().flat_map(|v| v.to_be_bytes()).collect();
         s.big_endian = true;
         let text = BASE64.encode(&bytes);
         let wrapped = format!("\n  {}\n  {}\n", &text[..5], &text[5..]);
-        assert_eq!(
-            s.decode(&wrapped, p).unwrap(),
-            ArrayData::F32(vec![1.5, -2.0])
-        );
+        assert_eq!(s.decode(&wrapped, p).unwrap(), ArrayData::F32(vec![1.5, -2.0]));
         assert!(matches!(s.decode("@@@@", p), Err(LoadError::Base64 { .. })));
         assert!(matches!(
             s.decode(&BASE64.encode(&bytes[..4]), p),

@@ -58,9 +58,7 @@ impl Input {
             .file_name()
             .is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().ends_with(".gz"));
         if named_gz && !gzip {
-            return Err(LoadError::NotGzip {
-                file: String::new(),
-            });
+            return Err(LoadError::NotGzip { file: String::new() });
         }
         let reader: Box<dyn Read> = if gzip {
             Box::new(gzip_reader(buffered))
@@ -104,8 +102,7 @@ impl Input {
 
     /// At most how many bytes can still follow: exact when uncompressed, the deflate bound for gzip.
     pub(crate) fn max_remaining(&self) -> u64 {
-        self.exact_remaining()
-            .unwrap_or_else(|| max_inflated_len(self.raw_len))
+        self.exact_remaining().unwrap_or_else(|| max_inflated_len(self.raw_len))
     }
 
     /// One read from the underlying stream; an early end of a gzip stream reads as the end of data.
@@ -115,13 +112,7 @@ impl Input {
                 Ok(n) => return Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
-                Err(e)
-                    if self.gzip
-                        && matches!(
-                            e.kind(),
-                            io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
-                        ) =>
-                {
+                Err(e) if self.gzip && matches!(e.kind(), io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData) => {
                     return Err(LoadError::BadGzip {
                         file: String::new(),
                         detail: e.to_string(),
@@ -201,11 +192,7 @@ impl Input {
 
     /// Reads everything that is left, failing with [`LoadError::TooLarge`] beyond `limit` bytes.
     /// The buffer grows as data arrives; `on_chunk` sees the fraction of the file read.
-    pub(crate) fn read_to_end(
-        &mut self,
-        limit: u64,
-        on_chunk: &mut dyn FnMut(f64),
-    ) -> Result<Vec<u8>, LoadError> {
+    pub(crate) fn read_to_end(&mut self, limit: u64, on_chunk: &mut dyn FnMut(f64)) -> Result<Vec<u8>, LoadError> {
         if let Some(left) = self.exact_remaining()
             && left > limit
         {
@@ -237,11 +224,7 @@ impl Input {
 
     /// How messages call the data: the file, or its decompressed content.
     pub(crate) fn data_noun(&self) -> &'static str {
-        if self.gzip {
-            "decompressed data"
-        } else {
-            "file"
-        }
+        if self.gzip { "decompressed data" } else { "file" }
     }
 }
 
@@ -271,10 +254,7 @@ mod tests {
         assert_eq!(i.skip(2).unwrap(), 2);
         assert_eq!(i.exact_remaining(), Some(5));
         assert_eq!(i.read_to_end(100, &mut |_| {}).unwrap(), b"56789");
-        assert!(matches!(
-            i.read_header(1, "thing"),
-            Err(LoadError::Truncated { .. })
-        ));
+        assert!(matches!(i.read_header(1, "thing"), Err(LoadError::Truncated { .. })));
     }
 
     #[test]

@@ -64,10 +64,7 @@ pub(crate) fn parse(b: &[u8]) -> Result<MghHeader, LoadError> {
     let f32_at = |o: usize| e.f32(b, o).unwrap_or(f32::NAN);
     let version = i32_at(0);
     if version != 1 {
-        return Err(LoadError::bad_magic(
-            "MGH",
-            format!("version is {version}, expected 1"),
-        ));
+        return Err(LoadError::bad_magic("MGH", format!("version is {version}, expected 1")));
     }
     let mut h = MghHeader {
         dims: [i32_at(4), i32_at(8), i32_at(12), i32_at(16)],
@@ -120,21 +117,12 @@ impl MghHeader {
         let half = |i: usize| f64::from(self.dims[i]) / 2.0;
         let centre = cx * half(0) + cy * half(1) + cz * half(2);
         let t = DVec3::from_array(self.pxyz_c.map(f64::from)) - centre;
-        DMat4::from_cols(
-            cx.extend(0.0),
-            cy.extend(0.0),
-            cz.extend(0.0),
-            t.extend(1.0),
-        )
+        DMat4::from_cols(cx.extend(0.0), cy.extend(0.0), cz.extend(0.0), t.extend(1.0))
     }
 }
 
 /// Loads an `.mgh` or `.mgz` (the [`Input`] has already undone the gzip of an `.mgz`).
-pub(crate) fn load(
-    input: &mut Input,
-    name: &str,
-    progress: &mut Progress,
-) -> Result<Volume, LoadError> {
+pub(crate) fn load(input: &mut Input, name: &str, progress: &mut Progress) -> Result<Volume, LoadError> {
     let head = input.read_header(DATA_OFFSET, "MGH header").map_err(|e| {
         if input.position() == 0 {
             LoadError::truncated("the file is empty")
@@ -220,10 +208,7 @@ mod tests {
         assert!(matches!(h.shape(), Err(LoadError::BadHeader { .. })));
         let h = parse(&header([100_000, 100_000, 100_000, 1], 3)).unwrap();
         assert!(matches!(h.shape(), Err(LoadError::TooLarge { .. })));
-        assert!(matches!(
-            dtype(2),
-            Err(LoadError::UnsupportedDatatype { .. })
-        ));
+        assert!(matches!(dtype(2), Err(LoadError::UnsupportedDatatype { .. })));
         assert!(matches!(parse(&b[..20]), Err(LoadError::Truncated { .. })));
     }
 }

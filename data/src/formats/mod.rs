@@ -1,5 +1,6 @@
 //! Reading volumes (NIfTI-1/2 single files and pairs, MGH/MGZ) and surfaces (GIFTI, FreeSurfer
-//! surfaces, curv/morph files and `.annot` parcellations) from disk.
+//! surfaces, curv/morph files and `.annot` parcellations) from disk; writing meshes (GIFTI, OBJ,
+//! PLY) and per-vertex values (GIFTI).
 //!
 //! [`load_path`] tells the format from the file name and content, decompresses gzip on the fly
 //! (recognised by its magic bytes), and reports progress. No size a header merely claims is
@@ -12,7 +13,9 @@ mod compression;
 mod freesurfer;
 mod gifti;
 mod gifti_data;
+mod gifti_writer;
 mod input;
+mod mesh_writer;
 mod mgh;
 mod nifti;
 mod nifti1;
@@ -22,6 +25,9 @@ mod progress;
 mod voxels;
 
 use std::path::Path;
+
+pub use self::gifti_writer::GiftiEncoding;
+pub use self::mesh_writer::{MeshFormat, WriteError, save_mesh, save_mesh_as, save_vertex_values_gifti};
 
 use self::input::Input;
 use self::progress::Progress;
@@ -131,10 +137,7 @@ fn by_content(head: &[u8]) -> Option<Format> {
         return Some(Format::Nifti);
     }
     let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    let start = text
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(text.len());
+    let start = text.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(text.len());
     if text[start..].starts_with(b"<?xml") || text[start..].starts_with(b"<GIFTI") {
         return Some(Format::Gifti);
     }
@@ -152,10 +155,9 @@ fn by_content(head: &[u8]) -> Option<Format> {
 /// files (`lh.curv`, `lh.sulc`, `lh.thickness`, `*.curv`, …) and `.annot` files. Every failure is
 /// a [`LoadError`] whose message names the file.
 pub fn load_path(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<Loaded, LoadError> {
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let name = path
+        .file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let mut progress = Progress::new(progress);
     let loaded = load_inner(path, &name, &mut progress).map_err(|e| e.in_file(&name))?;
     progress.finish();

@@ -136,10 +136,7 @@ impl Header {
                 )));
             }
             if v < 0 {
-                return Err(LoadError::bad_header(format!(
-                    "dim[{}] = {v} is negative",
-                    i + 1
-                )));
+                return Err(LoadError::bad_header(format!("dim[{}] = {v} is negative", i + 1)));
             }
         }
         if let Some(i) = d.iter().skip(4).position(|&v| v != 1) {
@@ -151,8 +148,7 @@ impl Header {
         }
         let mut dims = [1usize; 4];
         for (slot, &v) in dims.iter_mut().zip(&d) {
-            *slot =
-                usize::try_from(v).map_err(|_| LoadError::too_large(format!("dimension {v}")))?;
+            *slot = usize::try_from(v).map_err(|_| LoadError::too_large(format!("dimension {v}")))?;
         }
         let shape = Shape {
             dims,
@@ -238,11 +234,7 @@ impl Header {
         let p = self.fixed_pixdim();
         let declared = self.dim[0].clamp(1, 7) as usize;
         let zoom = |i: usize| {
-            if i <= declared && p[i].is_finite() {
-                p[i]
-            } else {
-                1.0
-            }
+            if i <= declared && p[i].is_finite() { p[i] } else { 1.0 }
         };
         let z = DVec3::new(-zoom(1), zoom(2), zoom(3));
         let origin = DVec3::new(
@@ -325,10 +317,7 @@ fn quat_to_mat(w: f64, x: f64, y: f64, z: f64) -> DMat3 {
 
 /// Fails with [`LoadError::TooLarge`] when the decoded `f32` data would exceed the memory budget.
 pub(crate) fn check_budget(shape: &Shape) -> Result<(), LoadError> {
-    let count = shape
-        .dims
-        .iter()
-        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64));
+    let count = shape.dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d as u64));
     let bytes = count.and_then(|c| c.checked_mul(4));
     match bytes {
         Some(b) if b <= MEMORY_BUDGET && usize::try_from(b).is_ok() => Ok(()),
@@ -388,20 +377,13 @@ pub(crate) fn read_volume(
 }
 
 /// Loads a single-file NIfTI-1 or NIfTI-2 image (`.nii`, `.nii.gz`) from the start of `input`.
-pub(crate) fn load_single(
-    input: &mut Input,
-    name: &str,
-    progress: &mut Progress,
-) -> Result<Volume, LoadError> {
+pub(crate) fn load_single(input: &mut Input, name: &str, progress: &mut Progress) -> Result<Volume, LoadError> {
     let head = input.peek(nifti2::HEADER_LEN)?;
     let version = sniff_version(head).ok_or_else(|| {
         if head.is_empty() {
             LoadError::truncated("the file is empty")
         } else {
-            LoadError::bad_magic(
-                "NIfTI",
-                "neither sizeof_hdr (348 or 540) nor the magic string match",
-            )
+            LoadError::bad_magic("NIfTI", "neither sizeof_hdr (348 or 540) nor the magic string match")
         }
     })?;
     let len = header_len(version);
@@ -482,11 +464,7 @@ mod tests {
         assert!((m.row(2) - DVec4::new(0.0, 0.0, 4.0, 30.0)).length() < 1e-12);
         // sform wins when its code is set; invalid codes count as 0.
         h.sform_code = 2;
-        h.srow = [
-            [1.0, 0.0, 0.0, 1.0],
-            [0.0, 1.0, 0.0, 2.0],
-            [0.0, 0.0, 1.0, 3.0],
-        ];
+        h.srow = [[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 2.0], [0.0, 0.0, 1.0, 3.0]];
         assert_eq!(h.affine(&s).w_axis, DVec4::new(1.0, 2.0, 3.0, 1.0));
         h.sform_code = 9;
         assert_eq!(h.affine(&s).w_axis, DVec4::new(10.0, 20.0, 30.0, 1.0));

@@ -46,14 +46,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Header, LoadError> {
         pixdim[i] = f64_at(104 + 8 * i);
     }
     let vox_offset = i64_at(168);
-    let row = |off: usize| {
-        [
-            f64_at(off),
-            f64_at(off + 8),
-            f64_at(off + 16),
-            f64_at(off + 24),
-        ]
-    };
+    let row = |off: usize| [f64_at(off), f64_at(off + 8), f64_at(off + 16), f64_at(off + 24)];
     Ok(Header {
         version: 2,
         big_endian: e == Endian::Big,
@@ -78,9 +71,7 @@ mod tests {
 
     fn header(big: bool) -> Vec<u8> {
         let mut b = vec![0u8; HEADER_LEN];
-        let put = |b: &mut Vec<u8>, off: usize, bytes: &[u8]| {
-            b[off..off + bytes.len()].copy_from_slice(bytes)
-        };
+        let put = |b: &mut Vec<u8>, off: usize, bytes: &[u8]| b[off..off + bytes.len()].copy_from_slice(bytes);
         macro_rules! enc {
             ($v:expr) => {
                 if big {

@@ -22,10 +22,7 @@ pub(crate) fn pair_paths(path: &Path) -> Result<(PathBuf, PathBuf), LoadError> {
         Some(i) if name.get(i..).is_some_and(|s| s.eq_ignore_ascii_case(".gz")) => &name[..i],
         _ => name.as_str(),
     };
-    let split = stem
-        .len()
-        .checked_sub(4)
-        .filter(|&i| stem.is_char_boundary(i));
+    let split = stem.len().checked_sub(4).filter(|&i| stem.is_char_boundary(i));
     let (base, ext) = match split {
         Some(i) => (&stem[..i], &stem[i..]),
         None => (stem, ""),
@@ -121,10 +118,7 @@ mod tests {
         assert_eq!((h, i), (dir.join("a.hdr"), dir.join("a.img.gz")));
         let (h, _) = pair_paths(&dir.join("a.img.gz")).unwrap();
         assert_eq!(h, dir.join("a.hdr"));
-        assert!(matches!(
-            pair_paths(&dir.join("b.hdr")),
-            Err(LoadError::Io { .. })
-        ));
+        assert!(matches!(pair_paths(&dir.join("b.hdr")), Err(LoadError::Io { .. })));
         assert!(pair_paths(&dir.join("c.nii")).is_err());
     }
 }

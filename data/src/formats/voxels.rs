@@ -100,10 +100,7 @@ pub struct Scaling {
 
 impl Scaling {
     /// No scaling (slope 1, intercept 0).
-    pub const IDENTITY: Scaling = Scaling {
-        slope: 1.0,
-        inter: 0.0,
-    };
+    pub const IDENTITY: Scaling = Scaling { slope: 1.0, inter: 0.0 };
 
     /// nibabel's `Nifti1Header.get_slope_inter`: a slope of 0 or a non-finite slope means no
     /// scaling at all; a valid slope with a non-finite intercept is a header error.
@@ -146,30 +143,16 @@ macro_rules! decode_as {
 }
 
 /// Appends the scaled values of `bytes` (whole voxels; a trailing partial voxel is ignored).
-pub fn decode_into(
-    bytes: &[u8],
-    dtype: DType,
-    big_endian: bool,
-    scaling: Scaling,
-    out: &mut Vec<f32>,
-) {
+pub fn decode_into(bytes: &[u8], dtype: DType, big_endian: bool, scaling: Scaling, out: &mut Vec<f32>) {
     let s = (!scaling.is_identity()).then_some(scaling);
     match dtype {
         DType::U8 => match s {
             None => out.extend(bytes.iter().map(|&b| f32::from(b))),
-            Some(s) => out.extend(
-                bytes
-                    .iter()
-                    .map(|&b| (f64::from(b) * s.slope + s.inter) as f32),
-            ),
+            Some(s) => out.extend(bytes.iter().map(|&b| (f64::from(b) * s.slope + s.inter) as f32)),
         },
         DType::I8 => match s {
             None => out.extend(bytes.iter().map(|&b| f32::from(b as i8))),
-            Some(s) => out.extend(
-                bytes
-                    .iter()
-                    .map(|&b| (f64::from(b as i8) * s.slope + s.inter) as f32),
-            ),
+            Some(s) => out.extend(bytes.iter().map(|&b| (f64::from(b as i8) * s.slope + s.inter) as f32)),
         },
         DType::I16 => decode_as!(i16, 2, bytes, big_endian, s, out),
         DType::U16 => decode_as!(u16, 2, bytes, big_endian, s, out),
@@ -200,11 +183,7 @@ pub(crate) struct Layout {
 /// The caller has checked `count` against the memory budget and, for uncompressed files, against
 /// the file length. The output grows as data arrives; a stream that ends early is
 /// [`LoadError::Truncated`].
-pub(crate) fn read_voxels(
-    input: &mut Input,
-    layout: Layout,
-    progress: &mut Progress,
-) -> Result<Vec<f32>, LoadError> {
+pub(crate) fn read_voxels(input: &mut Input, layout: Layout, progress: &mut Progress) -> Result<Vec<f32>, LoadError> {
     let size = layout.dtype.size();
     let total = layout.count as u64 * size as u64;
     let reserve = (layout.count as u64).min(input.max_remaining() / size as u64);
@@ -213,9 +192,7 @@ pub(crate) fn read_voxels(
     let mut buf = vec![0u8; (CHUNK / 8) * 8];
     let mut done = 0u64;
     while done < total {
-        let want = usize::try_from(total - done)
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
+        let want = usize::try_from(total - done).unwrap_or(usize::MAX).min(buf.len());
         let got = input.read_full(&mut buf[..want])?;
         if got < want {
             return Err(LoadError::truncated(format!(
@@ -224,13 +201,7 @@ pub(crate) fn read_voxels(
                 done + got as u64
             )));
         }
-        decode_into(
-            &buf[..got],
-            layout.dtype,
-            layout.big_endian,
-            layout.scaling,
-            &mut out,
-        );
+        decode_into(&buf[..got], layout.dtype, layout.big_endian, layout.scaling, &mut out);
         done += got as u64;
         progress.set(input.fraction());
     }
@@ -254,25 +225,16 @@ mod tests {
         assert_eq!(dec(&[0x80, 0x7f], DType::I8, true, id), [-128.0, 127.0]);
         assert_eq!(dec(&(-2i16).to_le_bytes(), DType::I16, false, id), [-2.0]);
         assert_eq!(dec(&(-2i16).to_be_bytes(), DType::I16, true, id), [-2.0]);
-        assert_eq!(
-            dec(&65535u16.to_be_bytes(), DType::U16, true, id),
-            [65535.0]
-        );
+        assert_eq!(dec(&65535u16.to_be_bytes(), DType::U16, true, id), [65535.0]);
         assert_eq!(dec(&(-7i32).to_le_bytes(), DType::I32, false, id), [-7.0]);
-        assert_eq!(
-            dec(&4_000_000_000u32.to_be_bytes(), DType::U32, true, id),
-            [4e9]
-        );
+        assert_eq!(dec(&4_000_000_000u32.to_be_bytes(), DType::U32, true, id), [4e9]);
         assert_eq!(dec(&(-9i64).to_be_bytes(), DType::I64, true, id), [-9.0]);
         assert_eq!(
             dec(&(1u64 << 40).to_le_bytes(), DType::U64, false, id),
             [(1u64 << 40) as f32]
         );
         assert_eq!(dec(&1.5f32.to_be_bytes(), DType::F32, true, id), [1.5]);
-        assert_eq!(
-            dec(&(-0.25f64).to_le_bytes(), DType::F64, false, id),
-            [-0.25]
-        );
+        assert_eq!(dec(&(-0.25f64).to_le_bytes(), DType::F64, false, id), [-0.25]);
         // A trailing partial voxel is ignored.
         assert_eq!(dec(&[1, 0, 9], DType::I16, false, id), [1.0]);
     }
@@ -284,18 +246,9 @@ mod tests {
         assert_eq!(dec(&(-3i16).to_be_bytes(), DType::I16, true, s), [4.0]);
         assert_eq!(Scaling::nifti(0.0, 5.0).unwrap(), Scaling::IDENTITY);
         assert_eq!(Scaling::nifti(f64::NAN, 5.0).unwrap(), Scaling::IDENTITY);
-        assert_eq!(
-            Scaling::nifti(f64::INFINITY, 5.0).unwrap(),
-            Scaling::IDENTITY
-        );
+        assert_eq!(Scaling::nifti(f64::INFINITY, 5.0).unwrap(), Scaling::IDENTITY);
         assert!(Scaling::nifti(1.0, f64::NAN).is_err());
-        assert_eq!(
-            Scaling::nifti(1.0, 0.5).unwrap(),
-            Scaling {
-                slope: 1.0,
-                inter: 0.5
-            }
-        );
+        assert_eq!(Scaling::nifti(1.0, 0.5).unwrap(), Scaling { slope: 1.0, inter: 0.5 });
     }
 
     #[test]

@@ -20,17 +20,12 @@ pub fn assets_dir() -> PathBuf {
 /// A reference volume by file name: in `tests/data/volumes`, or in `assets`.
 pub fn volume_path(file: &str) -> PathBuf {
     let p = data_dir().join("volumes").join(file);
-    if p.exists() {
-        p
-    } else {
-        assets_dir().join(file)
-    }
+    if p.exists() { p } else { assets_dir().join(file) }
 }
 
 /// A parsed `tests/data/<rel>` JSON file.
 pub fn json(rel: &str) -> Value {
-    let text =
-        std::fs::read_to_string(data_dir().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    let text = std::fs::read_to_string(data_dir().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
@@ -92,12 +87,7 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
             "{}: progress went backwards: {seen:?}",
             path.display()
         );
-        assert_eq!(
-            seen.last(),
-            Some(&1.0),
-            "{}: progress did not reach 1",
-            path.display()
-        );
+        assert_eq!(seen.last(), Some(&1.0), "{}: progress did not reach 1", path.display());
         assert!(seen.iter().all(|p| (0.0..=1.0).contains(p)));
     }
     result
@@ -126,18 +116,10 @@ pub fn load_err_within(path: &Path, limit: Duration) -> LoadError {
     let r = load_path(path, &mut no_progress());
     let took = t.elapsed();
     let e = match r {
-        Ok(l) => panic!(
-            "{}: loaded a {} but should have failed",
-            path.display(),
-            l.kind()
-        ),
+        Ok(l) => panic!("{}: loaded a {} but should have failed", path.display(), l.kind()),
         Err(e) => e,
     };
-    assert!(
-        took < limit,
-        "{}: failing took {took:?} ({e})",
-        path.display()
-    );
+    assert!(took < limit, "{}: failing took {took:?} ({e})", path.display());
     let msg = e.to_string();
     assert!(!e.file().is_empty(), "error without a file name: {msg}");
     assert!(
