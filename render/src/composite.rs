@@ -1,4 +1,5 @@
-//! Draws a [`SliceTarget`] into someone else's render pass (egui's, in the app).
+//! Draws a [`SliceTarget`] or [`crate::MeshTarget`] into someone else's render pass (egui's, in
+//! the app).
 
 use crate::target::SliceTarget;
 
@@ -60,11 +61,7 @@ impl Compositor {
             multisample: wgpu::MultisampleState::default(),
             fragment: Some(wgpu::FragmentState {
                 module: &shader,
-                entry_point: Some(if format.is_srgb() {
-                    "fs_main_srgb"
-                } else {
-                    "fs_main"
-                }),
+                entry_point: Some(if format.is_srgb() { "fs_main_srgb" } else { "fs_main" }),
                 compilation_options: Default::default(),
                 targets: &[Some(wgpu::ColorTargetState {
                     format,
@@ -93,13 +90,19 @@ impl Compositor {
 
     /// The bind group that shows `target`; make it again when the target is replaced.
     pub fn bind(&self, device: &wgpu::Device, target: &SliceTarget) -> wgpu::BindGroup {
+        self.bind_view(device, target.view())
+    }
+
+    /// The bind group that shows any 2D colour view with a float sample type (e.g. a
+    /// [`crate::MeshTarget::view`]); make it again when the texture is replaced.
+    pub fn bind_view(&self, device: &wgpu::Device, view: &wgpu::TextureView) -> wgpu::BindGroup {
         device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("composite"),
             layout: &self.layout,
             entries: &[
                 wgpu::BindGroupEntry {
                     binding: 0,
-                    resource: wgpu::BindingResource::TextureView(target.view()),
+                    resource: wgpu::BindingResource::TextureView(view),
                 },
                 wgpu::BindGroupEntry {
                     binding: 1,

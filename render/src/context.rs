@@ -56,8 +56,7 @@ impl GpuContext {
                 })?
         } else {
             let options = wgpu::RequestAdapterOptions {
-                power_preference: wgpu::PowerPreference::from_env()
-                    .unwrap_or(wgpu::PowerPreference::HighPerformance),
+                power_preference: wgpu::PowerPreference::from_env().unwrap_or(wgpu::PowerPreference::HighPerformance),
                 force_fallback_adapter: false,
                 compatible_surface: None,
                 apply_limit_buckets: false,
@@ -71,9 +70,7 @@ impl GpuContext {
         let info = adapter.get_info();
         tracing::info!("GPU adapter: {}", describe(&info));
         if info.backend == wgpu::Backend::Gl && info.device_type == wgpu::DeviceType::Cpu {
-            tracing::warn!(
-                "GL on a software rasterizer is known to be fragile; prefer WGPU_BACKEND=vulkan (lavapipe)"
-            );
+            tracing::warn!("GL on a software rasterizer is known to be fragile; prefer WGPU_BACKEND=vulkan (lavapipe)");
         }
 
         let (features, limits) = device_requirements();
@@ -87,11 +84,7 @@ impl GpuContext {
                 ..Default::default()
             })
             .await?;
-        Ok(GpuContext {
-            adapter,
-            device,
-            queue,
-        })
+        Ok(GpuContext { adapter, device, queue })
     }
 }
 

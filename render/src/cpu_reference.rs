@@ -15,10 +15,7 @@ use crate::slice::clamp_opacity;
 /// packed RGBA8, top row first: opaque black, then each visible layer blended
 /// `src·a + dst·(1 − a)` with `a` its opacity.
 pub fn reslice(geometry: &SliceGeometry, layers: &[(&Volume, usize, &LayerStyle)]) -> Vec<u8> {
-    let (width, height) = (
-        geometry.width.max(1) as usize,
-        geometry.height.max(1) as usize,
-    );
+    let (width, height) = (geometry.width.max(1) as usize, geometry.height.max(1) as usize);
     let mut pixels = [0u8, 0, 0, 255].repeat(width * height);
     for &(volume, frame, style) in layers {
         if !style.visible || volume.frames() == 0 || volume.frame_len() == 0 {
@@ -68,12 +65,7 @@ pub fn reslice(geometry: &SliceGeometry, layers: &[(&Volume, usize, &LayerStyle)
 /// - Linear: `p` must lie within `−0.5 ..= n − 0.5` on every axis; trilinear from the eight
 ///   neighbours `floor(p)` and `floor(p) + 1`, indices clamped to the grid; `None` when any of
 ///   the eight is not finite.
-pub fn sample(
-    volume: &Volume,
-    frame: usize,
-    p: DVec3,
-    interpolation: Interpolation,
-) -> Option<f32> {
+pub fn sample(volume: &Volume, frame: usize, p: DVec3, interpolation: Interpolation) -> Option<f32> {
     let n = [volume.shape[0], volume.shape[1], volume.shape[2]];
     if frame >= volume.frames() || n.contains(&0) {
         return None;
@@ -157,10 +149,7 @@ mod tests {
         assert_eq!(s([-0.5, 0.0, 0.0], Interpolation::Nearest), Some(0.0));
         assert_eq!(s([-0.51, 0.0, 0.0], Interpolation::Nearest), None);
         // Linear: x + 4y + 12z is linear, so trilinear reproduces it inside the grid …
-        assert_eq!(
-            s([1.25, 0.5, 0.5], Interpolation::Linear),
-            Some(1.25 + 2.0 + 6.0)
-        );
+        assert_eq!(s([1.25, 0.5, 0.5], Interpolation::Linear), Some(1.25 + 2.0 + 6.0));
         // … and clamps to the edge voxels within the outer half voxel.
         assert_eq!(s([3.5, 2.0, 1.0], Interpolation::Linear), Some(23.0));
         assert_eq!(s([-0.5, 0.0, 0.0], Interpolation::Linear), Some(0.0));
@@ -175,14 +164,8 @@ mod tests {
             sample(&v, 0, DVec3::new(0.0, 0.0, 0.0), Interpolation::Nearest),
             Some(0.0)
         );
-        assert_eq!(
-            sample(&v, 0, DVec3::new(0.0, 0.0, 0.0), Interpolation::Linear),
-            None
-        );
-        assert_eq!(
-            sample(&v, 0, DVec3::new(1.0, 0.0, 0.0), Interpolation::Nearest),
-            None
-        );
+        assert_eq!(sample(&v, 0, DVec3::new(0.0, 0.0, 0.0), Interpolation::Linear), None);
+        assert_eq!(sample(&v, 0, DVec3::new(1.0, 0.0, 0.0), Interpolation::Nearest), None);
     }
 
     #[test]

@@ -15,4 +15,12 @@ pub enum RenderError {
     /// Mapping a readback buffer failed.
     #[error("reading back from the GPU failed: {0}")]
     Readback(String),
+    /// A geometry of another vertex count was given for a mesh on the GPU.
+    #[error("the geometry has {got} vertices, the mesh on the GPU {expected}")]
+    VertexCount {
+        /// Vertices of the mesh on the GPU.
+        expected: usize,
+        /// Vertices of the geometry given.
+        got: usize,
+    },
 }

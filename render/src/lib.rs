@@ -8,13 +8,30 @@
 //! - [`SliceTarget`]: offscreen `Rgba8Unorm` target with readback.
 //! - [`Compositor`]: draws a target over the current viewport of someone else's pass.
 //! - [`cpu_reference`]: the same picture on the CPU, the GPU's test oracle.
+//!
+//! The surface view works the same way: [`MeshRenderer::draw`] renders [`GpuMesh`]es through an
+//! [`OrbitCamera`](cortexlens_data::camera::OrbitCamera) with [`Lighting`] into a [`MeshTarget`]
+//! (colour + depth), which the [`Compositor`] shows with [`Compositor::bind_view`].
+//!
+//! - [`GpuMesh`]: positions, normals, per-vertex colours and triangles; geometry and colours
+//!   are replaced separately.
+//! - [`MeshRenderer`]: the mesh pipeline (`shaders/mesh.wgsl`), depth-tested, two-sided.
+//! - [`Lighting`]: headlight, ambient, diffuse, specular and background; the lighting maths.
+//! - [`mesh_cpu_reference`]: the surface picture on the CPU, the mesh renderer's test oracle.
 
 pub mod composite;
 pub mod context;
 pub mod cpu_reference;
 pub mod error;
+pub mod gpu_mesh;
+pub mod lighting;
+pub mod mesh_cpu_reference;
+pub mod mesh_renderer;
+pub mod mesh_target;
 pub mod slice;
 pub mod target;
+#[cfg(any(test, feature = "testing"))]
+pub mod test_meshes;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod volume_texture;
@@ -22,6 +39,10 @@ pub mod volume_texture;
 pub use composite::Compositor;
 pub use context::{GpuContext, device_requirements};
 pub use error::RenderError;
+pub use gpu_mesh::GpuMesh;
+pub use lighting::Lighting;
+pub use mesh_renderer::{MeshInstance, MeshRenderer};
+pub use mesh_target::{MESH_COLOR_FORMAT, MESH_DEPTH_FORMAT, MeshTarget};
 pub use slice::SliceRenderer;
 pub use target::{SLICE_FORMAT, SliceTarget};
 pub use volume_texture::{TextureBudget, VolumeTexture};

@@ -44,12 +44,7 @@ impl LayerUniform {
                 style.threshold.unwrap_or(0.0),
                 clamp_opacity(style.opacity),
             ],
-            flags: [
-                style.threshold.is_some() as u32,
-                style.negative.is_some() as u32,
-                0,
-                0,
-            ],
+            flags: [style.threshold.is_some() as u32, style.negative.is_some() as u32, 0, 0],
             lut,
         }
     }
@@ -62,11 +57,7 @@ fn packed_lut(colormap: Colormap) -> [u32; LUT_SIZE] {
 
 /// Opacity as the blender sees it: the target is unorm, so the source alpha is clamped to 0..=1.
 pub(crate) fn clamp_opacity(opacity: f32) -> f32 {
-    if opacity.is_nan() {
-        0.0
-    } else {
-        opacity.clamp(0.0, 1.0)
-    }
+    if opacity.is_nan() { 0.0 } else { opacity.clamp(0.0, 1.0) }
 }
 
 /// Map from pixel coordinates `(x, y, 0, 1)` (pixel centres at +0.5) to continuous voxel
@@ -116,9 +107,7 @@ impl SliceRenderer {
                     ty: wgpu::BindingType::Buffer {
                         ty: wgpu::BufferBindingType::Uniform,
                         has_dynamic_offset: false,
-                        min_binding_size: wgpu::BufferSize::new(
-                            std::mem::size_of::<LayerUniform>() as u64,
-                        ),
+                        min_binding_size: wgpu::BufferSize::new(std::mem::size_of::<LayerUniform>() as u64),
                     },
                     count: None,
                 },
@@ -213,9 +202,7 @@ impl SliceRenderer {
             })
             .collect();
 
-        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("slice"),
-        });
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("slice") });
         {
             let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("slice"),
@@ -297,10 +284,7 @@ mod tests {
             let px = DVec2::new(17.5, 30.5);
             let expected = affine.inverse().transform_point3(g.pixel_to_world(px));
             let got = m.transform_point3(DVec3::new(px.x, px.y, 0.0));
-            assert!(
-                (got - expected).length() < 1e-9,
-                "{plane:?}: {got} vs {expected}"
-            );
+            assert!((got - expected).length() < 1e-9, "{plane:?}: {got} vs {expected}");
         }
         assert!(
             pixel_to_voxel(

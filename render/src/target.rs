@@ -24,11 +24,7 @@ impl SliceTarget {
         let max = device.limits().max_texture_dimension_2d;
         let size = (width.clamp(1, max), height.clamp(1, max));
         if size != (width, height) {
-            tracing::warn!(
-                "slice target {width}×{height} clamped to {}×{}",
-                size.0,
-                size.1
-            );
+            tracing::warn!("slice target {width}×{height} clamped to {}×{}", size.0, size.1);
         }
         let texture = device.create_texture(&wgpu::TextureDescriptor {
             label: Some("slice target"),
@@ -47,11 +43,7 @@ impl SliceTarget {
             view_formats: &[],
         });
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
-        SliceTarget {
-            texture,
-            view,
-            size,
-        }
+        SliceTarget { texture, view, size }
     }
 
     /// `(width, height)` in pixels.
@@ -82,11 +74,7 @@ impl SliceTarget {
     }
 
     /// [`SliceTarget::read_rgba`], reporting failures instead of panicking.
-    pub fn try_read_rgba(
-        &self,
-        device: &wgpu::Device,
-        queue: &wgpu::Queue,
-    ) -> Result<Vec<u8>, RenderError> {
+    pub fn try_read_rgba(&self, device: &wgpu::Device, queue: &wgpu::Queue) -> Result<Vec<u8>, RenderError> {
         read_texture(device, queue, &self.texture)
     }
 }

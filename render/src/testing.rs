@@ -15,7 +15,10 @@ pub fn shared_context() -> &'static GpuContext {
     CONTEXT.get_or_init(|| match GpuContext::headless() {
         Ok(context) => {
             let info = context.adapter.get_info();
-            eprintln!("test GPU: {} ({:?}, {:?}, {})", info.name, info.backend, info.device_type, info.driver_info);
+            eprintln!(
+                "test GPU: {} ({:?}, {:?}, {})",
+                info.name, info.backend, info.device_type, info.driver_info
+            );
             context
         }
         Err(e) => panic!("no headless GPU for tests: {e} (install mesa-vulkan-drivers and set WGPU_BACKEND=vulkan)"),
@@ -42,22 +45,13 @@ pub struct PixelDiff {
 /// When the two pictures differ in length or are not whole rows of RGBA pixels.
 pub fn compare_rgba(a: &[u8], b: &[u8], width: u32, tolerance: u8) -> PixelDiff {
     assert_eq!(a.len(), b.len(), "pictures of different sizes");
-    assert_eq!(
-        a.len() % (4 * width as usize),
-        0,
-        "not whole rows of RGBA pixels"
-    );
+    assert_eq!(a.len() % (4 * width as usize), 0, "not whole rows of RGBA pixels");
     let mut diff = PixelDiff {
         pixels: a.len() / 4,
         ..Default::default()
     };
     for (n, (pa, pb)) in a.chunks_exact(4).zip(b.chunks_exact(4)).enumerate() {
-        let worst = pa
-            .iter()
-            .zip(pb)
-            .map(|(x, y)| x.abs_diff(*y))
-            .max()
-            .unwrap_or(0);
+        let worst = pa.iter().zip(pb).map(|(x, y)| x.abs_diff(*y)).max().unwrap_or(0);
         diff.max = diff.max.max(worst);
         if worst > tolerance {
             diff.over += 1;

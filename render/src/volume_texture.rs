@@ -91,12 +91,7 @@ pub fn downsampled_affine(affine: DMat4, factors: [usize; 3]) -> DMat4 {
     affine * scale
 }
 
-fn average_blocks(
-    src: &[f32],
-    shape: [usize; 3],
-    factors: [usize; 3],
-    dims: [usize; 3],
-) -> Vec<f32> {
+fn average_blocks(src: &[f32], shape: [usize; 3], factors: [usize; 3], dims: [usize; 3]) -> Vec<f32> {
     let [nx, ny, nz] = shape;
     let [fx, fy, fz] = factors;
     let [mx, my, mz] = dims;
@@ -116,13 +111,7 @@ fn average_blocks(
     }
     sum.iter()
         .zip(&count)
-        .map(|(&s, &c)| {
-            if c == 0 {
-                f32::NAN
-            } else {
-                (s / c as f64) as f32
-            }
-        })
+        .map(|(&s, &c)| if c == 0 { f32::NAN } else { (s / c as f64) as f32 })
         .collect()
 }
 
@@ -145,19 +134,8 @@ impl VolumeTexture {
     /// A volume over the device's `max_texture_dimension_3d` on any axis, or over
     /// [`TextureBudget::DEFAULT_MAX_BYTES`], is box-averaged down with its affine adjusted
     /// (see [`box_downsample`]) and [`VolumeTexture::downsample_notice`] says so.
-    pub fn upload(
-        device: &wgpu::Device,
-        queue: &wgpu::Queue,
-        volume: &Volume,
-        frame: usize,
-    ) -> VolumeTexture {
-        Self::upload_with_budget(
-            device,
-            queue,
-            volume,
-            frame,
-            TextureBudget::for_device(device),
-        )
+    pub fn upload(device: &wgpu::Device, queue: &wgpu::Queue, volume: &Volume, frame: usize) -> VolumeTexture {
+        Self::upload_with_budget(device, queue, volume, frame, TextureBudget::for_device(device))
     }
 
     /// [`VolumeTexture::upload`] with an explicit budget (capped by the device's own limit).
@@ -313,12 +291,7 @@ impl VolumeTexture {
     }
 }
 
-fn notice_text(
-    shape: [usize; 3],
-    factors: [usize; 3],
-    dims: [u32; 3],
-    budget: TextureBudget,
-) -> String {
+fn notice_text(shape: [usize; 3], factors: [usize; 3], dims: [u32; 3], budget: TextureBudget) -> String {
     let by = if factors[0] == factors[1] && factors[1] == factors[2] {
         format!("{}×", factors[0])
     } else {
@@ -401,11 +374,7 @@ mod tests {
             5.0,
             f32::NAN,
         ];
-        let mut v = volume(
-            [5, 2, 1],
-            data,
-            DMat4::from_translation(DVec3::new(10.0, 0.0, 0.0)),
-        );
+        let mut v = volume([5, 2, 1], data, DMat4::from_translation(DVec3::new(10.0, 0.0, 0.0)));
         v.affine.x_axis.x = -2.0; // 2 mm voxels, x flipped
         let d = box_downsample(&v, 0, [2, 1, 1]);
         assert_eq!(d.shape, [3, 2, 1, 1]);
@@ -434,9 +403,6 @@ mod tests {
             max_bytes: 1 << 20,
         };
         let text = notice_text([100, 100, 100], [2, 2, 2], [50, 50, 50], b);
-        assert!(
-            text.starts_with("downsampled 2× (texture budget 1 MiB)"),
-            "{text}"
-        );
+        assert!(text.starts_with("downsampled 2× (texture budget 1 MiB)"), "{text}");
     }
 }

@@ -16,10 +16,8 @@ fn every_shader_validates() {
         let name = path.display().to_string();
         let module = naga::front::wgsl::parse_str(&source)
             .unwrap_or_else(|e| panic!("{}", e.emit_to_string_with_path(&source, &name)));
-        let mut validator = naga::valid::Validator::new(
-            naga::valid::ValidationFlags::all(),
-            naga::valid::Capabilities::empty(),
-        );
+        let mut validator =
+            naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
         if let Err(e) = validator.validate(&module) {
             panic!("{}", e.emit_to_string_with_path(&source, &name));
         }
@@ -32,7 +30,7 @@ fn every_shader_validates() {
     checked.sort();
     assert_eq!(
         checked,
-        ["composite.wgsl", "slice.wgsl"],
+        ["composite.wgsl", "mesh.wgsl", "slice.wgsl"],
         "shaders found in {}",
         dir.display()
     );

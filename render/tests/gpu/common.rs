@@ -16,12 +16,7 @@ use glam::{DMat4, DVec3, DVec4};
 pub const TOLERANCE: u8 = 2;
 
 /// A volume of `shape` with `value(i, j, k)` and the given affine, one frame.
-pub fn volume(
-    name: &str,
-    shape: [usize; 3],
-    affine: DMat4,
-    value: impl Fn(usize, usize, usize) -> f32,
-) -> Volume {
+pub fn volume(name: &str, shape: [usize; 3], affine: DMat4, value: impl Fn(usize, usize, usize) -> f32) -> Volume {
     let mut data = Vec::with_capacity(shape.iter().product());
     for k in 0..shape[2] {
         for j in 0..shape[1] {
@@ -86,11 +81,7 @@ pub fn check(
             "{name}: test volumes must not be downsampled"
         );
     }
-    let gpu_layers: Vec<_> = textures
-        .iter()
-        .zip(layers)
-        .map(|(t, (_, _, s))| (t, *s))
-        .collect();
+    let gpu_layers: Vec<_> = textures.iter().zip(layers).map(|(t, (_, _, s))| (t, *s)).collect();
     let renderer = SliceRenderer::new(&ctx.device);
     let gpu = renderer
         .render_rgba(&ctx.device, &ctx.queue, geometry, &gpu_layers)

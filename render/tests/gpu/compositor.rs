@@ -35,10 +35,7 @@ fn composites_into_the_viewport_exactly() {
     queue.submit([renderer.draw(device, queue, &target, &g, &[(&texture, &style)])]);
     let slice = target.read_rgba(device, queue);
 
-    for format in [
-        wgpu::TextureFormat::Rgba8Unorm,
-        wgpu::TextureFormat::Rgba8UnormSrgb,
-    ] {
+    for format in [wgpu::TextureFormat::Rgba8Unorm, wgpu::TextureFormat::Rgba8UnormSrgb] {
         let compositor = Compositor::new(device, format);
         let bind = compositor.bind(device, &target);
         let screen = device.create_texture(&wgpu::TextureDescriptor {
@@ -87,12 +84,7 @@ fn composites_into_the_viewport_exactly() {
                 let inside = (13..63).contains(&x) && (7..47).contains(&y);
                 if inside {
                     let want = &slice[4 * ((y - 7) * 50 + (x - 13)) as usize..][..4];
-                    let d = got
-                        .iter()
-                        .zip(want)
-                        .map(|(a, b)| a.abs_diff(*b))
-                        .max()
-                        .unwrap_or(0);
+                    let d = got.iter().zip(want).map(|(a, b)| a.abs_diff(*b)).max().unwrap_or(0);
                     worst = worst.max(d);
                 } else {
                     assert_eq!(

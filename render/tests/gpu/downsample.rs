@@ -12,12 +12,7 @@ use crate::common::{TOLERANCE, affine, count, volume};
 fn over_the_limit_is_downsampled_with_a_notice_and_renders() {
     let ctx = shared_context();
     // 50 × 40 × 33 voxels of 1 mm, x flipped, a smooth blob; limit lowered to 16 per axis.
-    let a = affine(
-        DVec3::X * -1.0,
-        DVec3::Y,
-        DVec3::Z,
-        DVec3::new(25.0, -20.0, -16.0),
-    );
+    let a = affine(DVec3::X * -1.0, DVec3::Y, DVec3::Z, DVec3::new(25.0, -20.0, -16.0));
     let centre = DVec3::new(24.6, 19.3, 16.2);
     let v = volume("big", [50, 40, 33], a, |i, j, k| {
         let r = (DVec3::new(i as f64, j as f64, k as f64) - centre).length();
@@ -105,35 +100,18 @@ fn byte_budget_and_frames() {
     let mut texture = VolumeTexture::upload_with_budget(&ctx.device, &ctx.queue, &v, 0, budget);
     assert_eq!(texture.dims(), [10, 10, 10]);
     let notice = texture.downsample_notice().unwrap_or_default();
-    assert!(
-        notice.starts_with("downsampled 2× (texture budget 4 KiB)"),
-        "{notice}"
-    );
+    assert!(notice.starts_with("downsampled 2× (texture budget 4 KiB)"), "{notice}");
 
     let renderer = SliceRenderer::new(&ctx.device);
     let style = LayerStyle::base((0.0, 19.0));
-    let g = SliceGeometry::fit(
-        Plane::Axial,
-        DVec3::splat(0.3),
-        DVec3::ZERO,
-        DVec2::splat(24.0),
-        48,
-        48,
-    );
+    let g = SliceGeometry::fit(Plane::Axial, DVec3::splat(0.3), DVec3::ZERO, DVec2::splat(24.0), 48, 48);
     for frame in [1, 0, 7] {
         texture.set_frame(&ctx.queue, &v, frame);
         assert_eq!(texture.frame(), frame.min(1));
         let gpu = renderer
             .render_rgba(&ctx.device, &ctx.queue, &g, &[(&texture, &style)])
             .unwrap();
-        let cpu = cpu_reference::reslice(
-            &g,
-            &[(
-                &box_downsample(&v, frame.min(1), texture.factors()),
-                0,
-                &style,
-            )],
-        );
+        let cpu = cpu_reference::reslice(&g, &[(&box_downsample(&v, frame.min(1), texture.factors()), 0, &style)]);
         let diff = compare_rgba(&gpu, &cpu, g.width, TOLERANCE);
         assert_eq!(diff.over, 0, "frame {frame}: {diff:?}");
         // Frame 0 brightens to the right (+x), frame 1 to the left.

@@ -4,6 +4,7 @@
 mod common;
 mod compositor;
 mod downsample;
+mod mesh;
 mod orientation;
 mod real_data;
 mod synthetic;

@@ -10,9 +10,7 @@ use glam::{DVec2, DVec3};
 use crate::common::{check, pixel};
 
 fn load(name: &str) -> Volume {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../assets")
-        .join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets").join(name);
     match load_path(&path, &mut |_| {}) {
         Ok(Loaded::Volume(v)) => v,
         Ok(_) => panic!("{}: not a volume", path.display()),
@@ -30,28 +28,15 @@ fn motor_overlay_over_mni152_every_plane() {
     let motor = load("motor_stat_map.nii.gz");
     assert_eq!(&mni.shape[..3], &[197, 233, 189]);
     assert_eq!(&motor.shape[..3], &[53, 63, 46]);
-    assert_eq!(
-        motor.affine.x_axis.x, -3.0,
-        "the motor map's x axis is flipped"
-    );
-    assert_eq!(
-        motor.voxel_to_world(DVec3::new(6.0, 31.0, 32.0)),
-        PEAK_WORLD
-    );
+    assert_eq!(motor.affine.x_axis.x, -3.0, "the motor map's x axis is flipped");
+    assert_eq!(motor.voxel_to_world(DVec3::new(6.0, 31.0, 32.0)), PEAK_WORLD);
 
     let base = LayerStyle::base((0.0, 200.0));
     let overlay = LayerStyle::signed_overlay(3.0, 8.0);
     // Near the peak, off the voxel grids of both volumes.
     let point = DVec3::new(57.3, -19.4, 45.7);
     for plane in Plane::ALL {
-        let g = SliceGeometry::fit(
-            plane,
-            point,
-            mni.world_center(),
-            DVec2::new(200.0, 220.0),
-            181,
-            199,
-        );
+        let g = SliceGeometry::fit(plane, point, mni.world_center(), DVec2::new(200.0, 220.0), 181, 199);
         let checked = check(
             &format!("motor over MNI152 {plane:?}"),
             &g,
@@ -64,10 +49,7 @@ fn motor_overlay_over_mni152_every_plane() {
             .chunks_exact(4)
             .filter(|p| p[0] == 255 && p[2] == 0 && p[1] < 255)
             .count();
-        assert!(
-            overlay_px > 50,
-            "{plane:?}: only {overlay_px} overlay pixels"
-        );
+        assert!(overlay_px > 50, "{plane:?}: only {overlay_px} overlay pixels");
     }
 }
 
@@ -86,17 +68,9 @@ fn motor_peak_on_the_right_side() {
         for radiological in [false, true] {
             // Centred half a pixel off the origin, so pixel centres fall on whole millimetres
             // and the peak's pixel samples exactly the peak voxel's centre.
-            let mut g = SliceGeometry::fit(
-                plane,
-                PEAK_WORLD,
-                DVec3::splat(0.5),
-                DVec2::new(200.0, 200.0),
-                200,
-                200,
-            );
+            let mut g = SliceGeometry::fit(plane, PEAK_WORLD, DVec3::splat(0.5), DVec2::new(200.0, 200.0), 200, 200);
             g.radiological = radiological;
-            let picture =
-                cortexlens_render::render_slice_rgba(ctx, &g, &[(&tm, &base), (&ts, &overlay)]);
+            let picture = cortexlens_render::render_slice_rgba(ctx, &g, &[(&tm, &base), (&ts, &overlay)]);
             let at = |w: DVec3| {
                 let p = g.world_to_pixel(w);
                 pixel(&picture, 200, p.x as u32, p.y as u32)
@@ -114,12 +88,9 @@ fn motor_peak_on_the_right_side() {
             // And the peak is on the screen side the convention says: right of centre in
             // neurological display, left in radiological.
             assert_eq!(g.world_to_pixel(PEAK_WORLD).x > 100.0, !radiological);
-            let expected = cortexlens_data::Colormap::RedYellow.lut()
-                [(((7.941f32 - 3.0) / 5.0) * 255.0).round() as usize];
-            assert!(
-                peak[1].abs_diff(expected[1]) <= 2,
-                "{peak:?} vs {expected:?}"
-            );
+            let expected =
+                cortexlens_data::Colormap::RedYellow.lut()[(((7.941f32 - 3.0) / 5.0) * 255.0).round() as usize];
+            assert!(peak[1].abs_diff(expected[1]) <= 2, "{peak:?} vs {expected:?}");
         }
     }
 }

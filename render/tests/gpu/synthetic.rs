@@ -74,12 +74,7 @@ fn sphere_viridis() {
     let v = volume(
         "sphere",
         [24, 24, 22],
-        affine(
-            DVec3::X * 1.5,
-            DVec3::Y * 1.5,
-            DVec3::Z * 1.5,
-            DVec3::splat(-17.0),
-        ),
+        affine(DVec3::X * 1.5, DVec3::Y * 1.5, DVec3::Z * 1.5, DVec3::splat(-17.0)),
         |i, j, k| {
             let r = (DVec3::new(i as f64, j as f64, k as f64) - c).length();
             (100.0 * (1.0 - r / 10.0)).max(0.0) as f32
@@ -108,12 +103,7 @@ fn nan_region_is_transparent() {
     let v = volume(
         "nan",
         [16, 16, 16],
-        affine(
-            DVec3::X * 2.0,
-            DVec3::Y * 2.0,
-            DVec3::Z * 2.0,
-            DVec3::splat(-15.0),
-        ),
+        affine(DVec3::X * 2.0, DVec3::Y * 2.0, DVec3::Z * 2.0, DVec3::splat(-15.0)),
         |i, j, k| {
             if (5..10).contains(&i) && (4..9).contains(&j) && (3..12).contains(&k) {
                 f32::NAN
@@ -137,10 +127,7 @@ fn nan_region_is_transparent() {
             );
             // The hole is really there: the crosshair lies inside the NaN box, and it is black.
             let at = g.world_to_pixel(g.crosshair);
-            assert_eq!(
-                pixel(&checked.gpu, g.width, at.x as u32, at.y as u32),
-                [0, 0, 0, 255]
-            );
+            assert_eq!(pixel(&checked.gpu, g.width, at.x as u32, at.y as u32), [0, 0, 0, 255]);
             let black = count(&checked.gpu, |p| p == [0, 0, 0, 255]);
             assert!(
                 black > 200,
@@ -153,8 +140,7 @@ fn nan_region_is_transparent() {
 /// A rotated, anisotropic grid (1.2 × 2.5 × 3.1 mm, rotated about two axes): resliced obliquely.
 #[test]
 fn oblique_anisotropic_affine() {
-    let rotation =
-        DMat3::from_rotation_z(30f64.to_radians()) * DMat3::from_rotation_x(10f64.to_radians());
+    let rotation = DMat3::from_rotation_z(30f64.to_radians()) * DMat3::from_rotation_x(10f64.to_radians());
     let m = rotation * DMat3::from_diagonal(DVec3::new(1.2, 2.5, 3.1));
     let a = affine(m.x_axis, m.y_axis, m.z_axis, DVec3::new(-5.0, -22.0, -17.0));
     let v = volume("oblique", [30, 14, 11], a, |i, j, k| {
@@ -164,11 +150,7 @@ fn oblique_anisotropic_affine() {
         for interpolation in INTERPOLATIONS {
             let mut style = with_interpolation(LayerStyle::base((-40.0, 100.0)), interpolation);
             style.colormap = Colormap::Inferno;
-            let g = view(
-                plane,
-                v.world_center() + DVec3::new(0.31, -0.47, 0.23),
-                60.0,
-            );
+            let g = view(plane, v.world_center() + DVec3::new(0.31, -0.47, 0.23), 60.0);
             check(
                 &format!("oblique {plane:?} {interpolation:?}"),
                 &g,
@@ -189,9 +171,7 @@ fn flipped_x_affine() {
         DVec3::Z * 3.0,
         DVec3::new(30.0, -24.0, -21.0),
     );
-    let v = volume("flipped", [20, 17, 15], a, |i, j, k| {
-        (i * 10 + j * 3 + k) as f32
-    });
+    let v = volume("flipped", [20, 17, 15], a, |i, j, k| (i * 10 + j * 3 + k) as f32);
     for plane in Plane::ALL {
         for interpolation in INTERPOLATIONS {
             let style = with_interpolation(LayerStyle::base((0.0, 250.0)), interpolation);
@@ -224,12 +204,7 @@ fn signed_overlay_several_layers() {
     let base = volume(
         "base",
         [40, 44, 36],
-        affine(
-            DVec3::X,
-            DVec3::Y,
-            DVec3::Z,
-            DVec3::new(-20.0, -22.0, -18.0),
-        ),
+        affine(DVec3::X, DVec3::Y, DVec3::Z, DVec3::new(-20.0, -22.0, -18.0)),
         |i, j, k| ((i * 7 + j * 5 + k * 3) % 97) as f32,
     );
     let stat = volume(
@@ -249,12 +224,7 @@ fn signed_overlay_several_layers() {
     let third = volume(
         "third",
         [9, 9, 9],
-        affine(
-            DVec3::X * 4.0,
-            DVec3::Y * 4.0,
-            DVec3::Z * 4.0,
-            DVec3::splat(-16.0),
-        ),
+        affine(DVec3::X * 4.0, DVec3::Y * 4.0, DVec3::Z * 4.0, DVec3::splat(-16.0)),
         |i, j, k| ((i + j + k) % 5) as f32,
     );
     let base_style = LayerStyle::base((0.0, 96.0));
@@ -277,20 +247,11 @@ fn signed_overlay_several_layers() {
                 (&third, 0, &third_style),
                 (&base, 0, &hidden),
             ];
-            let checked = check(
-                &format!("signed {plane:?} {interpolation:?}"),
-                &g,
-                &layers,
-                0,
-                5000,
-            );
+            let checked = check(&format!("signed {plane:?} {interpolation:?}"), &g, &layers, 0, 5000);
             // Both sides of the signed map show: reddish (r > b) and bluish (b > r) pixels.
             let red = count(&checked.cpu, |p| p[0] as i32 > p[2] as i32 + 60);
             let blue = count(&checked.cpu, |p| p[2] as i32 > p[0] as i32 + 60);
-            assert!(
-                red > 100 && blue > 100,
-                "signed {plane:?}: red {red}, blue {blue}"
-            );
+            assert!(red > 100 && blue > 100, "signed {plane:?}: red {red}, blue {blue}");
         }
     }
 }
@@ -336,10 +297,7 @@ fn comparison_detects_a_small_shift() {
         .unwrap();
     let cpu = cortexlens_render::cpu_reference::reslice(&g, &[(&v, 0, &style)]);
     let diff = compare_rgba(&gpu, &cpu, g.width, TOLERANCE);
-    assert!(
-        diff.over > 500,
-        "a shifted picture went unnoticed: {diff:?}"
-    );
+    assert!(diff.over > 500, "a shifted picture went unnoticed: {diff:?}");
 }
 
 /// How far apart adjacent LUT entries are, which bounds what an f32-vs-f64 off-by-one entry
@@ -355,10 +313,7 @@ fn lut_steps() {
             .flat_map(|w| (0..3).map(move |c| w[0][c].abs_diff(w[1][c])))
             .max()
             .unwrap_or(0);
-        eprintln!(
-            "{}: largest step between adjacent LUT entries {step}",
-            colormap.name()
-        );
+        eprintln!("{}: largest step between adjacent LUT entries {step}", colormap.name());
         assert!(step <= 5, "{}: step {step}", colormap.name());
     }
 }

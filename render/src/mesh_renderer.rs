@@ -1,0 +1,237 @@
+//! The surface view's renderer: draws meshes with a depth test into a [`MeshTarget`].
+
+use cortexlens_data::camera::OrbitCamera;
+use glam::Vec3;
+use wgpu::util::DeviceExt;
+
+use crate::error::RenderError;
+use crate::gpu_mesh::GpuMesh;
+use crate::lighting::Lighting;
+use crate::mesh_target::{MESH_COLOR_FORMAT, MESH_DEPTH_FORMAT, MeshTarget};
+
+/// One mesh to draw, moved by `offset` (e.g. inflated hemispheres pushed apart).
+#[derive(Clone, Copy)]
+pub struct MeshInstance<'a> {
+    /// The mesh.
+    pub mesh: &'a GpuMesh,
+    /// Added to every vertex position (world mm).
+    pub offset: Vec3,
+}
+
+/// Per-draw uniform block; mirrors `struct Frame` in `shaders/mesh.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+struct FrameUniform {
+    view_projection: [[f32; 4]; 4],
+    eye: [f32; 4],
+    light: [f32; 4],
+    params: [f32; 4],
+}
+
+impl FrameUniform {
+    fn new(camera: &OrbitCamera, aspect: f32, lighting: &Lighting) -> FrameUniform {
+        FrameUniform {
+            view_projection: camera.view_projection(aspect).to_cols_array_2d(),
+            eye: camera.eye().extend(1.0).to_array(),
+            light: lighting.world_direction(camera).extend(0.0).to_array(),
+            params: [
+                lighting.ambient,
+                lighting.diffuse,
+                lighting.specular,
+                lighting.shininess,
+            ],
+        }
+    }
+}
+
+/// The mesh pipeline (`shaders/mesh.wgsl`). Create once per device; [`MeshRenderer::draw`] per
+/// frame.
+pub struct MeshRenderer {
+    pipeline: wgpu::RenderPipeline,
+    layout: wgpu::BindGroupLayout,
+}
+
+impl MeshRenderer {
+    /// Build the pipeline (targets are [`MeshTarget`]s).
+    pub fn new(device: &wgpu::Device) -> MeshRenderer {
+        let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("mesh.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(include_str!("../shaders/mesh.wgsl").into()),
+        });
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("mesh frame"),
+            entries: &[wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: wgpu::BufferSize::new(std::mem::size_of::<FrameUniform>() as u64),
+                },
+                count: None,
+            }],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("mesh"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        const OFFSET: [wgpu::VertexAttribute; 1] = wgpu::vertex_attr_array![3 => Float32x3];
+        let [positions, normals, colors] = GpuMesh::layouts();
+        let buffers = [
+            Some(positions),
+            Some(normals),
+            Some(colors),
+            Some(wgpu::VertexBufferLayout {
+                array_stride: 12,
+                step_mode: wgpu::VertexStepMode::Instance,
+                attributes: &OFFSET,
+            }),
+        ];
+        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("mesh"),
+            layout: Some(&pipeline_layout),
+            vertex: wgpu::VertexState {
+                module: &shader,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &buffers,
+            },
+            primitive: wgpu::PrimitiveState {
+                topology: wgpu::PrimitiveTopology::TriangleList,
+                // Both faces: flat patches and medial walls are seen from behind.
+                cull_mode: None,
+                ..Default::default()
+            },
+            depth_stencil: Some(wgpu::DepthStencilState {
+                format: MESH_DEPTH_FORMAT,
+                depth_write_enabled: Some(true),
+                depth_compare: Some(wgpu::CompareFunction::Less),
+                stencil: wgpu::StencilState::default(),
+                bias: wgpu::DepthBiasState::default(),
+            }),
+            multisample: wgpu::MultisampleState::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &shader,
+                entry_point: Some("fs_main"),
+                compilation_options: Default::default(),
+                targets: &[Some(wgpu::ColorTargetState {
+                    format: MESH_COLOR_FORMAT,
+                    blend: None,
+                    write_mask: wgpu::ColorWrites::ALL,
+                })],
+            }),
+            multiview_mask: None,
+            cache: None,
+        });
+        MeshRenderer { pipeline, layout }
+    }
+
+    /// Clears the target to `lighting.background` and depth 1, then draws every instance in
+    /// order with a `Less` depth test and no culling, seen through `camera` with the target's
+    /// aspect ratio.
+    ///
+    /// Pixel `(x, y)` shows what lies along `camera.ray(x + 0.5, y + 0.5, width, height)`.
+    /// Returns the commands to submit (nothing is submitted here).
+    pub fn draw(
+        &self,
+        device: &wgpu::Device,
+        _queue: &wgpu::Queue,
+        target: &MeshTarget,
+        camera: &OrbitCamera,
+        instances: &[MeshInstance<'_>],
+        lighting: &Lighting,
+    ) -> wgpu::CommandBuffer {
+        // Buffers per draw, so that several draws before one submit keep their own parameters.
+        let uniform = FrameUniform::new(camera, target.aspect(), lighting);
+        let frame = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("mesh frame"),
+            contents: bytemuck::bytes_of(&uniform),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("mesh frame"),
+            layout: &self.layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: frame.as_entire_binding(),
+            }],
+        });
+        let offsets: Vec<[f32; 3]> = instances.iter().map(|i| i.offset.to_array()).collect();
+        let offsets = (!offsets.is_empty()).then(|| {
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("mesh offsets"),
+                contents: bytemuck::cast_slice(&offsets),
+                usage: wgpu::BufferUsages::VERTEX,
+            })
+        });
+
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("mesh") });
+        {
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("mesh"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: target.view(),
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(lighting.clear_color()),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                    view: target.depth_view(),
+                    depth_ops: Some(wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(1.0),
+                        store: wgpu::StoreOp::Discard,
+                    }),
+                    stencil_ops: None,
+                }),
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            if let Some(offsets) = &offsets {
+                pass.set_pipeline(&self.pipeline);
+                pass.set_bind_group(0, &bind_group, &[]);
+                pass.set_vertex_buffer(3, offsets.slice(..));
+                for (i, instance) in (0u32..).zip(instances) {
+                    let count = instance.mesh.bind(&mut pass);
+                    if count > 0 {
+                        pass.draw_indexed(0..count, 0, i..i + 1);
+                    }
+                }
+            }
+        }
+        encoder.finish()
+    }
+
+    /// Draw into a new `width × height` target, submit, and read the picture back (tightly
+    /// packed RGBA8, top row first).
+    #[allow(clippy::too_many_arguments)]
+    pub fn render_rgba(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        width: u32,
+        height: u32,
+        camera: &OrbitCamera,
+        instances: &[MeshInstance<'_>],
+        lighting: &Lighting,
+    ) -> Result<Vec<u8>, RenderError> {
+        let target = MeshTarget::new(device, width, height);
+        queue.submit([self.draw(device, queue, &target, camera, instances, lighting)]);
+        target.try_read_rgba(device, queue)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uniform_layout_matches_wgsl() {
+        // mat4 (64) + 3 × vec4 (48).
+        assert_eq!(std::mem::size_of::<FrameUniform>(), 64 + 48);
+    }
+}

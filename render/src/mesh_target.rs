@@ -1,0 +1,102 @@
+//! Offscreen targets of the surface view: a colour texture and its depth buffer.
+
+use crate::error::RenderError;
+use crate::target::{SLICE_FORMAT, read_texture};
+
+/// Colour format of every [`MeshTarget`]: straight 8-bit RGBA, not sRGB-encoded, as slice
+/// targets, so the same [`crate::Compositor`] shows both.
+pub const MESH_COLOR_FORMAT: wgpu::TextureFormat = SLICE_FORMAT;
+
+/// Depth format of every [`MeshTarget`].
+pub const MESH_DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
+
+/// An offscreen `Rgba8Unorm` colour target (render attachment, texture binding, copy source)
+/// with a `Depth32Float` depth buffer of the same size, one sample per pixel.
+pub struct MeshTarget {
+    color: wgpu::Texture,
+    color_view: wgpu::TextureView,
+    depth_view: wgpu::TextureView,
+    size: (u32, u32),
+}
+
+impl MeshTarget {
+    /// A `width × height` target, each side clamped to `1..=max_texture_dimension_2d`.
+    pub fn new(device: &wgpu::Device, width: u32, height: u32) -> MeshTarget {
+        let max = device.limits().max_texture_dimension_2d;
+        let size = (width.clamp(1, max), height.clamp(1, max));
+        if size != (width, height) {
+            tracing::warn!("mesh target {width}×{height} clamped to {}×{}", size.0, size.1);
+        }
+        let texture = |label, format, usage| {
+            device.create_texture(&wgpu::TextureDescriptor {
+                label: Some(label),
+                size: wgpu::Extent3d {
+                    width: size.0,
+                    height: size.1,
+                    depth_or_array_layers: 1,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format,
+                usage,
+                view_formats: &[],
+            })
+        };
+        let color = texture(
+            "mesh target",
+            MESH_COLOR_FORMAT,
+            wgpu::TextureUsages::RENDER_ATTACHMENT
+                | wgpu::TextureUsages::TEXTURE_BINDING
+                | wgpu::TextureUsages::COPY_SRC,
+        );
+        let depth = texture("mesh depth", MESH_DEPTH_FORMAT, wgpu::TextureUsages::RENDER_ATTACHMENT);
+        MeshTarget {
+            color_view: color.create_view(&wgpu::TextureViewDescriptor::default()),
+            depth_view: depth.create_view(&wgpu::TextureViewDescriptor::default()),
+            color,
+            size,
+        }
+    }
+
+    /// Replace the textures when `(width, height)` differs from the current size. Returns
+    /// whether they were replaced (then bind groups made from [`MeshTarget::view`] are stale).
+    pub fn resize(&mut self, device: &wgpu::Device, width: u32, height: u32) -> bool {
+        if (width, height) == self.size {
+            return false;
+        }
+        *self = MeshTarget::new(device, width, height);
+        true
+    }
+
+    /// `(width, height)` in pixels.
+    pub fn size(&self) -> (u32, u32) {
+        self.size
+    }
+
+    /// Width / height.
+    pub fn aspect(&self) -> f32 {
+        self.size.0 as f32 / self.size.1 as f32
+    }
+
+    /// The colour texture (for copies).
+    pub fn texture(&self) -> &wgpu::Texture {
+        &self.color
+    }
+
+    /// The colour view rendered into, and shown by [`crate::Compositor::bind_view`].
+    pub fn view(&self) -> &wgpu::TextureView {
+        &self.color_view
+    }
+
+    /// The depth view.
+    pub fn depth_view(&self) -> &wgpu::TextureView {
+        &self.depth_view
+    }
+
+    /// Copy the picture to the CPU: tightly packed RGBA8, top row first. Submits a copy and
+    /// blocks until it is done, so everything submitted before is included.
+    pub fn try_read_rgba(&self, device: &wgpu::Device, queue: &wgpu::Queue) -> Result<Vec<u8>, RenderError> {
+        read_texture(device, queue, &self.color)
+    }
+}
