@@ -16,10 +16,7 @@ fn main() {
         .build_eframe(|cc| CortexApp::new(cc, Startup::Demo));
     let created = start.elapsed();
     while harness.state().viewer.layers.len() < 2 || harness.state().is_loading() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "demo scene did not load"
-        );
+        assert!(start.elapsed() < Duration::from_secs(60), "demo scene did not load");
         std::thread::sleep(Duration::from_millis(2));
         harness.step();
     }
@@ -30,8 +27,5 @@ fn main() {
     assert!(frame.width() > 0);
     println!("window+GPU setup   {:>8.1} ms", created.as_secs_f64() * 1e3);
     println!("demo scene loaded  {:>8.1} ms", loaded.as_secs_f64() * 1e3);
-    println!(
-        "first frame drawn  {:>8.1} ms",
-        first_frame.as_secs_f64() * 1e3
-    );
+    println!("first frame drawn  {:>8.1} ms", first_frame.as_secs_f64() * 1e3);
 }

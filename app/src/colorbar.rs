@@ -30,22 +30,8 @@ pub fn append(picture: &RgbaImage, style: &LayerStyle, title: &str) -> RgbaImage
         Some(negative) => {
             let mid = (top + bottom) / 2;
             let gap = (4.0 * unit) as u32;
-            fill_bar(
-                &mut out,
-                bar_x,
-                bar_w,
-                top,
-                mid - gap / 2,
-                &style.colormap.lut(),
-            );
-            fill_bar(
-                &mut out,
-                bar_x,
-                bar_w,
-                mid + gap / 2,
-                bottom,
-                &reversed(negative.lut()),
-            );
+            fill_bar(&mut out, bar_x, bar_w, top, mid - gap / 2, &style.colormap.lut());
+            fill_bar(&mut out, bar_x, bar_w, mid + gap / 2, bottom, &reversed(negative.lut()));
             draw_text(&mut out, &format_value(hi), label_x, top, font_px);
             draw_text(
                 &mut out,
@@ -54,31 +40,13 @@ pub fn append(picture: &RgbaImage, style: &LayerStyle, title: &str) -> RgbaImage
                 mid - gap / 2 - font_px as u32,
                 font_px,
             );
-            draw_text(
-                &mut out,
-                &format_value(-lo),
-                label_x,
-                mid + gap / 2,
-                font_px,
-            );
-            draw_text(
-                &mut out,
-                &format_value(-hi),
-                label_x,
-                bottom - font_px as u32,
-                font_px,
-            );
+            draw_text(&mut out, &format_value(-lo), label_x, mid + gap / 2, font_px);
+            draw_text(&mut out, &format_value(-hi), label_x, bottom - font_px as u32, font_px);
         }
         None => {
             fill_bar(&mut out, bar_x, bar_w, top, bottom, &style.colormap.lut());
             draw_text(&mut out, &format_value(hi), label_x, top, font_px);
-            draw_text(
-                &mut out,
-                &format_value(lo),
-                label_x,
-                bottom - font_px as u32,
-                font_px,
-            );
+            draw_text(&mut out, &format_value(lo), label_x, bottom - font_px as u32, font_px);
         }
     }
     let title: String = title.chars().take(14).collect();
@@ -98,14 +66,7 @@ fn reversed(mut lut: [[u8; 4]; LUT_SIZE]) -> [[u8; 4]; LUT_SIZE] {
 }
 
 /// Fill a vertical bar whose top row shows the LUT's last entry and bottom row its first.
-fn fill_bar(
-    image: &mut RgbaImage,
-    x: u32,
-    width: u32,
-    top: u32,
-    bottom: u32,
-    lut: &[[u8; 4]; LUT_SIZE],
-) {
+fn fill_bar(image: &mut RgbaImage, x: u32, width: u32, top: u32, bottom: u32, lut: &[[u8; 4]; LUT_SIZE]) {
     let rows = bottom.saturating_sub(top).max(1);
     for y in top..bottom {
         let t = 1.0 - (y - top) as f32 / (rows - 1).max(1) as f32;
@@ -146,12 +107,10 @@ fn draw_text(image: &mut RgbaImage, text: &str, x: u32, y: u32, px: f32) {
             outline.draw(|gx, gy, coverage| {
                 let px = bounds.min.x as i64 + gx as i64;
                 let py = bounds.min.y as i64 + gy as i64;
-                if px >= 0 && py >= 0 && (px as u32) < image.width() && (py as u32) < image.height()
-                {
+                if px >= 0 && py >= 0 && (px as u32) < image.width() && (py as u32) < image.height() {
                     let p = image.get_pixel_mut(px as u32, py as u32);
                     for c in 0..3 {
-                        p.0[c] =
-                            (p.0[c] as f32 * (1.0 - coverage) + 255.0 * coverage).round() as u8;
+                        p.0[c] = (p.0[c] as f32 * (1.0 - coverage) + 255.0 * coverage).round() as u8;
                     }
                 }
             });
@@ -175,10 +134,7 @@ mod tests {
         let top = out.get_pixel(bar_x, 20).0;
         let bottom = out.get_pixel(bar_x, 280).0;
         assert!(top[0] == 255 && top[1] > 240 && top[2] == 0, "{top:?}");
-        assert!(
-            bottom[0] == 0 && bottom[1] > 240 && bottom[2] == 255,
-            "{bottom:?}"
-        );
+        assert!(bottom[0] == 0 && bottom[1] > 240 && bottom[2] == 255, "{bottom:?}");
         // Some label text was drawn (white-ish pixels right of the bar).
         let text = (200 + 30..out.width())
             .flat_map(|x| (0..300).map(move |y| (x, y)))

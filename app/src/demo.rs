@@ -1,4 +1,5 @@
-//! The bundled demo scene: the MNI152 T1 template with a NeuroVault motor t-map overlaid.
+//! The bundled demo scene: the MNI152 T1 template with a NeuroVault motor t-map overlaid, and the
+//! fsaverage5 cortex (pial and inflated, sulcal shading) with the map projected onto it.
 
 use std::path::PathBuf;
 
@@ -11,13 +12,16 @@ pub fn assets_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../assets")))
 }
 
-/// The demo's files, base first.
+/// The demo's files: the template (base), the motor map, then fsaverage5 meshes and sulcal depth.
 pub fn demo_files() -> Vec<PathBuf> {
     let dir = assets_dir();
-    vec![
-        dir.join("mni152_t1_1mm.nii.gz"),
-        dir.join("motor_stat_map.nii.gz"),
-    ]
+    let mut files = vec![dir.join("mni152_t1_1mm.nii.gz"), dir.join("motor_stat_map.nii.gz")];
+    for kind in ["pial", "infl", "sulc"] {
+        for side in ["left", "right"] {
+            files.push(dir.join(format!("fsaverage5_{kind}_{side}.gii.gz")));
+        }
+    }
+    files
 }
 
 /// Threshold of the demo's t-map (|t| ≥ 3 is shown).

@@ -1,16 +1,15 @@
-//! Offscreen pictures of the slice views: screenshots and `cortexlens render` share this code,
+//! Offscreen pictures of the views: screenshots and `cortexlens render` share this code,
 //! re-rendering at the requested resolution (never upscaling the window's pixels).
 
-use std::collections::HashMap;
-
-use cortexlens_render::{RenderError, SliceRenderer, VolumeTexture};
+use cortexlens_render::{Lighting, RenderError};
 use glam::DVec2;
 use image::{Rgba, RgbaImage};
 
 use crate::colorbar;
-use crate::viewer::{LayerId, Viewer, panes};
+use crate::gpu_bridge::{SliceResources, SurfaceResources};
+use crate::viewer::{View, Viewer};
 
-/// What to draw besides the slices.
+/// What to draw besides the views.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PictureOptions {
     /// Append a colour bar of the top visible layer on the right.
@@ -31,16 +30,16 @@ impl Default for PictureOptions {
 /// Crosshair colour in views and pictures.
 pub const CROSSHAIR_RGBA: [u8; 4] = [40, 220, 40, 255];
 
-/// The GPU side of a picture: device, renderer and the layers' uploaded textures.
+/// The GPU side of a picture: device, renderers and what is uploaded.
 pub struct PictureGpu<'a> {
     /// The device.
     pub device: &'a wgpu::Device,
     /// Its queue.
     pub queue: &'a wgpu::Queue,
-    /// The slice renderer.
-    pub renderer: &'a SliceRenderer,
-    /// Uploaded layers.
-    pub textures: &'a HashMap<LayerId, VolumeTexture>,
+    /// Slice renderer and uploaded volumes.
+    pub slices: &'a SliceResources,
+    /// Mesh renderer and uploaded surfaces (synced with the viewer's scene).
+    pub surfaces: &'a SurfaceResources,
 }
 
 /// Render the viewer's layout at `width × height` pixels (plus the colour bar's strip when asked).
@@ -51,41 +50,78 @@ pub fn render_picture(
     height: u32,
     options: PictureOptions,
 ) -> Result<RgbaImage, RenderError> {
-    let PictureGpu {
-        device,
-        queue,
-        renderer,
-        textures,
-    } = *gpu;
     let mut picture = RgbaImage::from_pixel(width, height, Rgba([0, 0, 0, 255]));
-    let layers: Vec<_> = viewer
-        .layers
-        .iter()
-        .filter_map(|l| Some((textures.get(&l.id)?, &l.style)))
-        .collect();
+    let styles: Vec<_> = viewer.layers.iter().map(|l| (l.id, l.style)).collect();
+    let layers = gpu.slices.layer_refs(&styles);
     let line_width = (width.max(height) / 800).max(1);
-    for pane in panes(viewer.layout, width, height) {
+    for pane in viewer.panes(width, height) {
         let [x0, y0, w, h] = pane.rect;
         if w == 0 || h == 0 {
             continue;
         }
-        let geometry = viewer.geometry(pane.plane, w, h);
-        let pixels = renderer.render_rgba(device, queue, &geometry, &layers)?;
-        let Some(mut slice) = RgbaImage::from_raw(w, h, pixels) else {
-            continue;
+        let pixels = match pane.view {
+            View::Slice(plane) => {
+                let geometry = viewer.geometry(plane, w, h);
+                let pixels = gpu
+                    .slices
+                    .renderer
+                    .render_rgba(gpu.device, gpu.queue, &geometry, &layers)?;
+                let mut slice =
+                    RgbaImage::from_raw(w, h, pixels).ok_or(RenderError::Readback("short readback".into()))?;
+                if options.crosshair {
+                    draw_crosshair(&mut slice, geometry.world_to_pixel(viewer.crosshair), line_width);
+                }
+                slice
+            }
+            View::Surface => {
+                let instances: Vec<_> = viewer
+                    .surfaces
+                    .hemispheres
+                    .iter()
+                    .map(|g| (g.id, viewer.surfaces.draw_offset(g)))
+                    .collect();
+                let instances = gpu.surfaces.instances(&instances);
+                let pixels = gpu.surfaces.renderer.render_rgba(
+                    gpu.device,
+                    gpu.queue,
+                    w,
+                    h,
+                    &viewer.surfaces.camera,
+                    &instances,
+                    &Lighting::default(),
+                )?;
+                RgbaImage::from_raw(w, h, pixels).ok_or(RenderError::Readback("short readback".into()))?
+            }
         };
-        if options.crosshair {
-            let at = geometry.world_to_pixel(viewer.crosshair);
-            draw_crosshair(&mut slice, at, line_width);
-        }
-        image::imageops::replace(&mut picture, &slice, x0 as i64, y0 as i64);
+        image::imageops::replace(&mut picture, &pixels, x0 as i64, y0 as i64);
     }
     if options.colorbar
-        && let Some(layer) = viewer.layers.iter().rev().find(|l| l.style.visible)
+        && let Some((style, name)) = colorbar_layer(viewer)
     {
-        return Ok(colorbar::append(&picture, &layer.style, layer.name()));
+        return Ok(colorbar::append(&picture, &style, &name));
     }
     Ok(picture)
+}
+
+/// The layer the colour bar describes: the top visible volume overlay, else the top visible surface map.
+fn colorbar_layer(viewer: &Viewer) -> Option<(cortexlens_data::LayerStyle, String)> {
+    let volume = viewer
+        .layers
+        .iter()
+        .rev()
+        .find(|l| l.style.visible)
+        .map(|l| (l.style, l.name().to_owned()));
+    let map = viewer
+        .surfaces
+        .maps
+        .iter()
+        .rev()
+        .find(|m| m.style.visible && m.labels.is_empty())
+        .map(|m| (m.style, m.name.clone()));
+    match viewer.layout {
+        crate::viewer::Layout::Surface => map.or(volume),
+        _ => volume.or(map),
+    }
 }
 
 fn draw_crosshair(image: &mut RgbaImage, at: DVec2, line_width: u32) {

@@ -5,12 +5,14 @@
 mod camera;
 mod layer;
 mod layout;
+mod surface_scene;
 
 pub use camera::ViewCamera;
 pub use layer::{Layer, LayerId, default_style, finite_min_max, robust_range};
-pub use layout::{Layout, Pane, panes};
+pub use layout::{Layout, Pane, View, panes};
+pub use surface_scene::{HemisphereSurfaces, SurfaceId, SurfaceMapLayer, SurfaceScene, VertexPick, default_map_style};
 
-use cortexlens_data::{Plane, SliceGeometry, SurfaceFile};
+use cortexlens_data::{Plane, SliceGeometry};
 use glam::{DVec2, DVec3};
 
 /// Everything open in one window, and how it is shown.
@@ -18,8 +20,8 @@ use glam::{DVec2, DVec3};
 pub struct Viewer {
     /// Volume layers, bottom first: the first is the base, later ones are overlays.
     pub layers: Vec<Layer>,
-    /// Surface files, kept for the surface view.
-    pub surfaces: Vec<SurfaceFile>,
+    /// The surface view's meshes and maps.
+    pub surfaces: SurfaceScene,
     /// The shared crosshair in world millimetres (RAS+).
     pub crosshair: DVec3,
     /// Which views are shown.
@@ -34,7 +36,7 @@ impl Viewer {
     /// Put a layer on top of the stack; the first one becomes the base and centres the crosshair.
     pub fn push_layer(&mut self, layer: Layer) {
         if self.layers.is_empty() {
-            self.crosshair = layer.volume.world_center();
+            self.set_crosshair(layer.volume.world_center());
         }
         self.layers.push(layer);
     }
@@ -79,6 +81,17 @@ impl Viewer {
         self.layers.first().map_or(1.0, |l| l.volume.min_voxel_mm())
     }
 
+    /// The panes of the current layout in a `width × height` area.
+    pub fn panes(&self, width: u32, height: u32) -> Vec<Pane> {
+        panes(self.layout, !self.surfaces.is_empty(), width, height)
+    }
+
+    /// Move the crosshair and highlight the surface vertex nearest to it (within 10 mm).
+    pub fn set_crosshair(&mut self, world: DVec3) {
+        self.crosshair = world;
+        self.surfaces.highlight = self.surfaces.nearest_vertex(world, 10.0);
+    }
+
     /// Camera of a plane.
     pub fn camera(&self, plane: Plane) -> &ViewCamera {
         &self.cameras[plane_slot(plane)]
@@ -108,8 +121,9 @@ impl Viewer {
     pub fn step_slice(&mut self, plane: Plane, steps: f64) {
         let axis = plane.normal_axis();
         let (lo, hi) = self.world_bounds();
-        self.crosshair[axis] =
-            (self.crosshair[axis] + steps * self.slice_step()).clamp(lo[axis], hi[axis]);
+        let mut crosshair = self.crosshair;
+        crosshair[axis] = (crosshair[axis] + steps * self.slice_step()).clamp(lo[axis], hi[axis]);
+        self.set_crosshair(crosshair);
     }
 }
 

@@ -20,8 +20,7 @@ fn fixture(sub: &str, name: &str) -> PathBuf {
 }
 
 fn reference(name: &str) -> Value {
-    let text = std::fs::read_to_string(repo().join("tests/data/reference").join(name))
-        .expect("reference json");
+    let text = std::fs::read_to_string(repo().join("tests/data/reference").join(name)).expect("reference json");
     serde_json::from_str(&text).expect("valid json")
 }
 
@@ -67,11 +66,7 @@ fn info_json_matches_nibabel_for_every_volume() {
     for expected in volumes["volumes"].as_array().unwrap() {
         let name = expected["file"].as_str().unwrap();
         let path = fixture("volumes", name);
-        let mut args = vec![
-            "info".to_owned(),
-            path.to_string_lossy().into_owned(),
-            "--json".into(),
-        ];
+        let mut args = vec!["info".to_owned(), path.to_string_lossy().into_owned(), "--json".into()];
         for sample in expected["samples"].as_array().unwrap() {
             let ijk: Vec<String> = sample["ijk"]
                 .as_array()
@@ -84,11 +79,7 @@ fn info_json_matches_nibabel_for_every_volume() {
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = cortexlens(&args);
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
         let got: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
         assert_eq!(got["kind"], "volume", "{name}");
         assert_eq!(got["shape"], expected["shape"], "{name}");
@@ -151,16 +142,8 @@ fn info_json_describes_surface_arrays_and_labels() {
     let surfaces = reference("surfaces.json");
     for expected in surfaces["surfaces"].as_array().unwrap() {
         let name = expected["file"].as_str().unwrap();
-        let out = cortexlens(&[
-            "info",
-            fixture("surfaces", name).to_str().unwrap(),
-            "--json",
-        ]);
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = cortexlens(&["info", fixture("surfaces", name).to_str().unwrap(), "--json"]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
         let got: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(got["kind"], "surface");
         let (g, e) = (
@@ -263,21 +246,14 @@ fn render_draws_the_overlay_over_the_template() {
         "--out",
         out_png.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let img = image::open(&out_png).unwrap().to_rgba8();
     assert_eq!(img.dimensions(), (240, 280));
     let gray = img
         .pixels()
         .filter(|p| p.0[0] == p.0[1] && p.0[1] == p.0[2] && p.0[0] > 60)
         .count();
-    assert!(
-        gray > 240 * 280 / 8,
-        "the template shows: {gray} gray pixels"
-    );
+    assert!(gray > 240 * 280 / 8, "the template shows: {gray} gray pixels");
     assert!(red_yellow_pixels(&img) > 20, "the motor overlay shows");
 
     let with_bar = dir.join("ortho.png");
@@ -291,12 +267,136 @@ fn render_draws_the_overlay_over_the_template() {
         "600x200",
         "--colorbar",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let img = image::open(&with_bar).unwrap().to_rgba8();
     assert_eq!(img.height(), 200);
     assert!(img.width() > 600, "the colour bar adds a strip");
+}
+
+#[test]
+fn project_linear_matches_scipy_and_writes_gifti() {
+    let reference = reference("projection.json");
+    let dir = std::env::temp_dir().join(format!("cortexlens-project-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let motor = fixture("volumes", "motor_stat_map.nii.gz");
+    for side in ["left", "right"] {
+        let mesh = fixture("surfaces", &format!("fsaverage5_pial_{side}.gii.gz"));
+        let out = dir.join(format!("{side}.json"));
+        let run = cortexlens(&[
+            "project",
+            motor.to_str().unwrap(),
+            "--surface",
+            mesh.to_str().unwrap(),
+            "--interp",
+            "linear",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let got: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        let values = got["values"].as_array().unwrap();
+        let expected = &reference["hemispheres"][side];
+        assert_eq!(values.len() as u64, expected["n_vertices"].as_u64().unwrap());
+        for (vertex, value) in expected["trilinear_at_vertex"]["samples"].as_object().unwrap() {
+            let i: usize = vertex.parse().unwrap();
+            assert!(
+                (f(&values[i]) - f(value)).abs() < 1e-4,
+                "{side} vertex {i}: {} vs {value}",
+                values[i]
+            );
+        }
+        let mean = values.iter().map(f).sum::<f64>() / values.len() as f64;
+        assert!(
+            (mean - f(&expected["trilinear_at_vertex"]["mean"])).abs() < 1e-4,
+            "{side} mean {mean}"
+        );
+    }
+    let gii = dir.join("left.gii");
+    let mesh = fixture("surfaces", "fsaverage5_pial_left.gii.gz");
+    let run = cortexlens(&[
+        "project",
+        motor.to_str().unwrap(),
+        "--surface",
+        mesh.to_str().unwrap(),
+        "--out",
+        gii.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let info = cortexlens(&["info", gii.to_str().unwrap(), "--json"]);
+    let info: Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(info["arrays"][0]["shape"], serde_json::json!([10242]));
+    let bad = cortexlens(&[
+        "project",
+        motor.to_str().unwrap(),
+        "--surface",
+        motor.to_str().unwrap(),
+        "--out",
+        gii.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(2), "a volume is not a mesh");
+}
+
+#[test]
+fn isosurface_and_surface_render() {
+    let dir = std::env::temp_dir().join(format!("cortexlens-iso-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mni = fixture("volumes", "mni152_t1_1mm.nii.gz");
+    let obj = dir.join("brain.obj");
+    let run = cortexlens(&[
+        "isosurface",
+        mni.to_str().unwrap(),
+        "--level",
+        "80",
+        "--out",
+        obj.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let text = std::fs::read_to_string(&obj).unwrap();
+    assert!(text.lines().filter(|l| l.starts_with("v ")).count() > 10_000);
+    assert!(text.lines().filter(|l| l.starts_with("f ")).count() > 20_000);
+
+    let motor = fixture("volumes", "motor_stat_map.nii.gz");
+    let png = dir.join("surface.png");
+    let mut args = vec![
+        "render".to_owned(),
+        motor.to_string_lossy().into_owned(),
+        "--threshold".into(),
+        "3".into(),
+    ];
+    for side in ["left", "right"] {
+        args.push(
+            fixture("surfaces", &format!("fsaverage5_pial_{side}.gii.gz"))
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    args.extend(
+        [
+            "--view",
+            "surface",
+            "--camera",
+            "lateral-right",
+            "--size",
+            "320x240",
+            "--out",
+        ]
+        .map(str::to_owned),
+    );
+    args.push(png.to_string_lossy().into_owned());
+    let run = cortexlens(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let img = image::open(&png).unwrap().to_rgba8();
+    assert_eq!(img.dimensions(), (320, 240));
+    let background = *img.get_pixel(0, 0);
+    let covered = img.pixels().filter(|p| **p != background).count();
+    assert!(
+        covered > 320 * 240 / 6,
+        "the right hemisphere fills the view: {covered}"
+    );
+    // Lit colours are darkened by the shading: count warm (red to yellow) pixels, not exact LUT entries.
+    let warm = img.pixels().filter(|p| p.0[0] as i32 > p.0[2] as i32 + 60).count();
+    assert!(
+        warm > 300,
+        "the motor map's positive blob shows on the right hemisphere: {warm}"
+    );
 }

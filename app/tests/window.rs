@@ -29,11 +29,7 @@ fn harness(startup: Startup) -> Harness<'static, CortexApp> {
 }
 
 /// Step the app until `done` holds (loading runs on worker threads).
-fn step_until(
-    harness: &mut Harness<'static, CortexApp>,
-    what: &str,
-    done: impl Fn(&CortexApp) -> bool,
-) {
+fn step_until(harness: &mut Harness<'static, CortexApp>, what: &str, done: impl Fn(&CortexApp) -> bool) {
     let start = Instant::now();
     while !done(harness.state()) {
         assert!(
@@ -59,10 +55,7 @@ impl egui::DroppedFile for Dropped {
 }
 
 fn drop_file(harness: &mut Harness<'static, CortexApp>, path: PathBuf) {
-    harness
-        .input_mut()
-        .dropped_files
-        .push(Arc::new(Dropped(path)));
+    harness.input_mut().dropped_files.push(Arc::new(Dropped(path)));
     harness.step();
 }
 
@@ -70,9 +63,22 @@ fn drop_file(harness: &mut Harness<'static, CortexApp>, path: PathBuf) {
 fn demo_scene_opens_with_template_and_signed_overlay() {
     let mut harness = harness(Startup::Demo);
     step_until(&mut harness, "the demo scene", |app| {
-        app.viewer.layers.len() == 2 && !app.is_loading()
+        app.viewer.surfaces.maps.len() == 2 && !app.is_loading()
     });
     let app = harness.state();
+    let scene = &app.viewer.surfaces;
+    assert_eq!(scene.hemispheres.len(), 2, "both hemispheres");
+    assert!(
+        scene
+            .hemispheres
+            .iter()
+            .all(|h| h.meshes.len() == 2 && h.shading.is_some()),
+        "pial + inflated, sulcal shading"
+    );
+    assert!(
+        scene.maps.iter().all(|m| m.style.negative.is_some()),
+        "the motor map projected as a signed map"
+    );
     assert_eq!(app.viewer.layers[0].name(), "mni152_t1_1mm.nii.gz");
     assert_eq!(app.viewer.layers[1].name(), "motor_stat_map.nii.gz");
     let overlay = &app.viewer.layers[1].style;
@@ -91,10 +97,7 @@ fn dropping_files_adds_layers_and_a_bad_file_keeps_them() {
     harness.run_steps(2);
     assert!(harness.state().viewer.layers.is_empty());
 
-    drop_file(
-        &mut harness,
-        repo().join("tests/data/volumes/nibabel_example4d.nii.gz"),
-    );
+    drop_file(&mut harness, repo().join("tests/data/volumes/nibabel_example4d.nii.gz"));
     step_until(&mut harness, "the dropped volume", |app| {
         app.viewer.layers.len() == 1 && !app.is_loading()
     });
@@ -115,10 +118,7 @@ fn dropping_files_adds_layers_and_a_bad_file_keeps_them() {
     let cortexlens::ui::UserMessage::Error(text) = &app.messages[0] else {
         panic!("expected an error, got {:?}", app.messages[0]);
     };
-    assert!(
-        text.contains("broken.nii.gz"),
-        "the error names the file: {text}"
-    );
+    assert!(text.contains("broken.nii.gz"), "the error names the file: {text}");
 }
 
 fn click(harness: &mut Harness<'static, CortexApp>, pos: Pos2) {
@@ -155,11 +155,9 @@ fn clicking_a_view_moves_the_linked_crosshair() {
     let target = area.center() + egui::vec2(100.0, -50.0);
     click(&mut harness, target);
     let app = harness.state();
-    let geometry = app.viewer.geometry(
-        Plane::Axial,
-        area.width().round() as u32,
-        area.height().round() as u32,
-    );
+    let geometry = app
+        .viewer
+        .geometry(Plane::Axial, area.width().round() as u32, area.height().round() as u32);
     let expected = geometry.pixel_to_world(DVec2::new(
         (target.x - area.min.x) as f64,
         (target.y - area.min.y) as f64,
@@ -173,10 +171,7 @@ fn clicking_a_view_moves_the_linked_crosshair() {
         after.x > before.x + 10.0,
         "moved right (towards +x, neurological): {before} -> {after}"
     );
-    assert!(
-        after.y > before.y + 5.0,
-        "moved anterior: {before} -> {after}"
-    );
+    assert!(after.y > before.y + 5.0, "moved anterior: {before} -> {after}");
     assert_eq!(after.z, before.z, "the axial slice stays");
 
     // The readout follows.
@@ -221,23 +216,14 @@ fn scrolling_steps_slices_and_screenshots_rerender_at_a_multiple() {
     };
     settings.options.colorbar = false;
     let path = dir.join("shot.png");
-    let size = harness
-        .state()
-        .save_screenshot(&path, &settings)
-        .expect("screenshot");
+    let size = harness.state().save_screenshot(&path, &settings).expect("screenshot");
     assert_eq!(
         size,
-        (
-            (area.width().round() as u32) * 2,
-            (area.height().round() as u32) * 2
-        )
+        ((area.width().round() as u32) * 2, (area.height().round() as u32) * 2)
     );
     let shot = image::open(&path).unwrap().to_rgba8();
     assert_eq!(shot.dimensions(), size);
-    let bright = shot
-        .pixels()
-        .filter(|p| p.0[0] > 100 && p.0[0] == p.0[2])
-        .count();
+    let bright = shot.pixels().filter(|p| p.0[0] > 100 && p.0[0] == p.0[2]).count();
     assert!(
         bright > (size.0 * size.1 / 20) as usize,
         "the template is in the screenshot"
@@ -247,8 +233,93 @@ fn scrolling_steps_slices_and_screenshots_rerender_at_a_multiple() {
         .state()
         .save_screenshot(&dir.join("bar.png"), &settings)
         .unwrap();
-    assert!(
-        with_bar.0 > size.0 && with_bar.1 == size.1,
-        "colour bar strip appended"
+    assert!(with_bar.0 > size.0 && with_bar.1 == size.1, "colour bar strip appended");
+}
+
+fn surfaces_fixture(kind: &str, side: &str) -> PathBuf {
+    repo().join(format!("tests/data/surfaces/fsaverage5_{kind}_{side}.gii.gz"))
+}
+
+#[test]
+fn surface_view_picks_vertices_switches_geometry_and_rejects_mismatched_maps() {
+    let files = vec![
+        repo().join("assets/mni152_t1_1mm.nii.gz"),
+        surfaces_fixture("pial", "left"),
+        surfaces_fixture("infl", "left"),
+        surfaces_fixture("sulc", "left"),
+    ];
+    let mut harness = harness(Startup::Files(files));
+    step_until(&mut harness, "the files", |app| {
+        app.viewer.layers.len() == 1 && !app.viewer.surfaces.is_empty() && !app.is_loading()
+    });
+    harness.state_mut().viewer.layout = cortexlens::viewer::Layout::Surface;
+    harness
+        .state_mut()
+        .viewer
+        .surfaces
+        .look_from(cortexlens_data::camera::CameraPreset::LateralLeft);
+    harness.run_steps(2);
+    let scene = &harness.state().viewer.surfaces;
+    assert_eq!(scene.hemispheres.len(), 1);
+    assert_eq!(
+        scene.hemispheres[0].meshes.len(),
+        2,
+        "pial and inflated in one hemisphere"
     );
+    assert!(
+        scene.hemispheres[0].shading.is_some(),
+        "sulcal depth shades the surface"
+    );
+
+    // Clicking the middle of the lateral view hits the left hemisphere: the crosshair moves onto a
+    // pial vertex, which becomes the highlighted vertex.
+    let area = harness.state().view_area_rect();
+    click(&mut harness, area.center());
+    let app = harness.state();
+    let highlight = app.viewer.surfaces.highlight.expect("a vertex is highlighted");
+    assert!(
+        highlight.distance < 1e-3,
+        "the crosshair sits on the picked vertex: {highlight:?}"
+    );
+    assert!(
+        app.viewer.crosshair.x < -20.0,
+        "a lateral left vertex: {}",
+        app.viewer.crosshair
+    );
+    let expected = app.viewer.surfaces.hemispheres[0].anatomical().unwrap().vertices[highlight.vertex];
+    assert!((app.viewer.crosshair - glam::DVec3::from(expected.map(f64::from))).length() < 1e-3);
+    harness.get_by_label_contains(&format!("Vertex {}", highlight.vertex));
+
+    // The same click on the inflated geometry still lands on the left hemisphere, and the crosshair
+    // goes to the pial (anatomical) position of the picked vertex.
+    harness.state_mut().viewer.surfaces.geometry = cortexlens_data::mesh::GeometryKind::Inflated;
+    harness
+        .state_mut()
+        .viewer
+        .surfaces
+        .look_from(cortexlens_data::camera::CameraPreset::LateralLeft);
+    harness.run_steps(2);
+    click(&mut harness, area.center());
+    let app = harness.state();
+    let pick = app.viewer.surfaces.highlight.expect("a vertex is highlighted");
+    assert!(pick.distance < 1e-3);
+
+    // A map with the wrong vertex count is refused with a clear error; the scene is unchanged.
+    let dir = std::env::temp_dir().join(format!("cortexlens-mismatch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let short = dir.join("lh.short.shape.gii");
+    cortexlens_data::formats::save_vertex_values_gifti(&short, &[1.0; 2562]).unwrap();
+    drop_file(&mut harness, short);
+    step_until(&mut harness, "the mismatch error", |app| {
+        !app.messages.is_empty() && !app.is_loading()
+    });
+    let app = harness.state();
+    let cortexlens::ui::UserMessage::Error(text) = &app.messages[0] else {
+        panic!("expected an error, got {:?}", app.messages);
+    };
+    assert!(
+        text.contains("2562") && text.contains("10242"),
+        "names both counts: {text}"
+    );
+    assert!(app.viewer.surfaces.maps.is_empty());
 }

@@ -40,10 +40,7 @@ pub(super) fn run(args: &InfoArgs) -> Result<(), CliError> {
     if args.json {
         println!("{value}");
     } else {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).map_err(CliError::failure)?
-        );
+        println!("{}", serde_json::to_string_pretty(&value).map_err(CliError::failure)?);
     }
     Ok(())
 }
@@ -88,8 +85,7 @@ fn volume_json(volume: &Volume, at: &[[i64; 3]]) -> Value {
         let samples: Vec<Value> = at
             .iter()
             .map(|&ijk| {
-                let world =
-                    volume.voxel_to_world(DVec3::new(ijk[0] as f64, ijk[1] as f64, ijk[2] as f64));
+                let world = volume.voxel_to_world(DVec3::new(ijk[0] as f64, ijk[1] as f64, ijk[2] as f64));
                 json!({
                     "ijk": ijk,
                     "value": volume.value_at(ijk, 0).map_or(Value::Null, |v| num(v as f64)),
@@ -109,10 +105,9 @@ fn surface_json(surface: &SurfaceFile) -> Value {
         .map(|array| {
             let values = array.data.to_f64();
             let finite = values.iter().copied().filter(|v| !v.is_nan());
-            let (min, max, sum) = finite
-                .fold((f64::INFINITY, f64::NEG_INFINITY, 0.0), |(lo, hi, s), v| {
-                    (lo.min(v), hi.max(v), s + v)
-                });
+            let (min, max, sum) = finite.fold((f64::INFINITY, f64::NEG_INFINITY, 0.0), |(lo, hi, s), v| {
+                (lo.min(v), hi.max(v), s + v)
+            });
             let empty = values.iter().all(|v| v.is_nan());
             json!({
                 "intent": array.intent,

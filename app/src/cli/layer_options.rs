@@ -65,11 +65,7 @@ pub fn parse_range(text: &str) -> Result<(f32, f32), String> {
     let (lo, hi) = text
         .split_once(',')
         .ok_or_else(|| format!("expected lo,hi, got '{text}'"))?;
-    let parse = |s: &str| {
-        s.trim()
-            .parse::<f32>()
-            .map_err(|_| format!("'{s}' is not a number"))
-    };
+    let parse = |s: &str| s.trim().parse::<f32>().map_err(|_| format!("'{s}' is not a number"));
     Ok((parse(lo)?, parse(hi)?))
 }
 
@@ -83,32 +79,22 @@ pub fn parse_interpolation(text: &str) -> Result<Interpolation, String> {
 }
 
 /// Assign each occurrence of the per-layer options to the file it follows on the command line.
-pub fn collect(
-    matches: &ArgMatches,
-    files_id: &str,
-    layer_count: usize,
-) -> Result<Vec<LayerOptions>, CliError> {
-    let file_positions: Vec<usize> = matches
-        .indices_of(files_id)
-        .map(Iterator::collect)
-        .unwrap_or_default();
+pub fn collect(matches: &ArgMatches, files_id: &str, layer_count: usize) -> Result<Vec<LayerOptions>, CliError> {
+    let file_positions: Vec<usize> = matches.indices_of(files_id).map(Iterator::collect).unwrap_or_default();
     let mut options = vec![LayerOptions::default(); layer_count];
-    let mut assign =
-        |id: &str, set: &mut dyn FnMut(&mut LayerOptions, usize)| -> Result<(), CliError> {
-            let Some(positions) = matches.indices_of(id) else {
-                return Ok(());
-            };
-            for (occurrence, position) in positions.enumerate() {
-                let layer = file_positions
-                    .iter()
-                    .rposition(|&f| f < position)
-                    .ok_or_else(|| {
-                        CliError::bad_input(format!("--{id} must follow the file it applies to"))
-                    })?;
-                set(&mut options[layer], occurrence);
-            }
-            Ok(())
+    let mut assign = |id: &str, set: &mut dyn FnMut(&mut LayerOptions, usize)| -> Result<(), CliError> {
+        let Some(positions) = matches.indices_of(id) else {
+            return Ok(());
         };
+        for (occurrence, position) in positions.enumerate() {
+            let layer = file_positions
+                .iter()
+                .rposition(|&f| f < position)
+                .ok_or_else(|| CliError::bad_input(format!("--{id} must follow the file it applies to")))?;
+            set(&mut options[layer], occurrence);
+        }
+        Ok(())
+    };
     macro_rules! per_layer {
         ($id:literal, $ty:ty, $field:ident) => {
             let values: Vec<$ty> = matches

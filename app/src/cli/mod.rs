@@ -1,7 +1,9 @@
 //! The command line: open files in the window, `info`, `render`.
 
 mod info;
+mod isosurface;
 mod layer_options;
+mod project;
 mod render;
 
 use std::path::PathBuf;
@@ -10,6 +12,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub use info::{InfoArgs, info_json};
+pub use isosurface::IsosurfaceArgs;
+pub use project::ProjectArgs;
 pub use render::RenderArgs;
 
 /// cortexlens: explore brain volumes and surfaces on the GPU.
@@ -27,8 +31,12 @@ pub struct Cli {
 enum Command {
     /// Print a file's header, affine and statistics.
     Info(InfoArgs),
-    /// Render slice views to a PNG without a window.
+    /// Render the views (slices, surfaces) to a PNG without a window.
     Render(Box<RenderArgs>),
+    /// Sample a volume at the vertices of a surface mesh.
+    Project(ProjectArgs),
+    /// Extract a mesh from a volume at an iso-level (marching cubes).
+    Isosurface(IsosurfaceArgs),
 }
 
 /// Exit code for bad input (unreadable file, bad option value).
@@ -80,6 +88,8 @@ pub fn main() -> ExitCode {
                 .expect("clap matched the render subcommand");
             render::run(&args, sub)
         }
+        Some(Command::Project(args)) => project::run(&args),
+        Some(Command::Isosurface(args)) => isosurface::run(&args),
         None => crate::ui::run_window(cli.files).map_err(CliError::failure),
     };
     match result {

@@ -1,15 +1,17 @@
 //! `cortexlens render FILES… --view V --out shot.png`: the window's pictures without a window.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use clap::{ArgMatches, Args};
-use cortexlens_data::{Colormap, Interpolation, Loaded, load_path};
-use cortexlens_render::{GpuContext, SliceRenderer, VolumeTexture};
+use cortexlens_data::camera::CameraPreset;
+use cortexlens_data::projection::ProjectionMethod;
+use cortexlens_data::{Colormap, Interpolation, Loaded, Volume, load_path};
+use cortexlens_render::{GpuContext, SLICE_FORMAT};
 use glam::DVec3;
 
 use super::CliError;
-use super::layer_options::{self, parse_colormap, parse_interpolation, parse_range};
+use super::layer_options::{self, LayerOptions, parse_colormap, parse_interpolation, parse_range};
+use crate::gpu_bridge::{SliceResources, SurfaceResources};
 use crate::picture::{PictureGpu, PictureOptions, render_picture};
 use crate::viewer::{Layer, LayerId, Layout, Viewer, default_style};
 
@@ -20,9 +22,17 @@ pub struct RenderArgs {
     /// Volumes: the first is the base, later ones are overlays.
     #[arg(required = true, id = "files")]
     pub files: Vec<PathBuf>,
-    /// Which view: axial, coronal, sagittal or ortho (all three side by side).
-    #[arg(long, default_value = "ortho", value_parser = ["axial", "coronal", "sagittal", "ortho"])]
+    /// Which view: axial, coronal, sagittal, ortho (all three; with surfaces a 2×2 grid with the
+    /// surface view) or surface.
+    #[arg(long, default_value = "ortho", value_parser = ["axial", "coronal", "sagittal", "ortho", "surface"])]
     pub view: String,
+    /// Camera of the surface view: lateral-left, medial-left, lateral-right, medial-right, dorsal,
+    /// ventral, anterior or posterior.
+    #[arg(long, default_value = "lateral-left", value_parser = parse_camera)]
+    pub camera: CameraPreset,
+    /// How volumes are projected onto surfaces for the surface view: nilearn, linear or nearest.
+    #[arg(long, default_value = "nilearn", value_parser = parse_projection)]
+    pub projection: ProjectionMethod,
     /// Output PNG.
     #[arg(long)]
     pub out: PathBuf,
@@ -64,6 +74,18 @@ pub struct RenderArgs {
     pub frame: Vec<usize>,
 }
 
+fn parse_camera(text: &str) -> Result<CameraPreset, String> {
+    CameraPreset::from_name(text).ok_or_else(|| {
+        let names: Vec<&str> = CameraPreset::ALL.iter().map(|c| c.name()).collect();
+        format!("unknown camera '{text}' (one of {})", names.join(", "))
+    })
+}
+
+/// Parse `nilearn|linear|nearest`.
+pub fn parse_projection(text: &str) -> Result<ProjectionMethod, String> {
+    ProjectionMethod::from_name(text).ok_or_else(|| format!("expected nilearn, linear or nearest, got '{text}'"))
+}
+
 fn parse_size(text: &str) -> Result<(u32, u32), String> {
     let (w, h) = text
         .split_once(['x', 'X'])
@@ -78,80 +100,119 @@ fn parse_size(text: &str) -> Result<(u32, u32), String> {
 fn parse_xyz(text: &str) -> Result<[f64; 3], String> {
     let parts: Vec<f64> = text
         .split(',')
-        .map(|s| {
-            s.trim()
-                .parse::<f64>()
-                .map_err(|_| format!("'{s}' is not a number"))
-        })
+        .map(|s| s.trim().parse::<f64>().map_err(|_| format!("'{s}' is not a number")))
         .collect::<Result<_, _>>()?;
     <[f64; 3]>::try_from(parts).map_err(|_| format!("expected x,y,z, got '{text}'"))
 }
 
 pub(super) fn run(args: &RenderArgs, matches: &ArgMatches) -> Result<(), CliError> {
     let options = layer_options::collect(matches, "files", args.files.len())?;
-    let layout = Layout::from_name(&args.view)
-        .ok_or_else(|| CliError::bad_input(format!("unknown view '{}'", args.view)))?;
+    let layout =
+        Layout::from_name(&args.view).ok_or_else(|| CliError::bad_input(format!("unknown view '{}'", args.view)))?;
     let mut viewer = Viewer {
         layout,
         radiological: args.radiological,
         ..Viewer::default()
     };
-    for (i, (path, layer_options)) in args.files.iter().zip(&options).enumerate() {
-        let volume = match load_path(path, &mut |_| {}).map_err(CliError::bad_input)? {
-            Loaded::Volume(volume) => volume,
-            Loaded::Surface(_) => {
-                return Err(CliError::bad_input(format!(
-                    "{}: a surface file; `render` draws slice views of volumes",
-                    path.display()
-                )));
+    let mut volume_options = Vec::new();
+    for (path, layer_options) in args.files.iter().zip(&options) {
+        match load_path(path, &mut |_| {}).map_err(CliError::bad_input)? {
+            Loaded::Volume(volume) => {
+                add_volume(&mut viewer, path, volume, layer_options)?;
+                volume_options.push(layer_options);
             }
-        };
-        let style = layer_options.apply(default_style(&volume, i == 0));
-        let mut layer = Layer::new(LayerId(i as u64), volume, style);
-        if let Some(frame) = layer_options.frame {
-            if frame >= layer.volume.frames() {
-                return Err(CliError::bad_input(format!(
-                    "{}: --frame {frame} but the volume has {} frames",
-                    path.display(),
-                    layer.volume.frames()
-                )));
+            Loaded::Surface(file) => {
+                let first_new = viewer.surfaces.maps.len();
+                viewer.surfaces.add_file(&file).map_err(CliError::bad_input)?;
+                for map in &mut viewer.surfaces.maps[first_new..] {
+                    map.style = layer_options.apply(map.style);
+                    map.frame = layer_options.frame.unwrap_or(0).min(map.frames.len() - 1);
+                }
             }
-            layer.frame = frame;
         }
-        viewer.push_layer(layer);
     }
-    if let Some([x, y, z]) = args.at {
-        viewer.crosshair = DVec3::new(x, y, z);
+    if args.view == "surface" && viewer.surfaces.is_empty() {
+        return Err(CliError::bad_input(
+            "--view surface needs a surface mesh (e.g. lh.pial or a .gii mesh)",
+        ));
     }
-    let panes = layout.planes().len() as u32;
-    let (width, height) = args.size.unwrap_or((512 * panes, 512));
+    // The overlays are projected onto the surfaces; a lone volume is projected as an overlay too.
+    if !viewer.surfaces.is_empty() {
+        let projected: Vec<Layer> = match viewer.layers.as_slice() {
+            [lone] => {
+                let mut layer = lone.clone();
+                layer.style = volume_options[0].apply(default_style(&layer.volume, false));
+                vec![layer]
+            }
+            layers => layers.iter().skip(1).cloned().collect(),
+        };
+        for layer in &projected {
+            viewer.surfaces.add_projection(layer, args.projection);
+        }
+    }
+    viewer.surfaces.look_from(args.camera);
+    match args.at {
+        Some([x, y, z]) => viewer.set_crosshair(DVec3::new(x, y, z)),
+        None => viewer.set_crosshair(viewer.crosshair),
+    }
+    let (width, height) = args.size.unwrap_or_else(|| default_size(&viewer));
 
     let gpu = GpuContext::headless().map_err(CliError::failure)?;
-    let renderer = SliceRenderer::new(&gpu.device);
-    let mut textures = HashMap::new();
+    let mut slices = SliceResources::new(&gpu.device, SLICE_FORMAT);
     for layer in &viewer.layers {
-        let texture = VolumeTexture::upload(&gpu.device, &gpu.queue, &layer.volume, layer.frame);
-        if let Some(notice) = texture.downsample_notice() {
+        if let Some(notice) = slices.upload(&gpu.device, &gpu.queue, layer) {
             eprintln!("cortexlens: {}: {notice}", layer.name());
         }
-        textures.insert(layer.id, texture);
     }
+    let mut surfaces = SurfaceResources::new(&gpu.device, SLICE_FORMAT);
+    surfaces.sync_scene(&gpu.device, &gpu.queue, &viewer.surfaces);
     let picture_gpu = PictureGpu {
         device: &gpu.device,
         queue: &gpu.queue,
-        renderer: &renderer,
-        textures: &textures,
+        slices: &slices,
+        surfaces: &surfaces,
     };
     let picture_options = PictureOptions {
         colorbar: args.colorbar,
         crosshair: !args.no_crosshair,
     };
-    let picture = render_picture(&picture_gpu, &viewer, width, height, picture_options)
-        .map_err(CliError::failure)?;
+    let picture = render_picture(&picture_gpu, &viewer, width, height, picture_options).map_err(CliError::failure)?;
     picture
         .save(&args.out)
         .map_err(|e| CliError::bad_input(format!("{}: {e}", args.out.display())))?;
     Ok(())
+}
+
+fn add_volume(
+    viewer: &mut Viewer,
+    path: &std::path::Path,
+    volume: Volume,
+    options: &LayerOptions,
+) -> Result<(), CliError> {
+    let is_base = viewer.layers.is_empty();
+    let style = options.apply(default_style(&volume, is_base));
+    let mut layer = Layer::new(LayerId(viewer.layers.len() as u64), volume, style);
+    if let Some(frame) = options.frame {
+        if frame >= layer.volume.frames() {
+            return Err(CliError::bad_input(format!(
+                "{}: --frame {frame} but the volume has {} frames",
+                path.display(),
+                layer.volume.frames()
+            )));
+        }
+        layer.frame = frame;
+    }
+    viewer.push_layer(layer);
+    Ok(())
+}
+
+/// 512 pixels per view: three columns for ortho, a 2×2 grid with the surface view.
+fn default_size(viewer: &Viewer) -> (u32, u32) {
+    match (viewer.layout, viewer.surfaces.is_empty()) {
+        (Layout::Ortho, true) => (1536, 512),
+        (Layout::Ortho, false) => (1024, 1024),
+        _ => (768, 768),
+    }
 }
 
 #[cfg(test)]

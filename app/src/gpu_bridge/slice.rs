@@ -1,6 +1,4 @@
-//! The one bridge from egui to `cortexlens-render` (rerun's pattern): the renderer and the
-//! uploaded volumes live in egui-wgpu's callback resources; each slice view adds a paint callback
-//! whose `prepare` renders the slice offscreen and whose `paint` composites it into egui's pass.
+//! Slice views: uploaded volumes, the slice renderer and one offscreen target per plane.
 
 use std::collections::HashMap;
 
@@ -21,56 +19,40 @@ pub struct SliceResources {
 }
 
 impl SliceResources {
-    /// Create the renderer and store it in the render state's callback resources.
-    pub fn install(render_state: &RenderState) {
-        let resources = SliceResources {
-            renderer: SliceRenderer::new(&render_state.device),
-            compositor: Compositor::new(&render_state.device, render_state.target_format),
+    /// The renderer for a device whose views are composited into passes of `format`.
+    pub fn new(device: &wgpu::Device, format: wgpu::TextureFormat) -> SliceResources {
+        SliceResources {
+            renderer: SliceRenderer::new(device),
+            compositor: Compositor::new(device, format),
             textures: HashMap::new(),
             targets: HashMap::new(),
-        };
-        render_state
-            .renderer
-            .write()
-            .callback_resources
-            .insert(resources);
+        }
+    }
+
+    /// Create the renderer and store it in the render state's callback resources.
+    pub fn install(render_state: &RenderState) {
+        let resources = SliceResources::new(&render_state.device, render_state.target_format);
+        render_state.renderer.write().callback_resources.insert(resources);
     }
 
     /// Run `f` on the resources stored in `render_state`.
-    pub fn with<R>(
-        render_state: &RenderState,
-        f: impl FnOnce(&mut SliceResources) -> R,
-    ) -> Option<R> {
+    pub fn with<R>(render_state: &RenderState, f: impl FnOnce(&mut SliceResources) -> R) -> Option<R> {
         let mut renderer = render_state.renderer.write();
-        renderer
-            .callback_resources
-            .get_mut::<SliceResources>()
-            .map(f)
+        renderer.callback_resources.get_mut::<SliceResources>().map(f)
     }
 
     /// Upload a layer's current frame; returns the downsampling notice, if any.
-    pub fn upload(&mut self, render_state: &RenderState, layer: &Layer) -> Option<String> {
-        let texture = VolumeTexture::upload(
-            &render_state.device,
-            &render_state.queue,
-            &layer.volume,
-            layer.frame,
-        );
+    pub fn upload(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, layer: &Layer) -> Option<String> {
+        let texture = VolumeTexture::upload(device, queue, &layer.volume, layer.frame);
         let notice = texture.downsample_notice().map(str::to_owned);
         self.textures.insert(layer.id, texture);
         notice
     }
 
     /// Show another frame of an uploaded layer.
-    pub fn set_frame(
-        &mut self,
-        render_state: &RenderState,
-        id: LayerId,
-        volume: &Volume,
-        frame: usize,
-    ) {
+    pub fn set_frame(&mut self, queue: &wgpu::Queue, id: LayerId, volume: &Volume, frame: usize) {
         if let Some(texture) = self.textures.get_mut(&id) {
-            texture.set_frame(&render_state.queue, volume, frame);
+            texture.set_frame(queue, volume, frame);
         }
     }
 
@@ -80,10 +62,7 @@ impl SliceResources {
     }
 
     /// The uploaded layers among `layers`, paired with their styles, bottom first.
-    pub fn layer_refs<'a>(
-        &'a self,
-        layers: &'a [(LayerId, LayerStyle)],
-    ) -> Vec<(&'a VolumeTexture, &'a LayerStyle)> {
+    pub fn layer_refs<'a>(&'a self, layers: &'a [(LayerId, LayerStyle)]) -> Vec<(&'a VolumeTexture, &'a LayerStyle)> {
         layers
             .iter()
             .filter_map(|(id, style)| Some((self.textures.get(id)?, style)))
@@ -114,10 +93,7 @@ impl CallbackTrait for SliceCallback {
             return Vec::new();
         };
         let size = (self.geometry.width.max(1), self.geometry.height.max(1));
-        let stale = res
-            .targets
-            .get(&self.plane)
-            .is_none_or(|(t, _)| t.size() != size);
+        let stale = res.targets.get(&self.plane).is_none_or(|(t, _)| t.size() != size);
         if stale {
             let target = SliceTarget::new(device, size.0, size.1);
             let bind = res.compositor.bind(device, &target);
@@ -128,10 +104,7 @@ impl CallbackTrait for SliceCallback {
             return Vec::new();
         };
         let layers = res.layer_refs(&self.layers);
-        vec![
-            res.renderer
-                .draw(device, queue, target, &self.geometry, &layers),
-        ]
+        vec![res.renderer.draw(device, queue, target, &self.geometry, &layers)]
     }
 
     fn paint(

@@ -12,14 +12,13 @@ enum ListAction {
     Remove(LayerId),
 }
 
-/// Layer list (top of the stack first), then the selected layer's settings, then open surfaces.
+/// Layer list (top of the stack first), then the selected layer's settings, then the surfaces.
 pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
     ui.heading("Layers");
     let mut action = None;
     for layer in app.viewer.layers.iter_mut().rev() {
         ui.horizontal(|ui| {
-            ui.checkbox(&mut layer.style.visible, "")
-                .on_hover_text("Visible");
+            ui.checkbox(&mut layer.style.visible, "").on_hover_text("Visible");
             if ui.small_button("up").on_hover_text("Move up").clicked() {
                 action = Some(ListAction::Move(layer.id, true));
             }
@@ -31,11 +30,7 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
             }
             let selected = app.selected == Some(layer.id);
             let name = egui::Button::selectable(selected, layer.volume.name.as_str()).truncate();
-            if ui
-                .add(name)
-                .on_hover_text(layer.volume.name.as_str())
-                .clicked()
-            {
+            if ui.add(name).on_hover_text(layer.volume.name.as_str()).clicked() {
                 action = Some(ListAction::Select(layer.id));
             }
         });
@@ -50,17 +45,7 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
     if let Some(id) = app.selected {
         layer_settings(app, ui, id);
     }
-    if !app.viewer.surfaces.is_empty() {
-        ui.separator();
-        ui.heading("Surfaces");
-        for surface in &app.viewer.surfaces {
-            ui.label(format!(
-                "{} ({} arrays)",
-                surface.name,
-                surface.arrays.len()
-            ));
-        }
-    }
+    super::surface_panel::show(app, ui);
 }
 
 fn layer_settings(app: &mut CortexApp, ui: &mut egui::Ui, id: LayerId) {
@@ -86,7 +71,7 @@ fn layer_settings(app: &mut CortexApp, ui: &mut egui::Ui, id: LayerId) {
 
 /// Editors for colormap, signed side, range, threshold, opacity and interpolation; every control is
 /// labelled for screen readers by its row's label.
-fn style_editor(ui: &mut egui::Ui, style: &mut LayerStyle, (data_min, data_max): (f32, f32)) {
+pub(super) fn style_editor(ui: &mut egui::Ui, style: &mut LayerStyle, (data_min, data_max): (f32, f32)) {
     let speed = ((data_max - data_min).abs() / 200.0).max(1e-3);
     egui::Grid::new("style").num_columns(2).show(ui, |ui| {
         let label = ui.label("Colormap");

@@ -55,18 +55,14 @@ pub fn menu_bar(app: &mut CortexApp, ui: &mut egui::Ui) {
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
             if ui
-                .add(
-                    egui::Button::new("Open…")
-                        .shortcut_text(ui.ctx().format_shortcut(&OPEN_SHORTCUT)),
-                )
+                .add(egui::Button::new("Open…").shortcut_text(ui.ctx().format_shortcut(&OPEN_SHORTCUT)))
                 .clicked()
             {
                 open_dialog(app);
             }
             if ui
                 .add(
-                    egui::Button::new("Save screenshot…")
-                        .shortcut_text(ui.ctx().format_shortcut(&SCREENSHOT_SHORTCUT)),
+                    egui::Button::new("Save screenshot…").shortcut_text(ui.ctx().format_shortcut(&SCREENSHOT_SHORTCUT)),
                 )
                 .clicked()
             {

@@ -5,16 +5,19 @@ mod menu;
 mod readout;
 mod screenshot;
 mod slice_view;
+mod surface_panel;
+mod surface_view;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use cortexlens_data::projection::ProjectionMethod;
 use cortexlens_data::{LoadError, Loaded};
 use egui_wgpu::RenderState;
 
 use crate::demo;
-use crate::gpu_bridge::SliceResources;
+use crate::gpu_bridge::{SliceResources, SurfaceResources};
 use crate::loader::{JobId, LoadEvent, Loader};
 use crate::viewer::{Layer, LayerId, Viewer, default_style};
 
@@ -28,10 +31,14 @@ pub struct CortexApp {
     pub messages: Vec<UserMessage>,
     /// The layer whose settings the layers panel shows.
     pub selected: Option<LayerId>,
+    /// The surface map whose settings the panel shows.
+    pub selected_map: Option<crate::viewer::SurfaceId>,
     loader: Loader,
     /// Finished loads waiting for earlier requests, so layers stack in request order.
     finished: BTreeMap<JobId, (PathBuf, Result<Loaded, LoadError>)>,
     demo_jobs: HashSet<JobId>,
+    /// The demo's motor map waits to be projected onto the demo's surfaces.
+    demo_projection_pending: bool,
     render_state: Option<RenderState>,
     screenshot: ScreenshotSettings,
     /// Size in physical pixels of the view area in the last frame (screenshots' "window resolution").
@@ -65,26 +72,29 @@ impl CortexApp {
         let render_state = cc.wgpu_render_state.clone();
         if let Some(rs) = &render_state {
             SliceResources::install(rs);
+            SurfaceResources::install(rs);
         }
         let mut app = CortexApp {
             viewer: Viewer::default(),
             messages: Vec::new(),
             selected: None,
+            selected_map: None,
             loader: Loader::new(Arc::new(move || ctx.request_repaint())),
             finished: BTreeMap::new(),
             demo_jobs: HashSet::new(),
+            demo_projection_pending: false,
             render_state,
             screenshot: ScreenshotSettings::default(),
             view_area_px: (0, 0),
             view_area: egui::Rect::NOTHING,
         };
         if app.render_state.is_none() {
-            app.messages.push(UserMessage::Error(
-                "No wgpu device: slices cannot be drawn.".into(),
-            ));
+            app.messages
+                .push(UserMessage::Error("No wgpu device: slices cannot be drawn.".into()));
         }
         match startup {
             Startup::Demo => {
+                app.demo_projection_pending = true;
                 for path in demo::demo_files() {
                     let job = app.loader.request(&path);
                     app.demo_jobs.insert(job);
@@ -118,25 +128,21 @@ impl CortexApp {
                 self.finished.insert(job, (path, *result));
             }
         }
-        let first_pending = self
-            .loader
-            .pending()
-            .next()
-            .map_or(JobId::MAX, |(job, _)| *job);
+        let first_pending = self.loader.pending().next().map_or(JobId::MAX, |(job, _)| *job);
         while let Some(entry) = self.finished.first_entry() {
             if *entry.key() > first_pending {
                 break;
             }
             let (job, (path, result)) = entry.remove_entry();
+            let is_demo = self.demo_jobs.remove(&job);
             match result {
-                Ok(Loaded::Volume(volume)) => self.add_volume(job, volume),
+                Ok(Loaded::Volume(volume)) => self.add_volume(job, volume, is_demo),
                 Ok(Loaded::Surface(surface)) => {
-                    self.messages.push(UserMessage::Info(format!(
-                        "{} kept for the surface view ({} arrays)",
-                        surface.name,
-                        surface.arrays.len()
-                    )));
-                    self.viewer.surfaces.push(surface);
+                    if let Err(error) = self.viewer.surfaces.add_file(&surface) {
+                        self.messages.push(UserMessage::Error(error.to_string()));
+                    }
+                    let crosshair = self.viewer.crosshair;
+                    self.viewer.set_crosshair(crosshair);
                 }
                 Err(error) => {
                     tracing::warn!("loading {} failed: {error}", path.display());
@@ -146,17 +152,69 @@ impl CortexApp {
         }
     }
 
-    fn add_volume(&mut self, job: JobId, volume: cortexlens_data::Volume) {
+    /// Once every demo file is in, project the demo's motor map onto its surfaces.
+    fn finish_demo(&mut self) {
+        if !self.demo_projection_pending || !self.demo_jobs.is_empty() {
+            return;
+        }
+        self.demo_projection_pending = false;
+        if let Some(overlay) = self.viewer.layers.get(1).cloned() {
+            self.viewer.surfaces.add_projection(&overlay, ProjectionMethod::Nilearn);
+        }
+    }
+
+    /// Project a volume layer onto the open surfaces (a new map per hemisphere).
+    pub fn project_layer(&mut self, id: LayerId, method: ProjectionMethod) {
+        let Some(layer) = self.viewer.layer(id).cloned() else {
+            return;
+        };
+        if self.viewer.surfaces.add_projection(&layer, method) == 0 {
+            self.messages
+                .push(UserMessage::Error("Open a surface mesh to project onto first.".into()));
+        }
+    }
+
+    /// Extract an isosurface of a volume layer at `level` and show it in the surface view.
+    pub fn extract_isosurface(&mut self, id: LayerId, level: f32) {
+        let Some(layer) = self.viewer.layer(id) else {
+            return;
+        };
+        let mesh = cortexlens_data::isosurface::isosurface(&layer.volume, layer.frame, level);
+        if mesh.triangles.is_empty() {
+            self.messages.push(UserMessage::Error(format!(
+                "{}: no surface at level {level}",
+                layer.name()
+            )));
+            return;
+        }
+        let name = format!("{} @ {level}", layer.name());
+        let added = self
+            .viewer
+            .surfaces
+            .add_mesh(None, cortexlens_data::mesh::GeometryKind::Other, name, mesh);
+        if let Err(error) = added {
+            self.messages.push(UserMessage::Error(error.to_string()));
+        }
+    }
+
+    /// Upload what the surface view shows (geometry switches, colour changes).
+    fn sync_surfaces(&self) {
+        if let Some(rs) = &self.render_state {
+            SurfaceResources::with(rs, |res| res.sync_scene(&rs.device, &rs.queue, &self.viewer.surfaces));
+        }
+    }
+
+    fn add_volume(&mut self, job: JobId, volume: cortexlens_data::Volume, is_demo: bool) {
         let id = LayerId(job);
         let is_base = self.viewer.layers.is_empty();
-        let style = if self.demo_jobs.contains(&job) && !is_base {
+        let style = if is_demo && !is_base {
             demo::demo_overlay_style(&volume)
         } else {
             default_style(&volume, is_base)
         };
         let mut layer = Layer::new(id, volume, style);
         if let Some(rs) = &self.render_state {
-            layer.notice = SliceResources::with(rs, |res| res.upload(rs, &layer)).flatten();
+            layer.notice = SliceResources::with(rs, |res| res.upload(&rs.device, &rs.queue, &layer)).flatten();
         }
         if !is_base || self.selected.is_none() {
             self.selected = Some(id);
@@ -183,17 +241,13 @@ impl CortexApp {
         layer.frame = frame.min(layer.volume.frames() - 1);
         let (volume, frame) = (layer.volume.clone(), layer.frame);
         if let Some(rs) = &self.render_state {
-            SliceResources::with(rs, |res| res.set_frame(rs, id, &volume, frame));
+            SliceResources::with(rs, |res| res.set_frame(&rs.queue, id, &volume, frame));
         }
     }
 
     /// Save the views as a PNG, re-rendered offscreen at `scale` × the window's resolution.
     /// Returns the picture's size.
-    pub fn save_screenshot(
-        &self,
-        path: &Path,
-        settings: &ScreenshotSettings,
-    ) -> anyhow::Result<(u32, u32)> {
+    pub fn save_screenshot(&self, path: &Path, settings: &ScreenshotSettings) -> anyhow::Result<(u32, u32)> {
         let rs = self
             .render_state
             .as_ref()
@@ -214,12 +268,13 @@ impl eframe::App for CortexApp {
         let ctx = ui.ctx().clone();
         self.handle_dropped_files(&ctx);
         self.receive_loads();
+        self.finish_demo();
         menu::shortcuts(self, &ctx);
         egui::Panel::top("menu").show(ui, |ui| menu::menu_bar(self, ui));
         egui::Panel::bottom("readout").show(ui, |ui| readout::show(self, ui));
-        egui::Panel::left("layers")
-            .default_size(260.0)
-            .show(ui, |ui| layers_panel::show(self, ui));
+        egui::Panel::left("layers").default_size(260.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| layers_panel::show(self, ui));
+        });
         egui::CentralPanel::default().show(ui, |ui| {
             let area = ui.available_rect_before_wrap();
             let ppp = ctx.pixels_per_point();
@@ -232,6 +287,7 @@ impl eframe::App for CortexApp {
             show_drop_hint(ui, area);
         });
         screenshot::dialog(self, &ctx);
+        self.sync_surfaces();
     }
 }
 

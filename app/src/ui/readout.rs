@@ -25,9 +25,7 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
     for (i, message) in app.messages.iter().enumerate() {
         ui.horizontal(|ui| {
             match message {
-                UserMessage::Error(text) => {
-                    ui.colored_label(ui.visuals().error_fg_color, format!("Error: {text}"))
-                }
+                UserMessage::Error(text) => ui.colored_label(ui.visuals().error_fg_color, format!("Error: {text}")),
                 UserMessage::Info(text) => ui.label(text),
             };
             if ui.small_button("×").on_hover_text("Dismiss").clicked() {
@@ -39,16 +37,41 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
         app.messages.remove(i);
     }
     crosshair_readout(app, ui);
+    vertex_readout(app, ui);
     time_series(app, ui);
+}
+
+/// The surface vertex nearest the crosshair and every map's value there.
+fn vertex_readout(app: &CortexApp, ui: &mut egui::Ui) {
+    let scene = &app.viewer.surfaces;
+    let Some(pick) = scene.highlight else {
+        return;
+    };
+    let side = scene
+        .hemisphere(pick.surface)
+        .and_then(|h| h.hemisphere)
+        .map_or("", |h| h.name());
+    let w = pick.world;
+    ui.label(format!(
+        "Vertex {} {side}  x {:.1}  y {:.1}  z {:.1} mm  ({:.1} mm from the crosshair)",
+        pick.vertex, w.x, w.y, w.z, pick.distance
+    ));
+    for map in scene.maps_of(pick.surface) {
+        let Some(&value) = map.values().get(pick.vertex) else {
+            continue;
+        };
+        let text = match map.label_name(value) {
+            Some(label) => format!("{}  {label} ({value})", map.name),
+            None => format!("{}  {value}", map.name),
+        };
+        ui.label(text);
+    }
 }
 
 /// World millimetres, then each layer's voxel index and value at the crosshair.
 fn crosshair_readout(app: &CortexApp, ui: &mut egui::Ui) {
     let c = app.viewer.crosshair;
-    ui.label(format!(
-        "Crosshair  x {:.1}  y {:.1}  z {:.1} mm",
-        c.x, c.y, c.z
-    ));
+    ui.label(format!("Crosshair  x {:.1}  y {:.1}  z {:.1} mm", c.x, c.y, c.z));
     for layer in app.viewer.layers.iter().rev() {
         let ijk = layer.volume.nearest_voxel(c);
         let value = layer
@@ -82,11 +105,7 @@ fn time_series(app: &CortexApp, ui: &mut egui::Ui) {
     else {
         return;
     };
-    let points: PlotPoints = series
-        .iter()
-        .enumerate()
-        .map(|(t, &v)| [t as f64, v as f64])
-        .collect();
+    let points: PlotPoints = series.iter().enumerate().map(|(t, &v)| [t as f64, v as f64]).collect();
     Plot::new("time-series")
         .height(120.0)
         .allow_scroll(false)

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use egui_wgpu::RenderState;
 
 use super::{CortexApp, UserMessage};
-use crate::gpu_bridge::SliceResources;
+use crate::gpu_bridge::{SliceResources, SurfaceResources};
 use crate::picture::{PictureGpu, PictureOptions, render_picture};
 use crate::viewer::Viewer;
 
@@ -43,16 +43,19 @@ pub fn save(
         view_area_px.0.max(1) * settings.scale,
         view_area_px.1.max(1) * settings.scale,
     );
-    let picture = SliceResources::with(render_state, |res| {
-        let gpu = PictureGpu {
-            device: &render_state.device,
-            queue: &render_state.queue,
-            renderer: &res.renderer,
-            textures: &res.textures,
-        };
-        render_picture(&gpu, viewer, w, h, settings.options)
-    })
-    .context("the slice renderer is not installed")??;
+    let renderer = render_state.renderer.read();
+    let resources = &renderer.callback_resources;
+    let (Some(slices), Some(surfaces)) = (resources.get::<SliceResources>(), resources.get::<SurfaceResources>())
+    else {
+        anyhow::bail!("the renderers are not installed");
+    };
+    let gpu = PictureGpu {
+        device: &render_state.device,
+        queue: &render_state.queue,
+        slices,
+        surfaces,
+    };
+    let picture = render_picture(&gpu, viewer, w, h, settings.options)?;
     picture
         .save(path)
         .with_context(|| format!("writing {}", path.display()))?;
@@ -74,11 +77,7 @@ pub fn dialog(app: &mut CortexApp, ctx: &egui::Context) {
             ui.horizontal(|ui| {
                 ui.label("Resolution");
                 for scale in 1..=4 {
-                    ui.radio_value(
-                        &mut app.screenshot.scale,
-                        scale,
-                        format!("{}×{}", w * scale, h * scale),
-                    );
+                    ui.radio_value(&mut app.screenshot.scale, scale, format!("{}×{}", w * scale, h * scale));
                 }
             });
             ui.checkbox(&mut app.screenshot.options.colorbar, "Colour bar");

@@ -7,14 +7,14 @@ use glam::{DVec2, DVec3};
 use super::CortexApp;
 use crate::gpu_bridge::SliceCallback;
 use crate::picture::CROSSHAIR_RGBA;
-use crate::viewer::{Viewer, panes};
+use crate::viewer::{View, Viewer};
 
 /// Scroll distance in points that steps one slice.
 const POINTS_PER_SLICE: f32 = 40.0;
 
 /// Draw the layout's views into `area`.
 pub fn show_layout(app: &mut CortexApp, ui: &mut egui::Ui, area: Rect) {
-    if app.viewer.layers.is_empty() {
+    if app.viewer.layers.is_empty() && app.viewer.surfaces.is_empty() {
         ui.centered_and_justified(|ui| {
             ui.label(if app.is_loading() {
                 "Loading…"
@@ -26,13 +26,14 @@ pub fn show_layout(app: &mut CortexApp, ui: &mut egui::Ui, area: Rect) {
     }
     let width = area.width().max(1.0).round() as u32;
     let height = area.height().max(1.0).round() as u32;
-    for pane in panes(app.viewer.layout, width, height) {
+    for pane in app.viewer.panes(width, height) {
         let [x, y, w, h] = pane.rect;
-        let rect = Rect::from_min_size(
-            area.min + Vec2::new(x as f32, y as f32),
-            Vec2::new(w as f32, h as f32),
-        );
-        show_view(&mut app.viewer, ui, pane.plane, rect);
+        let rect = Rect::from_min_size(area.min + Vec2::new(x as f32, y as f32), Vec2::new(w as f32, h as f32));
+        match pane.view {
+            View::Slice(plane) if !app.viewer.layers.is_empty() => show_view(&mut app.viewer, ui, plane, rect),
+            View::Slice(_) => {}
+            View::Surface => super::surface_view::show(app, ui, rect),
+        }
     }
 }
 
@@ -44,10 +45,7 @@ fn view_geometry(viewer: &Viewer, plane: Plane, rect: Rect, ppp: f32) -> SliceGe
 }
 
 fn to_px(pos: Pos2, rect: Rect, ppp: f32) -> DVec2 {
-    DVec2::new(
-        ((pos.x - rect.min.x) * ppp) as f64,
-        ((pos.y - rect.min.y) * ppp) as f64,
-    )
+    DVec2::new(((pos.x - rect.min.x) * ppp) as f64, ((pos.y - rect.min.y) * ppp) as f64)
 }
 
 fn show_view(viewer: &mut Viewer, ui: &mut egui::Ui, plane: Plane, rect: Rect) {
@@ -84,11 +82,9 @@ fn handle_input(
     if (response.clicked() || response.dragged_by(egui::PointerButton::Primary))
         && let Some(pos) = response.interact_pointer_pos()
     {
-        viewer.crosshair = geometry.pixel_to_world(to_px(pos, rect, ppp));
+        viewer.set_crosshair(geometry.pixel_to_world(to_px(pos, rect, ppp)));
     }
-    if response.dragged_by(egui::PointerButton::Secondary)
-        || response.dragged_by(egui::PointerButton::Middle)
-    {
+    if response.dragged_by(egui::PointerButton::Secondary) || response.dragged_by(egui::PointerButton::Middle) {
         let delta = response.drag_delta() * ppp;
         let sign = if geometry.radiological && plane != Plane::Sagittal {
             -1.0
@@ -126,20 +122,8 @@ fn paint_overlay(ui: &egui::Ui, viewer: &Viewer, geometry: &SliceGeometry, rect:
     let pos = rect.min + Vec2::new(at.x as f32 / ppp, at.y as f32 / ppp);
     let [r, g, b, _] = CROSSHAIR_RGBA;
     let stroke = Stroke::new(1.0, Color32::from_rgb(r, g, b));
-    painter.line_segment(
-        [
-            Pos2::new(rect.left(), pos.y),
-            Pos2::new(rect.right(), pos.y),
-        ],
-        stroke,
-    );
-    painter.line_segment(
-        [
-            Pos2::new(pos.x, rect.top()),
-            Pos2::new(pos.x, rect.bottom()),
-        ],
-        stroke,
-    );
+    painter.line_segment([Pos2::new(rect.left(), pos.y), Pos2::new(rect.right(), pos.y)], stroke);
+    painter.line_segment([Pos2::new(pos.x, rect.top()), Pos2::new(pos.x, rect.bottom())], stroke);
 
     let font = egui::FontId::proportional(14.0);
     let color = Color32::from_gray(220);

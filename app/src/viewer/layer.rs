@@ -96,11 +96,7 @@ pub fn robust_range(volume: &Volume) -> (f32, f32) {
         (lo, hi)
     } else {
         let (min, max) = finite_min_max(volume);
-        if max > min {
-            (min, max)
-        } else {
-            (min, min + 1.0)
-        }
+        if max > min { (min, max) } else { (min, min + 1.0) }
     }
 }
 
@@ -140,19 +136,13 @@ mod tests {
         data.push(1e9);
         data.push(f32::NAN);
         let (lo, hi) = robust_range(&volume(data));
-        assert!(
-            (15.0..25.0).contains(&lo) && (970.0..990.0).contains(&hi),
-            "{lo} {hi}"
-        );
+        assert!((15.0..25.0).contains(&lo) && (970.0..990.0).contains(&hi), "{lo} {hi}");
     }
 
     #[test]
     fn signed_overlay_by_default_when_negative() {
         let style = default_style(&volume(vec![-6.0, 0.0, 3.0]), false);
-        assert_eq!(
-            style.negative,
-            Some(cortexlens_data::Colormap::BlueLightblue)
-        );
+        assert_eq!(style.negative, Some(cortexlens_data::Colormap::BlueLightblue));
         assert_eq!(style.threshold, Some(2.0));
         assert_eq!(style.range, (2.0, 6.0));
     }
