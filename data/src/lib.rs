@@ -8,6 +8,7 @@
 pub mod camera;
 pub mod colormap;
 pub mod error;
+pub mod field;
 pub mod formats;
 pub mod geometry;
 pub mod isosurface;
@@ -16,6 +17,7 @@ pub mod projection;
 pub mod stats;
 pub mod style;
 pub mod surface;
+pub mod transfer;
 pub mod vertex_colors;
 pub mod volume;
 

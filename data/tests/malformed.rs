@@ -81,7 +81,7 @@ fn truncated_nifti() {
     let e = load_err(&write(&dir, "anat.nii", &nii[..nii.len() - 1]));
     assert_eq!(
         e.to_string(),
-        "anat.nii: truncated: header claims 67650 bytes of voxels at offset 352, file has 68001"
+        "anat.nii: truncated: header claims 67650 bytes of voxels at offset 352, the file has 68001"
     );
     let e = load_err(&write(&dir, "anat.nii", &nii[..200]));
     assert!(matches!(e, LoadError::Truncated { .. }), "{e}");

@@ -6,19 +6,20 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 use std::rc::Rc;
 
-use super::compression::{gzip_reader, is_gzip, max_inflated_len};
+use super::MEMORY_BUDGET;
+use super::compression::{gunzip_single_member, gzip_reader, is_gzip, max_inflated_len};
 use crate::error::LoadError;
 
 /// Size of the buffer between the disk and the decompressor, and of decoding chunks.
 pub(crate) const CHUNK: usize = 1 << 20;
 
-/// Counts the bytes that pass from the file into the buffer above it.
-struct Counting {
-    inner: File,
+/// Counts the bytes that pass from the source into the reader above it.
+struct Counting<R> {
+    inner: R,
     count: Rc<Cell<u64>>,
 }
 
-impl Read for Counting {
+impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.count.set(self.count.get() + n as u64);
@@ -32,6 +33,8 @@ pub(crate) struct Input {
     raw_read: Rc<Cell<u64>>,
     raw_len: u64,
     gzip: bool,
+    /// Total decompressed length, when the whole file was inflated up front.
+    inflated_len: Option<u64>,
     /// Decompressed bytes handed out so far.
     pos: u64,
     /// Bytes read ahead by [`Input::peek`], served before the reader.
@@ -60,23 +63,55 @@ impl Input {
         if named_gz && !gzip {
             return Err(LoadError::NotGzip { file: String::new() });
         }
-        let reader: Box<dyn Read> = if gzip {
-            Box::new(gzip_reader(buffered))
-        } else {
-            Box::new(buffered)
-        };
-        Ok(Input {
+        if !gzip {
+            return Ok(Input::new(Box::new(buffered), raw_read, raw_len, false, None));
+        }
+        // gzip: read the compressed file (its real length, not a claim) and inflate it in one call
+        // when it is a single member; otherwise stream it through the multi-member decoder.
+        let mut compressed = Vec::with_capacity(usize::try_from(raw_len).unwrap_or(0));
+        buffered.read_to_end(&mut compressed).map_err(LoadError::io)?;
+        let count = Rc::new(Cell::new(0));
+        match gunzip_single_member(&compressed, MEMORY_BUDGET) {
+            Some(inflated) => {
+                let len = inflated.len() as u64;
+                let reader = Counting {
+                    inner: io::Cursor::new(inflated),
+                    count: count.clone(),
+                };
+                Ok(Input::new(Box::new(reader), count, len, true, Some(len)))
+            }
+            None => {
+                let reader = Counting {
+                    inner: io::Cursor::new(compressed),
+                    count: count.clone(),
+                };
+                let stream = gzip_reader(BufReader::with_capacity(CHUNK, reader));
+                Ok(Input::new(Box::new(stream), count, raw_len, true, None))
+            }
+        }
+    }
+
+    fn new(
+        reader: Box<dyn Read>,
+        raw_read: Rc<Cell<u64>>,
+        raw_len: u64,
+        gzip: bool,
+        inflated_len: Option<u64>,
+    ) -> Input {
+        Input {
             reader,
             raw_read,
             raw_len,
             gzip,
+            inflated_len,
             pos: 0,
             lookahead: Vec::new(),
             lookahead_pos: 0,
-        })
+        }
     }
 
-    /// Length of the file on disk.
+    /// Length of what progress counts: the file on disk, or the inflated data when the whole file
+    /// was inflated up front.
     pub(crate) fn raw_len(&self) -> u64 {
         self.raw_len
     }
@@ -86,7 +121,8 @@ impl Input {
         self.pos
     }
 
-    /// Fraction of the file on disk read so far (what a progress bar shows).
+    /// Fraction read so far (what a progress bar shows): of the file on disk, or of the inflated
+    /// data when the whole file was inflated up front.
     pub(crate) fn fraction(&self) -> f64 {
         if self.raw_len == 0 {
             1.0
@@ -95,9 +131,14 @@ impl Input {
         }
     }
 
-    /// Bytes left after the current position, exactly when uncompressed; `None` for gzip.
+    /// Bytes left after the current position: exact when uncompressed or inflated up front, `None`
+    /// for streamed gzip.
     pub(crate) fn exact_remaining(&self) -> Option<u64> {
-        (!self.gzip).then(|| self.raw_len.saturating_sub(self.pos))
+        match (self.gzip, self.inflated_len) {
+            (false, _) => Some(self.raw_len.saturating_sub(self.pos)),
+            (true, Some(len)) => Some(len.saturating_sub(self.pos)),
+            (true, None) => None,
+        }
     }
 
     /// At most how many bytes can still follow: exact when uncompressed, the deflate bound for gzip.
@@ -264,8 +305,13 @@ mod tests {
         let gz = e.finish().unwrap();
         let p = temp("data.bin", &gz);
         let mut i = Input::open(&p).unwrap();
-        assert_eq!(i.exact_remaining(), None);
+        assert_eq!(i.exact_remaining(), Some(11), "a single member is inflated up front");
         assert_eq!(i.read_to_end(100, &mut |_| {}).unwrap(), b"hello world");
+        let mut two = gz.clone();
+        two.extend_from_slice(&gz);
+        let mut i = Input::open(&temp("two.gz", &two)).unwrap();
+        assert_eq!(i.exact_remaining(), None, "several members are streamed");
+        assert_eq!(i.read_to_end(100, &mut |_| {}).unwrap(), b"hello worldhello world");
         let p = temp("fake.nii.gz", b"not gzip");
         assert!(matches!(Input::open(&p), Err(LoadError::NotGzip { .. })));
         let p = temp("cut.gz", &gz[..gz.len() - 12]);

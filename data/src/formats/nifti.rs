@@ -397,8 +397,9 @@ pub(crate) fn load_single(input: &mut Input, name: &str, progress: &mut Progress
         && left < needed
     {
         return Err(LoadError::truncated(format!(
-            "header claims {} bytes of voxels at offset {offset}, file has {}",
+            "header claims {} bytes of voxels at offset {offset}, the {} has {}",
             shape.count() as u64 * dtype.size() as u64,
+            input.data_noun(),
             input.raw_len()
         )));
     }
