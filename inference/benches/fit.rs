@@ -1,0 +1,139 @@
+//! Fitting benchmark: PSNR against steps and seconds for CAM and no CAM at nearly equal parameter
+//! counts, on the MNI152 T1 template (`assets/mni152_t1_1mm.nii.gz`, 182 × 218 × 182 voxels), on
+//! the CPU (or CUDA when built with `--features cuda`).
+//!
+//! `cargo bench -p cortexlens-inference --bench fit` (about 10 minutes on 2 cores). Environment:
+//! `FIT_BENCH_STEPS` (default 600) and `FIT_BENCH_BATCH` (default 8192) shorten or lengthen it.
+//!
+//! Configurations (both: 16-level hash grid, 2 features, 2^16 entries per level, base resolution 16,
+//! growth 1.2030 so the finest level has about 256 vertices per axis, learning rate 1e-2, seed 0):
+//! - `cam`: hidden `[64, 64]` with CAM grids of 16³ per hidden layer;
+//! - `no-cam`: hidden `[128, 128]` (the wider MLP takes the CAM grids' parameters);
+//! - `no-cam-64`: hidden `[64, 64]`, the same network as `cam` without modulation.
+//!
+//! The PSNR (dB, intensity range normalised to `[0, 1]`) is the fit's own validation PSNR on 2^15
+//! fixed random voxels; after the last step the exported field is also evaluated with the CPU
+//! reference (`NeuralField::eval`) at every voxel.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use cortexlens_data::{Loaded, Volume, load_path};
+use cortexlens_inference::{EncodingConfig, FitConfig, device, device_name, fit, psnr};
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn config(hidden: usize, cam: bool, steps: usize, batch: usize) -> FitConfig {
+    FitConfig {
+        encoding: EncodingConfig::HashGrid {
+            levels: 16,
+            features: 2,
+            log2_table_size: 16,
+            base_resolution: 16,
+            per_level_scale: 1.2030,
+        },
+        hidden: vec![hidden, hidden],
+        cam,
+        cam_resolution: [16, 16, 16],
+        steps,
+        batch,
+        learning_rate: 1e-2,
+        seed: 0,
+    }
+}
+
+/// PSNR of the exported field over every voxel, with the CPU reference evaluator.
+fn full_volume_psnr(volume: &Volume, field: &cortexlens_data::field::NeuralField) -> f32 {
+    let frame = volume.frame(0);
+    let (lo, hi) = frame
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let [nx, ny, _, _] = volume.shape;
+    let mut squared = 0f64;
+    let chunk = 1 << 18;
+    for start in (0..frame.len()).step_by(chunk) {
+        let end = (start + chunk).min(frame.len());
+        let points: Vec<[f32; 3]> = (start..end)
+            .map(|i| {
+                let ijk = glam::DVec3::new((i % nx) as f64, (i / nx % ny) as f64, (i / (nx * ny)) as f64);
+                volume.voxel_to_world(ijk).as_vec3().to_array()
+            })
+            .collect();
+        for (v, &t) in field.eval_batch(&points).iter().zip(&frame[start..end]) {
+            squared += (((v[0] - t) / (hi - lo)) as f64).powi(2);
+        }
+    }
+    psnr(squared / frame.len() as f64)
+}
+
+fn main() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/mni152_t1_1mm.nii.gz");
+    let Loaded::Volume(volume) = load_path(&path, &mut |_| {}).expect("load the MNI152 template") else {
+        panic!("not a volume")
+    };
+    let steps = env_usize("FIT_BENCH_STEPS", 600);
+    let batch = env_usize("FIT_BENCH_BATCH", 8192);
+    let device = device();
+    println!(
+        "MNI152 {:?}, {} voxels; device {}; {steps} steps of {batch} voxels",
+        &volume.shape[..3],
+        volume.frame_len(),
+        device_name(&device)
+    );
+    let checkpoints: Vec<usize> = [10, 25, 50, 100, 200, 300, 400, 600, 800, 1000, 1500, 2000, 3000, 4000]
+        .into_iter()
+        .filter(|&s| s < steps)
+        .chain(std::iter::once(steps))
+        .collect();
+    let runs: Vec<(&str, FitConfig)> = [
+        ("cam", config(64, true, steps, batch)),
+        ("no-cam", config(128, false, steps, batch)),
+        ("no-cam-64", config(64, false, steps, batch)),
+    ]
+    .into_iter()
+    .filter(|(n, _)| std::env::var("FIT_BENCH_ONLY").map_or(true, |o| o.split(',').any(|x| x == *n)))
+    .collect(); // EXPERIMENT
+    let mut table: Vec<(String, Vec<(f32, f32)>, f32)> = Vec::new();
+    for (name, config) in &runs {
+        let mut points = Vec::new();
+        let never = AtomicBool::new(false);
+        let started = Instant::now();
+        let field = fit(&volume, 0, config, &device, &never, &mut |p| {
+            if checkpoints.contains(&p.step) {
+                points.push((p.elapsed.as_secs_f32(), p.psnr));
+            }
+        })
+        .expect("fit");
+        let fit_seconds = started.elapsed().as_secs_f32();
+        let full = if std::env::var("FIT_BENCH_NOFULL").is_ok() {
+            f32::NAN
+        } else {
+            full_volume_psnr(&volume, &field)
+        }; // EXPERIMENT
+        println!(
+            "{name}: {} parameters ({} in CAM grids), {fit_seconds:.1} s, final PSNR {:.2} dB (validation), \
+             {full:.2} dB (every voxel)",
+            config.parameter_count(),
+            config.cam_parameter_count(),
+            points.last().map_or(f32::NAN, |p| p.1)
+        );
+        table.push((format!("{name} ({} params)", config.parameter_count()), points, full));
+    }
+    println!();
+    print!("{:>6}", "step");
+    for (name, ..) in &table {
+        print!(" | {name:>32}");
+    }
+    println!();
+    for (row, step) in checkpoints.iter().enumerate() {
+        print!("{step:>6}");
+        for (_, points, _) in &table {
+            let (seconds, db) = points[row];
+            print!(" | {:>32}", format!("{db:6.2} dB at {seconds:7.1} s"));
+        }
+        println!();
+    }
+}

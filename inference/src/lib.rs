@@ -1,0 +1,60 @@
+//! Neural-field fitting for cortexlens, with candle.
+//!
+//! [`fit`] trains a field — a hash-grid or dense encoding followed by a small MLP, optionally with
+//! coordinate-aware modulation (CAM) — on one frame of a [`Volume`](cortexlens_data::Volume) and
+//! returns it as a [`NeuralField`](cortexlens_data::field::NeuralField), the type the renderer draws
+//! and `.nfield` files store. [`FieldModel`] is the same field as candle variables: load any
+//! `NeuralField` with [`FieldModel::from_field`], evaluate it with
+//! [`Module::forward`](candle_core::Module::forward), and read it back with [`FieldModel::to_field`].
+//!
+//! Training runs on CUDA when the crate is built with the `cuda` feature and a GPU is present
+//! ([`device`]), else on the CPU.
+
+mod adam;
+mod config;
+mod error;
+mod fit;
+mod init;
+mod lookup;
+mod model;
+mod rng;
+mod sample;
+
+pub use candle_core::{DType, Device, Module, Tensor};
+
+pub use crate::config::{EncodingConfig, FitConfig};
+pub use crate::error::FitError;
+pub use crate::fit::{CAM_LEARNING_RATE_FACTOR, FitProgress, VALIDATE_EVERY, fit, psnr};
+pub use crate::init::initial_field;
+pub use crate::model::FieldModel;
+
+/// The device to fit on: the first CUDA GPU when the crate is built with the `cuda` feature and one
+/// can be opened, else the CPU.
+pub fn device() -> Device {
+    #[cfg(feature = "cuda")]
+    if let Ok(device) = Device::new_cuda(0) {
+        return device;
+    }
+    Device::Cpu
+}
+
+/// A short name of `device` for the UI: `"CPU"`, `"CUDA 0"`, `"Metal 0"`.
+pub fn device_name(device: &Device) -> String {
+    match device.location() {
+        candle_core::DeviceLocation::Cpu => "CPU".to_owned(),
+        candle_core::DeviceLocation::Cuda { gpu_id } => format!("CUDA {gpu_id}"),
+        candle_core::DeviceLocation::Metal { gpu_id } => format!("Metal {gpu_id}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_device_name() {
+        assert_eq!(device_name(&Device::Cpu), "CPU");
+        #[cfg(not(feature = "cuda"))]
+        assert!(device().is_cpu());
+    }
+}
