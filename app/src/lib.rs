@@ -2,6 +2,7 @@
 //!
 //! - [`viewer`]: what is open and how it is shown (layers, crosshair, layout) — no GPU, no egui.
 //! - [`loader`]: the worker threads that read files, as a stream of [`loader::LoadEvent`]s.
+//! - [`fitting`]: neural-field fits on a worker thread.
 //! - [`picture`]: offscreen pictures of the slice views (screenshots and `cortexlens render`).
 //! - [`gpu_bridge`]: the one bridge from egui to `cortexlens-render`, through paint callbacks.
 //! - [`ui`]: the eframe application.
@@ -10,6 +11,7 @@
 pub mod cli;
 pub mod colorbar;
 pub mod demo;
+pub mod fitting;
 pub mod gpu_bridge;
 pub mod loader;
 pub mod picture;

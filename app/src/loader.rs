@@ -8,7 +8,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
+use cortexlens_data::field::{NeuralField, is_field_path, load_field_with_progress};
 use cortexlens_data::{LoadError, Loaded, load_path};
+
+/// What a file held: volume or surface data, or a neural-field scene.
+#[derive(Debug)]
+// One value per loaded file: the size difference of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum Opened {
+    /// A volume or a surface file.
+    Data(Loaded),
+    /// A `.nfield` scene or an instant-ngp snapshot.
+    Field(NeuralField),
+}
 
 /// Identifies one load request; ids increase in request order.
 pub type JobId = u64;
@@ -30,7 +42,7 @@ pub enum LoadEvent {
         /// The file.
         path: PathBuf,
         /// Its contents, or why not (boxed: a volume header is large next to a progress tick).
-        result: Box<Result<Loaded, LoadError>>,
+        result: Box<Result<Opened, LoadError>>,
     },
 }
 
@@ -83,13 +95,20 @@ impl Loader {
             .name(format!("load-{job}"))
             .spawn(move || {
                 let mut last = 0.0f32;
-                let result = load_path(&path, &mut |fraction| {
+                let mut report = |fraction: f32| {
                     if fraction - last >= 0.01 {
                         last = fraction;
                         let _ = sender.send(LoadEvent::Progress { job, fraction });
                         notify();
                     }
-                });
+                };
+                let result = if is_field_path(&path) {
+                    load_field_with_progress(&path, &mut report)
+                        .map(Opened::Field)
+                        .map_err(LoadError::from)
+                } else {
+                    load_path(&path, &mut report).map(Opened::Data)
+                };
                 let _ = sender.send(LoadEvent::Finished {
                     job,
                     path,

@@ -6,7 +6,7 @@ use glam::DVec2;
 use image::{Rgba, RgbaImage};
 
 use crate::colorbar;
-use crate::gpu_bridge::{SliceResources, SurfaceResources};
+use crate::gpu_bridge::{Frame3d, SliceResources, SurfaceResources};
 use crate::viewer::{View, Viewer};
 
 /// What to draw besides the views.
@@ -92,6 +92,13 @@ pub fn render_picture(
                 )?;
                 RgbaImage::from_raw(w, h, pixels).ok_or(RenderError::Readback("short readback".into()))?
             }
+            View::Volume3d => match Frame3d::of(viewer) {
+                Some(frame) => {
+                    let pixels = frame.render_rgba(gpu.slices, gpu.device, gpu.queue, w, h)?;
+                    RgbaImage::from_raw(w, h, pixels).ok_or(RenderError::Readback("short readback".into()))?
+                }
+                None => RgbaImage::from_pixel(w, h, Rgba([0, 0, 0, 255])),
+            },
         };
         image::imageops::replace(&mut picture, &pixels, x0 as i64, y0 as i64);
     }

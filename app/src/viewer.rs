@@ -6,11 +6,13 @@ mod camera;
 mod layer;
 mod layout;
 mod surface_scene;
+mod volume3d;
 
 pub use camera::ViewCamera;
 pub use layer::{Layer, LayerId, default_style, finite_min_max, robust_range};
 pub use layout::{Layout, Pane, View, panes};
 pub use surface_scene::{HemisphereSurfaces, SurfaceId, SurfaceMapLayer, SurfaceScene, VertexPick, default_map_style};
+pub use volume3d::{CrosshairClips, FieldId, OpenField, Source3d, Volume3d};
 
 use cortexlens_data::{Plane, SliceGeometry};
 use glam::{DVec2, DVec3};
@@ -22,6 +24,8 @@ pub struct Viewer {
     pub layers: Vec<Layer>,
     /// The surface view's meshes and maps.
     pub surfaces: SurfaceScene,
+    /// The 3D view's state and the open neural fields.
+    pub volume3d: Volume3d,
     /// The shared crosshair in world millimetres (RAS+).
     pub crosshair: DVec3,
     /// Which views are shown.
@@ -33,10 +37,12 @@ pub struct Viewer {
 }
 
 impl Viewer {
-    /// Put a layer on top of the stack; the first one becomes the base and centres the crosshair.
+    /// Put a layer on top of the stack; the first one becomes the base, centres the crosshair and
+    /// sets the 3D view's transfer function.
     pub fn push_layer(&mut self, layer: Layer) {
         if self.layers.is_empty() {
             self.set_crosshair(layer.volume.world_center());
+            self.volume3d.fit_to(layer.style.range, layer.volume.min_voxel_mm());
         }
         self.layers.push(layer);
     }
@@ -79,6 +85,17 @@ impl Viewer {
     /// Slice step in millimetres: the base layer's smallest voxel edge.
     pub fn slice_step(&self) -> f64 {
         self.layers.first().map_or(1.0, |l| l.volume.min_voxel_mm())
+    }
+
+    /// World bounds of what the 3D view shows: the field's box, else the base volume's.
+    pub fn bounds_3d(&self) -> Option<([f32; 3], [f32; 3])> {
+        match self.volume3d.shown_field() {
+            Some(open) => Some((open.field.bounds_min, open.field.bounds_max)),
+            None => self.layers.first().map(|l| {
+                let (lo, hi) = l.volume.world_bounds();
+                (lo.as_vec3().to_array(), hi.as_vec3().to_array())
+            }),
+        }
     }
 
     /// The panes of the current layout in a `width × height` area.

@@ -400,3 +400,97 @@ fn isosurface_and_surface_render() {
         "the motor map's positive blob shows on the right hemisphere: {warm}"
     );
 }
+
+#[test]
+fn render_3d_modes_and_fit_a_field() {
+    let dir = std::env::temp_dir().join(format!("cortexlens-3d-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mni = fixture("volumes", "mni152_t1_1mm.nii.gz");
+    let motor = fixture("volumes", "motor_stat_map.nii.gz");
+    let mut pictures = Vec::new();
+    for mode in ["mip", "dvr", "iso"] {
+        let png = dir.join(format!("{mode}.png"));
+        let run = cortexlens(&[
+            "render",
+            mni.to_str().unwrap(),
+            motor.to_str().unwrap(),
+            "--threshold",
+            "3",
+            "--view",
+            "3d",
+            "--mode",
+            mode,
+            "--iso-level",
+            "60",
+            "--size",
+            "160x120",
+            "--out",
+            png.to_str().unwrap(),
+        ]);
+        assert!(run.status.success(), "{mode}: {}", String::from_utf8_lossy(&run.stderr));
+        let img = image::open(&png).unwrap().to_rgba8();
+        assert_eq!(img.dimensions(), (160, 120));
+        let brain = img.pixels().filter(|p| p.0[..3].iter().any(|&c| c > 30)).count();
+        assert!(
+            brain > 160 * 120 / 8,
+            "{mode}: the head fills part of the view ({brain} pixels)"
+        );
+        let blue = img.pixels().filter(|p| p.0[2] > 150 && p.0[0] < 80).count();
+        assert!(
+            blue > 10,
+            "{mode}: the negative overlay (left motor cortex) shows on the lateral-left view"
+        );
+        pictures.push(img);
+    }
+    assert!(
+        pictures[0] != pictures[1] && pictures[1] != pictures[2],
+        "the modes differ"
+    );
+
+    // A short fit of a small volume writes a field that renders.
+    let small = fixture("volumes", "nibabel_anatomical.nii");
+    let field = dir.join("anat.nfield");
+    let run = cortexlens(&[
+        "fit",
+        small.to_str().unwrap(),
+        "--steps",
+        "20",
+        "--batch",
+        "1024",
+        "--out",
+        field.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let log = String::from_utf8_lossy(&run.stderr);
+    assert!(log.contains("PSNR"), "{log}");
+    let png = dir.join("field.png");
+    let run = cortexlens(&[
+        "render",
+        field.to_str().unwrap(),
+        "--view",
+        "3d",
+        "--mode",
+        "mip",
+        "--size",
+        "96x72",
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let img = image::open(&png).unwrap().to_rgba8();
+    assert!(
+        img.pixels().filter(|p| p.0[0] > 30).count() > 96 * 72 / 10,
+        "the fitted field is visible"
+    );
+    let bad = dir.join("bad.nfield");
+    std::fs::write(&bad, b"not a safetensors file").unwrap();
+    let run = cortexlens(&[
+        "render",
+        bad.to_str().unwrap(),
+        "--view",
+        "3d",
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(2), "a bad scene file is bad input");
+}

@@ -23,4 +23,7 @@ pub enum RenderError {
         /// Vertices of the geometry given.
         got: usize,
     },
+    /// A neural field that the GPU evaluator cannot hold (sizes, limits).
+    #[error("the neural field cannot be drawn: {0}")]
+    Field(String),
 }

@@ -18,16 +18,32 @@
 //! - [`MeshRenderer`]: the mesh pipeline (`shaders/mesh.wgsl`), depth-tested, two-sided.
 //! - [`Lighting`]: headlight, ambient, diffuse, specular and background; the lighting maths.
 //! - [`mesh_cpu_reference`]: the surface picture on the CPU, the mesh renderer's test oracle.
+//!
+//! The 3D view ray-marches volumes and neural fields: [`RayMarchRenderer::draw_volume`] and
+//! [`RayMarchRenderer::draw_field`] render into a [`RayTarget`] through an `OrbitCamera` with
+//! [`RayMarchSettings`] (MIP, DVR with a transfer function, shaded isosurface, clip planes,
+//! stat-map overlay), shown with [`Compositor::bind_view`]; [`raymarch`] defines the picture.
+//!
+//! - [`VolumeOccupancy`]: per-cell value ranges of a volume texture for empty-space skipping.
+//! - [`GpuField`]: a `NeuralField` in GPU buffers; [`eval_field_gpu`] evaluates it at points
+//!   with the same WGSL.
+//! - [`raymarch_cpu_reference`]: the 3D picture on the CPU, the ray marcher's test oracle.
+//! - [`shaders`]: the WGSL sources as the pipelines use them.
 
 pub mod composite;
 pub mod context;
 pub mod cpu_reference;
 pub mod error;
+pub mod field_gpu;
 pub mod gpu_mesh;
 pub mod lighting;
 pub mod mesh_cpu_reference;
 pub mod mesh_renderer;
 pub mod mesh_target;
+pub mod raymarch;
+pub mod raymarch_cpu_reference;
+mod readback;
+pub mod shaders;
 pub mod slice;
 pub mod target;
 #[cfg(any(test, feature = "testing"))]
@@ -39,10 +55,12 @@ pub mod volume_texture;
 pub use composite::Compositor;
 pub use context::{GpuContext, device_requirements};
 pub use error::RenderError;
+pub use field_gpu::{GpuField, eval_field_gpu};
 pub use gpu_mesh::GpuMesh;
 pub use lighting::Lighting;
 pub use mesh_renderer::{MeshInstance, MeshRenderer};
 pub use mesh_target::{MESH_COLOR_FORMAT, MESH_DEPTH_FORMAT, MeshTarget};
+pub use raymarch::{ClipPlane, RayMarchRenderer, RayMarchSettings, RayTarget, RenderMode, VolumeOccupancy};
 pub use slice::SliceRenderer;
 pub use target::{SLICE_FORMAT, SliceTarget};
 pub use volume_texture::{TextureBudget, VolumeTexture};

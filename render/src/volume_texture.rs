@@ -1,7 +1,11 @@
 //! One frame of a volume as a 3D `R32Float` texture, downsampled when it does not fit.
 
+use std::sync::OnceLock;
+
 use cortexlens_data::Volume;
 use glam::{DMat4, DVec4};
+
+use crate::raymarch::VolumeOccupancy;
 
 /// How large a volume texture may be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,6 +130,8 @@ pub struct VolumeTexture {
     world_to_voxel: DMat4,
     frame: usize,
     notice: Option<String>,
+    /// The ray marcher's occupancy grid of the current frame, built on first use.
+    occupancy: OnceLock<VolumeOccupancy>,
 }
 
 impl VolumeTexture {
@@ -184,6 +190,7 @@ impl VolumeTexture {
             world_to_voxel: affine.inverse(),
             frame: usize::MAX,
             notice,
+            occupancy: OnceLock::new(),
         };
         uploaded.set_frame(queue, volume, frame);
         uploaded
@@ -216,6 +223,7 @@ impl VolumeTexture {
         };
         self.write(queue, data);
         self.frame = frame;
+        self.occupancy = OnceLock::new();
     }
 
     /// Write a whole frame, a slab of z-slices at a time to bound the staging memory.
@@ -288,6 +296,11 @@ impl VolumeTexture {
     /// The texture view bound by the slice shader.
     pub fn view(&self) -> &wgpu::TextureView {
         &self.view
+    }
+
+    /// Where [`crate::RayMarchRenderer::occupancy`] keeps this frame's occupancy grid.
+    pub(crate) fn occupancy_cache(&self) -> &OnceLock<VolumeOccupancy> {
+        &self.occupancy
     }
 }
 

@@ -1,5 +1,6 @@
 //! The command line: open files in the window, `info`, `render`.
 
+mod fit;
 mod info;
 mod isosurface;
 mod layer_options;
@@ -11,6 +12,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
+pub use fit::FitArgs;
 pub use info::{InfoArgs, info_json};
 pub use isosurface::IsosurfaceArgs;
 pub use project::ProjectArgs;
@@ -37,6 +39,8 @@ enum Command {
     Project(ProjectArgs),
     /// Extract a mesh from a volume at an iso-level (marching cubes).
     Isosurface(IsosurfaceArgs),
+    /// Fit a neural field to a volume and save it as `.nfield`.
+    Fit(FitArgs),
 }
 
 /// Exit code for bad input (unreadable file, bad option value).
@@ -90,6 +94,7 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Project(args)) => project::run(&args),
         Some(Command::Isosurface(args)) => isosurface::run(&args),
+        Some(Command::Fit(args)) => fit::run(&args),
         None => crate::ui::run_window(cli.files).map_err(CliError::failure),
     };
     match result {

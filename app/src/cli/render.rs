@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 
 use clap::{ArgMatches, Args};
-use cortexlens_data::camera::CameraPreset;
+use cortexlens_data::camera::{CameraPreset, OrbitCamera};
+use cortexlens_data::field::{is_field_path, load_field};
 use cortexlens_data::projection::ProjectionMethod;
 use cortexlens_data::{Colormap, Interpolation, Loaded, Volume, load_path};
-use cortexlens_render::{GpuContext, SLICE_FORMAT};
+use cortexlens_render::{GpuContext, RenderMode, SLICE_FORMAT};
 use glam::DVec3;
 
 use super::CliError;
@@ -23,13 +24,19 @@ pub struct RenderArgs {
     #[arg(required = true, id = "files")]
     pub files: Vec<PathBuf>,
     /// Which view: axial, coronal, sagittal, ortho (all three; with surfaces a 2×2 grid with the
-    /// surface view) or surface.
-    #[arg(long, default_value = "ortho", value_parser = ["axial", "coronal", "sagittal", "ortho", "surface"])]
+    /// surface view), surface, or 3d (the base volume, or a neural-field file, ray-marched).
+    #[arg(long, default_value = "ortho", value_parser = ["axial", "coronal", "sagittal", "ortho", "surface", "3d"])]
     pub view: String,
     /// Camera of the surface view: lateral-left, medial-left, lateral-right, medial-right, dorsal,
     /// ventral, anterior or posterior.
     #[arg(long, default_value = "lateral-left", value_parser = parse_camera)]
     pub camera: CameraPreset,
+    /// 3D view: mip (maximum intensity), dvr (volume rendering) or iso (shaded isosurface).
+    #[arg(long, default_value = "dvr", value_parser = parse_mode)]
+    pub mode: RenderMode,
+    /// 3D view: the isosurface level (default: 30% into the base volume's display range).
+    #[arg(long)]
+    pub iso_level: Option<f32>,
     /// How volumes are projected onto surfaces for the surface view: nilearn, linear or nearest.
     #[arg(long, default_value = "nilearn", value_parser = parse_projection)]
     pub projection: ProjectionMethod,
@@ -86,6 +93,10 @@ pub fn parse_projection(text: &str) -> Result<ProjectionMethod, String> {
     ProjectionMethod::from_name(text).ok_or_else(|| format!("expected nilearn, linear or nearest, got '{text}'"))
 }
 
+fn parse_mode(text: &str) -> Result<RenderMode, String> {
+    RenderMode::from_name(text).ok_or_else(|| format!("expected mip, dvr or iso, got '{text}'"))
+}
+
 fn parse_size(text: &str) -> Result<(u32, u32), String> {
     let (w, h) = text
         .split_once(['x', 'X'])
@@ -116,6 +127,14 @@ pub(super) fn run(args: &RenderArgs, matches: &ArgMatches) -> Result<(), CliErro
     };
     let mut volume_options = Vec::new();
     for (path, layer_options) in args.files.iter().zip(&options) {
+        if is_field_path(path) {
+            let field = load_field(path).map_err(CliError::bad_input)?;
+            let name = path
+                .file_name()
+                .map_or("field".into(), |n| n.to_string_lossy().into_owned());
+            viewer.volume3d.add_field(name, field);
+            continue;
+        }
         match load_path(path, &mut |_| {}).map_err(CliError::bad_input)? {
             Loaded::Volume(volume) => {
                 add_volume(&mut viewer, path, volume, layer_options)?;
@@ -151,6 +170,17 @@ pub(super) fn run(args: &RenderArgs, matches: &ArgMatches) -> Result<(), CliErro
         }
     }
     viewer.surfaces.look_from(args.camera);
+    viewer.volume3d.settings.mode = args.mode;
+    if let Some(level) = args.iso_level {
+        viewer.volume3d.settings.iso_level = level;
+    }
+    let bounds = viewer.bounds_3d();
+    if let Some(bounds) = bounds {
+        viewer.volume3d.camera = OrbitCamera::preset(args.camera, bounds);
+    }
+    if args.view == "3d" && bounds.is_none() {
+        return Err(CliError::bad_input("--view 3d needs a volume or a neural-field file"));
+    }
     match args.at {
         Some([x, y, z]) => viewer.set_crosshair(DVec3::new(x, y, z)),
         None => viewer.set_crosshair(viewer.crosshair),
@@ -166,6 +196,13 @@ pub(super) fn run(args: &RenderArgs, matches: &ArgMatches) -> Result<(), CliErro
     }
     let mut surfaces = SurfaceResources::new(&gpu.device, SLICE_FORMAT);
     surfaces.sync_scene(&gpu.device, &gpu.queue, &viewer.surfaces);
+    if let Some(error) = slices
+        .sync_fields(&gpu.device, &gpu.queue, &viewer.volume3d)
+        .into_iter()
+        .next()
+    {
+        return Err(CliError::failure(error));
+    }
     let picture_gpu = PictureGpu {
         device: &gpu.device,
         queue: &gpu.queue,

@@ -4,6 +4,8 @@
 
 mod slice;
 mod surface;
+mod volume3d;
 
 pub use slice::{SliceCallback, SliceResources};
 pub use surface::{SurfaceCallback, SurfaceResources};
+pub use volume3d::{Frame3d, Source3dRefs, Volume3dCallback};

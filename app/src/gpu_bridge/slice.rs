@@ -1,21 +1,28 @@
-//! Slice views: uploaded volumes, the slice renderer and one offscreen target per plane.
+//! Uploaded volumes and neural fields with the renderers that read them: the slice renderer (one
+//! offscreen target per plane) and the 3D ray marcher.
 
 use std::collections::HashMap;
 
 use cortexlens_data::{LayerStyle, Plane, SliceGeometry, Volume};
-use cortexlens_render::{Compositor, SliceRenderer, SliceTarget, VolumeTexture};
+use cortexlens_render::{Compositor, GpuField, RayMarchRenderer, RayTarget, SliceRenderer, SliceTarget, VolumeTexture};
 use egui_wgpu::{CallbackResources, CallbackTrait, RenderState, ScreenDescriptor};
 
-use crate::viewer::{Layer, LayerId};
+use crate::viewer::{FieldId, Layer, LayerId, Volume3d};
 
-/// GPU state shared by every slice view: the renderer, one texture per layer, one target per view.
+/// GPU state of the volume views: the renderers, one texture per layer, the fields, the targets.
 pub struct SliceResources {
     /// Draws slices offscreen.
     pub renderer: SliceRenderer,
-    compositor: Compositor,
+    /// Ray-marches volumes and neural fields for the 3D view.
+    pub ray: RayMarchRenderer,
+    pub(super) compositor: Compositor,
     /// Uploaded volumes (the current frame of each layer).
     pub textures: HashMap<LayerId, VolumeTexture>,
+    /// Uploaded neural fields.
+    pub fields: HashMap<FieldId, GpuField>,
     targets: HashMap<Plane, (SliceTarget, wgpu::BindGroup)>,
+    /// The 3D view's target, its compositor binding, and what it last showed.
+    pub(super) ray_target: Option<(RayTarget, wgpu::BindGroup, u64)>,
 }
 
 impl SliceResources {
@@ -23,9 +30,12 @@ impl SliceResources {
     pub fn new(device: &wgpu::Device, format: wgpu::TextureFormat) -> SliceResources {
         SliceResources {
             renderer: SliceRenderer::new(device),
+            ray: RayMarchRenderer::new(device),
             compositor: Compositor::new(device, format),
             textures: HashMap::new(),
+            fields: HashMap::new(),
             targets: HashMap::new(),
+            ray_target: None,
         }
     }
 
@@ -54,6 +64,23 @@ impl SliceResources {
         if let Some(texture) = self.textures.get_mut(&id) {
             texture.set_frame(queue, volume, frame);
         }
+    }
+
+    /// Upload the open neural fields not uploaded yet and forget closed ones; returns upload errors.
+    pub fn sync_fields(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, volume3d: &Volume3d) -> Vec<String> {
+        let mut errors = Vec::new();
+        for open in &volume3d.fields {
+            if !self.fields.contains_key(&open.id) {
+                match GpuField::upload(device, queue, &open.field) {
+                    Ok(gpu) => {
+                        self.fields.insert(open.id, gpu);
+                    }
+                    Err(error) => errors.push(format!("{}: {error}", open.name)),
+                }
+            }
+        }
+        self.fields.retain(|id, _| volume3d.fields.iter().any(|f| f.id == *id));
+        errors
     }
 
     /// Forget a removed layer's texture.

@@ -46,6 +46,7 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
         layer_settings(app, ui, id);
     }
     super::surface_panel::show(app, ui);
+    super::volume3d_panel::show(app, ui);
 }
 
 fn layer_settings(app: &mut CortexApp, ui: &mut egui::Ui, id: LayerId) {

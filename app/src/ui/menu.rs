@@ -79,6 +79,8 @@ pub fn menu_bar(app: &mut CortexApp, ui: &mut egui::Ui) {
             for plane in [Plane::Axial, Plane::Coronal, Plane::Sagittal] {
                 ui.radio_value(layout, Layout::Single(plane), plane.name());
             }
+            ui.radio_value(layout, Layout::Surface, "surface");
+            ui.radio_value(layout, Layout::Volume3d, "3D");
             ui.separator();
             ui.checkbox(&mut app.viewer.radiological, "Radiological (left on right)");
             if ui.button("Reset zoom and pan").clicked() {

@@ -7,6 +7,8 @@ mod screenshot;
 mod slice_view;
 mod surface_panel;
 mod surface_view;
+mod volume3d_panel;
+mod volume3d_view;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -17,8 +19,9 @@ use cortexlens_data::{LoadError, Loaded};
 use egui_wgpu::RenderState;
 
 use crate::demo;
+use crate::fitting::FitJob;
 use crate::gpu_bridge::{SliceResources, SurfaceResources};
-use crate::loader::{JobId, LoadEvent, Loader};
+use crate::loader::{JobId, LoadEvent, Loader, Opened};
 use crate::viewer::{Layer, LayerId, Viewer, default_style};
 
 pub use screenshot::ScreenshotSettings;
@@ -33,14 +36,20 @@ pub struct CortexApp {
     pub selected: Option<LayerId>,
     /// The surface map whose settings the panel shows.
     pub selected_map: Option<crate::viewer::SurfaceId>,
+    /// The neural-field fit running, if any.
+    pub fit: Option<FitJob>,
+    /// Whether the next fit uses coordinate-aware modulation.
+    pub fit_with_cam: bool,
     loader: Loader,
     /// Finished loads waiting for earlier requests, so layers stack in request order.
-    finished: BTreeMap<JobId, (PathBuf, Result<Loaded, LoadError>)>,
+    finished: BTreeMap<JobId, (PathBuf, Result<Opened, LoadError>)>,
     demo_jobs: HashSet<JobId>,
     /// The demo's motor map waits to be projected onto the demo's surfaces.
     demo_projection_pending: bool,
     render_state: Option<RenderState>,
     screenshot: ScreenshotSettings,
+    /// The egui context (to wake the UI from workers).
+    ctx: egui::Context,
     /// Size in physical pixels of the view area in the last frame (screenshots' "window resolution").
     view_area_px: (u32, u32),
     /// The view area in points in the last frame.
@@ -79,7 +88,10 @@ impl CortexApp {
             messages: Vec::new(),
             selected: None,
             selected_map: None,
+            fit: None,
+            fit_with_cam: true,
             loader: Loader::new(Arc::new(move || ctx.request_repaint())),
+            ctx: cc.egui_ctx.clone(),
             finished: BTreeMap::new(),
             demo_jobs: HashSet::new(),
             demo_projection_pending: false,
@@ -136,8 +148,15 @@ impl CortexApp {
             let (job, (path, result)) = entry.remove_entry();
             let is_demo = self.demo_jobs.remove(&job);
             match result {
-                Ok(Loaded::Volume(volume)) => self.add_volume(job, volume, is_demo),
-                Ok(Loaded::Surface(surface)) => {
+                Ok(Opened::Data(Loaded::Volume(volume))) => self.add_volume(job, volume, is_demo),
+                Ok(Opened::Field(field)) => {
+                    let name = path
+                        .file_name()
+                        .map_or("field".into(), |n| n.to_string_lossy().into_owned());
+                    self.viewer.volume3d.add_field(name, field);
+                    self.viewer.layout = crate::viewer::Layout::Volume3d;
+                }
+                Ok(Opened::Data(Loaded::Surface(surface))) => {
                     if let Err(error) = self.viewer.surfaces.add_file(&surface) {
                         self.messages.push(UserMessage::Error(error.to_string()));
                     }
@@ -198,6 +217,66 @@ impl CortexApp {
     }
 
     /// Upload what the surface view shows (geometry switches, colour changes).
+    /// Upload newly opened neural fields; a field the GPU refuses is closed with an error.
+    fn sync_fields(&mut self) {
+        let Some(rs) = &self.render_state else {
+            return;
+        };
+        let errors = SliceResources::with(rs, |res| res.sync_fields(&rs.device, &rs.queue, &self.viewer.volume3d));
+        for error in errors.unwrap_or_default() {
+            self.messages.push(UserMessage::Error(error));
+        }
+    }
+
+    /// Start fitting a neural field to a volume layer (one fit at a time).
+    pub fn start_fit(&mut self, id: LayerId) {
+        if self.fit.is_some() {
+            return;
+        }
+        let Some(layer) = self.viewer.layer(id) else {
+            return;
+        };
+        let ctx = self.ctx.clone();
+        let config = cortexlens_inference::FitConfig::default_hash(self.fit_with_cam);
+        self.fit = Some(FitJob::start(
+            layer.name().to_owned(),
+            layer.volume.clone(),
+            layer.frame,
+            config,
+            Arc::new(move || ctx.request_repaint()),
+        ));
+    }
+
+    /// Take a finished fit's field into the 3D view.
+    fn receive_fit(&mut self) {
+        let Some(outcome) = self.fit.as_ref().and_then(FitJob::poll) else {
+            return;
+        };
+        let Some(job) = self.fit.take() else {
+            return;
+        };
+        match outcome {
+            Ok(field) => {
+                let psnr = job
+                    .progress()
+                    .map_or(String::new(), |p| format!(", PSNR {:.1} dB", p.psnr));
+                self.messages.push(UserMessage::Info(format!(
+                    "Fitted a neural field to {}{psnr}",
+                    job.name
+                )));
+                self.viewer.volume3d.add_field(format!("{} (field)", job.name), field);
+                self.viewer.layout = crate::viewer::Layout::Volume3d;
+            }
+            Err(cortexlens_inference::FitError::Cancelled) => {
+                self.messages
+                    .push(UserMessage::Info(format!("Fitting {} cancelled", job.name)));
+            }
+            Err(error) => self
+                .messages
+                .push(UserMessage::Error(format!("Fitting {} failed: {error}", job.name))),
+        }
+    }
+
     fn sync_surfaces(&self) {
         if let Some(rs) = &self.render_state {
             SurfaceResources::with(rs, |res| res.sync_scene(&rs.device, &rs.queue, &self.viewer.surfaces));
@@ -269,6 +348,7 @@ impl eframe::App for CortexApp {
         self.handle_dropped_files(&ctx);
         self.receive_loads();
         self.finish_demo();
+        self.receive_fit();
         menu::shortcuts(self, &ctx);
         egui::Panel::top("menu").show(ui, |ui| menu::menu_bar(self, ui));
         egui::Panel::bottom("readout").show(ui, |ui| readout::show(self, ui));
@@ -288,6 +368,7 @@ impl eframe::App for CortexApp {
         });
         screenshot::dialog(self, &ctx);
         self.sync_surfaces();
+        self.sync_fields();
     }
 }
 

@@ -14,7 +14,7 @@ const POINTS_PER_SLICE: f32 = 40.0;
 
 /// Draw the layout's views into `area`.
 pub fn show_layout(app: &mut CortexApp, ui: &mut egui::Ui, area: Rect) {
-    if app.viewer.layers.is_empty() && app.viewer.surfaces.is_empty() {
+    if app.viewer.layers.is_empty() && app.viewer.surfaces.is_empty() && app.viewer.volume3d.fields.is_empty() {
         ui.centered_and_justified(|ui| {
             ui.label(if app.is_loading() {
                 "Loading…"
@@ -33,6 +33,7 @@ pub fn show_layout(app: &mut CortexApp, ui: &mut egui::Ui, area: Rect) {
             View::Slice(plane) if !app.viewer.layers.is_empty() => show_view(&mut app.viewer, ui, plane, rect),
             View::Slice(_) => {}
             View::Surface => super::surface_view::show(app, ui, rect),
+            View::Volume3d => super::volume3d_view::show(app, ui, rect),
         }
     }
 }

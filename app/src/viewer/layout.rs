@@ -9,6 +9,8 @@ pub enum View {
     Slice(Plane),
     /// The cortex surfaces.
     Surface,
+    /// The 3D ray-marched volume or neural field.
+    Volume3d,
 }
 
 /// The views on screen.
@@ -21,10 +23,12 @@ pub enum Layout {
     Single(Plane),
     /// The surface view alone.
     Surface,
+    /// The 3D view alone.
+    Volume3d,
 }
 
 impl Layout {
-    /// Parse `axial|coronal|sagittal|ortho|surface`.
+    /// Parse `axial|coronal|sagittal|ortho|surface|3d`.
     pub fn from_name(name: &str) -> Option<Layout> {
         match name {
             "ortho" => Some(Layout::Ortho),
@@ -32,6 +36,7 @@ impl Layout {
             "coronal" => Some(Layout::Single(Plane::Coronal)),
             "sagittal" => Some(Layout::Single(Plane::Sagittal)),
             "surface" => Some(Layout::Surface),
+            "3d" => Some(Layout::Volume3d),
             _ => None,
         }
     }
@@ -57,6 +62,10 @@ pub fn panes(layout: Layout, with_surface: bool, width: u32, height: u32) -> Vec
         }],
         Layout::Surface => vec![Pane {
             view: View::Surface,
+            rect: whole,
+        }],
+        Layout::Volume3d => vec![Pane {
+            view: View::Volume3d,
             rect: whole,
         }],
         Layout::Ortho if with_surface => {

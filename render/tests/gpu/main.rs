@@ -4,7 +4,11 @@
 mod common;
 mod compositor;
 mod downsample;
+mod field;
+mod field_fixtures;
 mod mesh;
 mod orientation;
+mod raymarch;
+mod raymarch_common;
 mod real_data;
 mod synthetic;

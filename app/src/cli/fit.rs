@@ -1,0 +1,93 @@
+//! `cortexlens fit VOLUME --out brain.nfield [--steps N] [--no-cam]`: fit a neural field to a volume.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+use clap::Args;
+use cortexlens_data::{Loaded, load_path};
+use cortexlens_inference::{FitConfig, device, device_name, fit};
+
+use super::CliError;
+
+/// Arguments of `cortexlens fit`.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// The volume to fit.
+    pub volume: PathBuf,
+    /// Output `.nfield` scene.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Optimisation steps.
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Voxels sampled per step.
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Without coordinate-aware modulation (plain hash grid + MLP).
+    #[arg(long)]
+    pub no_cam: bool,
+    /// Frame of a 4D volume.
+    #[arg(long, default_value_t = 0)]
+    pub frame: usize,
+}
+
+pub(super) fn run(args: &FitArgs) -> Result<(), CliError> {
+    let volume = match load_path(&args.volume, &mut |_| {}).map_err(CliError::bad_input)? {
+        Loaded::Volume(volume) => volume,
+        Loaded::Surface(_) => {
+            return Err(CliError::bad_input(format!(
+                "{}: a surface file, not a volume",
+                args.volume.display()
+            )));
+        }
+    };
+    if args.frame >= volume.frames() {
+        return Err(CliError::bad_input(format!(
+            "--frame {} but {} has {} frames",
+            args.frame,
+            volume.name,
+            volume.frames()
+        )));
+    }
+    let mut config = FitConfig::default_hash(!args.no_cam);
+    if let Some(steps) = args.steps {
+        config.steps = steps;
+    }
+    if let Some(batch) = args.batch {
+        config.batch = batch;
+    }
+    let device = device();
+    eprintln!(
+        "fitting {} on {} ({} parameters, {} steps, CAM {})",
+        volume.name,
+        device_name(&device),
+        config.parameter_count(),
+        config.steps,
+        if config.cam { "on" } else { "off" }
+    );
+    let every = (config.steps / 10).max(1);
+    let mut last_psnr = f32::NAN;
+    let field = fit(
+        &volume,
+        args.frame,
+        &config,
+        &device,
+        &AtomicBool::new(false),
+        &mut |p| {
+            last_psnr = p.psnr;
+            if p.step % every == 0 || p.step == p.steps {
+                eprintln!(
+                    "step {:>6}/{}  PSNR {:6.2} dB  {:.1} s",
+                    p.step,
+                    p.steps,
+                    p.psnr,
+                    p.elapsed.as_secs_f64()
+                );
+            }
+        },
+    )
+    .map_err(CliError::failure)?;
+    cortexlens_data::field::save_field(&args.out, &field).map_err(CliError::bad_input)?;
+    eprintln!("saved {} (PSNR {last_psnr:.2} dB)", args.out.display());
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! The 3D view: orbit, zoom and pan; while the camera moves it renders at half resolution.
+
+use cortexlens_data::camera::CameraPreset;
+use egui::{PointerButton, Rect, Sense};
+
+use super::CortexApp;
+use crate::gpu_bridge::{Frame3d, Volume3dCallback};
+
+/// Radians of orbit per point dragged.
+const ORBIT_PER_POINT: f32 = 0.01;
+
+/// Draw the 3D view into `rect` and handle its mouse input.
+pub fn show(app: &mut CortexApp, ui: &mut egui::Ui, rect: Rect) {
+    place_camera(app);
+    let v3 = &mut app.viewer.volume3d;
+    let response = ui.interact(rect, ui.scope_id().with("volume3d-view"), Sense::click_and_drag());
+    let ppp = ui.ctx().pixels_per_point();
+    let full = (
+        (rect.width() * ppp).round().max(1.0) as u32,
+        (rect.height() * ppp).round().max(1.0) as u32,
+    );
+    let mut moving = false;
+    if response.dragged_by(PointerButton::Primary) {
+        let d = response.drag_delta();
+        v3.camera.orbit(-d.x * ORBIT_PER_POINT, d.y * ORBIT_PER_POINT);
+        moving = true;
+    }
+    if response.dragged_by(PointerButton::Secondary) || response.dragged_by(PointerButton::Middle) {
+        let d = response.drag_delta() * ppp;
+        v3.camera.pan(d.x, d.y, full.1 as f32);
+        moving = true;
+    }
+    if response.hovered() {
+        let (zoom, scroll) = ui.input(|i| (i.zoom_delta(), i.smooth_scroll_delta.y));
+        let factor = if zoom != 1.0 { zoom } else { (scroll * 0.002).exp() };
+        if factor != 1.0 {
+            v3.camera.zoom(factor);
+            moving = true;
+        }
+    }
+    let size = if moving {
+        ((full.0 / 2).max(1), (full.1 / 2).max(1))
+    } else {
+        full
+    };
+    if moving {
+        // Refine to full resolution on the next frame after the camera stops.
+        ui.ctx().request_repaint();
+    }
+    if let Some(frame) = Frame3d::of(&app.viewer) {
+        ui.painter().add(egui_wgpu::Callback::new_paint_callback(
+            rect,
+            Volume3dCallback { size, frame },
+        ));
+    }
+}
+
+/// Frame the data shown when it changed.
+fn place_camera(app: &mut CortexApp) {
+    let viewer = &mut app.viewer;
+    if viewer.volume3d.camera_placed {
+        return;
+    }
+    if let Some(bounds) = viewer.bounds_3d() {
+        viewer.volume3d.camera = cortexlens_data::camera::OrbitCamera::preset(CameraPreset::LateralLeft, bounds);
+        viewer.volume3d.camera_placed = true;
+    }
+}

@@ -1,0 +1,130 @@
+//! What the 3D view shows: the base volume (with the top overlay) or a neural field, ray-marched.
+
+use std::sync::Arc;
+
+use cortexlens_data::camera::{CameraPreset, OrbitCamera};
+use cortexlens_data::field::NeuralField;
+use cortexlens_data::transfer::TransferFunction;
+use cortexlens_render::{ClipPlane, RayMarchSettings};
+use glam::DVec3;
+
+/// Identifies a neural field for the renderer's cache.
+pub type FieldId = u64;
+
+/// A neural field open in the app.
+#[derive(Clone, Debug)]
+pub struct OpenField {
+    /// Stable id.
+    pub id: FieldId,
+    /// Display name.
+    pub name: String,
+    /// The field.
+    pub field: Arc<NeuralField>,
+}
+
+/// What the 3D view ray-marches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Source3d {
+    /// The base volume, with the top visible overlay composited.
+    #[default]
+    Volume,
+    /// A neural field.
+    Field(FieldId),
+}
+
+/// Axis-aligned clip planes through the crosshair, as the panel offers them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CrosshairClips {
+    /// Remove x > crosshair.x (the right side).
+    pub x: bool,
+    /// Remove y > crosshair.y (the front).
+    pub y: bool,
+    /// Remove z > crosshair.z (the top).
+    pub z: bool,
+}
+
+impl CrosshairClips {
+    /// The clip planes for `crosshair`.
+    pub fn planes(self, crosshair: DVec3) -> Vec<ClipPlane> {
+        let c = crosshair.as_vec3().to_array();
+        [
+            (self.x, [1.0, 0.0, 0.0]),
+            (self.y, [0.0, 1.0, 0.0]),
+            (self.z, [0.0, 0.0, 1.0]),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, normal)| ClipPlane::through(c, normal))
+        .collect()
+    }
+}
+
+/// The 3D view's state.
+#[derive(Clone, Debug)]
+pub struct Volume3d {
+    /// Mode, transfer function, step, lighting… (clip planes come from `clips`).
+    pub settings: RayMarchSettings,
+    /// Clip planes through the crosshair.
+    pub clips: CrosshairClips,
+    /// The camera.
+    pub camera: OrbitCamera,
+    /// Whether the camera was placed for the current data.
+    pub camera_placed: bool,
+    /// What is drawn.
+    pub source: Source3d,
+    /// Neural fields open (loaded `.nfield`/`.ingp` files and fitted fields).
+    pub fields: Vec<OpenField>,
+    next_id: FieldId,
+}
+
+impl Default for Volume3d {
+    fn default() -> Self {
+        Volume3d {
+            settings: RayMarchSettings::default(),
+            clips: CrosshairClips::default(),
+            camera: OrbitCamera::preset(CameraPreset::LateralLeft, ([-90.0, -120.0, -70.0], [90.0, 90.0, 100.0])),
+            camera_placed: false,
+            source: Source3d::Volume,
+            fields: Vec::new(),
+            next_id: 0,
+        }
+    }
+}
+
+impl Volume3d {
+    /// Open a field and show it.
+    pub fn add_field(&mut self, name: String, field: NeuralField) -> FieldId {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.fields.push(OpenField {
+            id,
+            name,
+            field: Arc::new(field),
+        });
+        self.source = Source3d::Field(id);
+        self.camera_placed = false;
+        id
+    }
+
+    /// The field shown, if the source is a field.
+    pub fn shown_field(&self) -> Option<&OpenField> {
+        match self.source {
+            Source3d::Field(id) => self.fields.iter().find(|f| f.id == id),
+            Source3d::Volume => None,
+        }
+    }
+
+    /// Settings with the crosshair's clip planes filled in.
+    pub fn effective_settings(&self, crosshair: DVec3) -> RayMarchSettings {
+        let mut settings = self.settings.clone();
+        settings.clip_planes = self.clips.planes(crosshair);
+        settings
+    }
+
+    /// Transfer function, iso level and step fitted to a volume's values and voxel size.
+    pub fn fit_to(&mut self, range: (f32, f32), voxel_mm: f64) {
+        self.settings.transfer = TransferFunction::default_for(range);
+        self.settings.iso_level = range.0 + 0.3 * (range.1 - range.0);
+        self.settings.step_mm = (voxel_mm * 0.5) as f32;
+    }
+}

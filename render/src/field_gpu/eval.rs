@@ -1,0 +1,139 @@
+//! [`eval_field_gpu`]: the WGSL field function (`shaders/field.wgsl`) at a list of points, in a
+//! compute pass (`shaders/field_eval.wgsl`).
+
+use super::{GpuField, field_bind_group_layout};
+use crate::error::RenderError;
+use crate::readback::read_buffer;
+use crate::shaders::FIELD_EVAL;
+
+/// Points per dispatch (16 MiB of input).
+const CHUNK: usize = 1 << 20;
+
+/// Invocations per workgroup (`@workgroup_size` in `field_eval.wgsl`).
+const WORKGROUP: usize = 64;
+
+/// The compute pipeline, made once per field on first use.
+pub(crate) struct Evaluator {
+    pipeline: wgpu::ComputePipeline,
+    points_layout: wgpu::BindGroupLayout,
+    field_layout: wgpu::BindGroupLayout,
+}
+
+impl Evaluator {
+    fn new(device: &wgpu::Device) -> Evaluator {
+        let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("field_eval"),
+            source: wgpu::ShaderSource::Wgsl(FIELD_EVAL.into()),
+        });
+        let buffer = |binding, read_only| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Storage { read_only },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let points_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("field eval points"),
+            entries: &[buffer(0, true), buffer(1, false)],
+        });
+        let field_layout = field_bind_group_layout(device, wgpu::ShaderStages::COMPUTE);
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("field eval"),
+            bind_group_layouts: &[Some(&points_layout), Some(&field_layout)],
+            immediate_size: 0,
+        });
+        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("field eval"),
+            layout: Some(&pipeline_layout),
+            module: &shader,
+            entry_point: Some("main"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        Evaluator {
+            pipeline,
+            points_layout,
+            field_layout,
+        }
+    }
+
+    fn run(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        field: &GpuField,
+        points: &[[f32; 3]],
+    ) -> Result<Vec<[f32; 4]>, RenderError> {
+        let padded: Vec<[f32; 4]> = points.iter().map(|p| [p[0], p[1], p[2], 0.0]).collect();
+        let size = (padded.len() * 16) as u64;
+        let input = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("field eval points"),
+            size,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        queue.write_buffer(&input, 0, bytemuck::cast_slice(&padded));
+        let output = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("field eval results"),
+            size,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let points_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("field eval points"),
+            layout: &self.points_layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: input.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: output.as_entire_binding(),
+                },
+            ],
+        });
+        let field_group = field.bind_group(device, &self.field_layout);
+        let groups = padded.len().div_ceil(WORKGROUP) as u32;
+        let max = device.limits().max_compute_workgroups_per_dimension.max(1);
+        let (x, y) = (groups.min(max), groups.div_ceil(groups.min(max)));
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("field eval"),
+        });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("field eval"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &points_group, &[]);
+            pass.set_bind_group(1, &field_group, &[]);
+            pass.dispatch_workgroups(x, y, 1);
+        }
+        queue.submit([encoder.finish()]);
+        let bytes = read_buffer(device, queue, &output)?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+}
+
+/// Evaluate `field` at world points with the WGSL evaluator the ray marcher uses: `[value, 0, 0, 0]`
+/// for intensity fields, `[σ, r, g, b]` for density–colour fields, as `NeuralField::eval`.
+///
+/// Blocks until the results are back. The compute pipeline is made on the first call for a field
+/// and kept with it.
+pub fn eval_field_gpu(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    field: &GpuField,
+    points_world: &[[f32; 3]],
+) -> Result<Vec<[f32; 4]>, RenderError> {
+    let evaluator = field.evaluator.get_or_init(|| Evaluator::new(device));
+    let mut results = Vec::with_capacity(points_world.len());
+    for chunk in points_world.chunks(CHUNK) {
+        results.extend(evaluator.run(device, queue, field, chunk)?);
+    }
+    Ok(results)
+}

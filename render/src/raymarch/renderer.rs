@@ -1,0 +1,493 @@
+//! [`RayMarchRenderer`]: the full-screen ray-marching passes for volumes and neural fields.
+
+use std::sync::OnceLock;
+
+use cortexlens_data::LayerStyle;
+use cortexlens_data::camera::OrbitCamera;
+use wgpu::util::DeviceExt;
+
+use super::occupancy::{OccupancyBuilder, VolumeOccupancy};
+use super::passes::{PassPlan, STATE_COLOUR_FORMAT, STATE_MISC_FORMAT, pass_bind_group_layout};
+use super::settings::RayMarchSettings;
+use super::target::RayTarget;
+use super::uniform::{DataBox, GridParams, RayUniform};
+use crate::error::RenderError;
+use crate::field_gpu::{GpuField, field_bind_group_layout};
+use crate::shaders::{RAYMARCH_FIELD, RAYMARCH_VOLUME};
+use crate::target::SLICE_FORMAT;
+use crate::volume_texture::VolumeTexture;
+
+/// Shader id of density–colour fields (`MODE_DENSITY` in `raymarch_common.wgsl`).
+const MODE_DENSITY: u32 = 3;
+
+/// The two pipelines of one data source: intermediate passes (writing the state targets) and
+/// the last pass (writing the colour).
+struct Pipelines {
+    state: wgpu::RenderPipeline,
+    last: wgpu::RenderPipeline,
+}
+
+/// The field pipelines and their bind group layouts, made on the first field drawn.
+struct FieldPipeline {
+    pipelines: Pipelines,
+    ray_layout: wgpu::BindGroupLayout,
+    field_layout: wgpu::BindGroupLayout,
+}
+
+/// The 3D view's ray marcher. Create once per device; [`RayMarchRenderer::draw_volume`] or
+/// [`RayMarchRenderer::draw_field`] per frame, into a [`RayTarget`] of any size.
+pub struct RayMarchRenderer {
+    volume: Pipelines,
+    volume_layout: wgpu::BindGroupLayout,
+    pass_layout: wgpu::BindGroupLayout,
+    field: OnceLock<FieldPipeline>,
+    occupancy: OccupancyBuilder,
+    /// Bound in place of a missing overlay texture.
+    empty_view: wgpu::TextureView,
+    /// Bound in place of a missing occupancy grid.
+    empty_cells: wgpu::Buffer,
+    /// Bound as the previous state of the first pass (never read).
+    empty_state: super::passes::StateTargets,
+}
+
+fn uniform_entry(visibility: wgpu::ShaderStages) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding: 0,
+        visibility,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: false,
+            min_binding_size: wgpu::BufferSize::new(std::mem::size_of::<RayUniform>() as u64),
+        },
+        count: None,
+    }
+}
+
+/// The state and last-pass pipelines of one composed shader.
+fn pipelines(
+    device: &wgpu::Device,
+    label: &str,
+    source: &str,
+    layouts: &[Option<&wgpu::BindGroupLayout>],
+) -> Pipelines {
+    let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(label),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    });
+    let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some(label),
+        bind_group_layouts: layouts,
+        immediate_size: 0,
+    });
+    let target = |format| {
+        Some(wgpu::ColorTargetState {
+            format,
+            blend: None,
+            write_mask: wgpu::ColorWrites::ALL,
+        })
+    };
+    let make = |entry: &str, targets: &[Option<wgpu::ColorTargetState>]| {
+        device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some(label),
+            layout: Some(&layout),
+            vertex: wgpu::VertexState {
+                module: &shader,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &[],
+            },
+            primitive: wgpu::PrimitiveState::default(),
+            depth_stencil: None,
+            multisample: wgpu::MultisampleState::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &shader,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                targets,
+            }),
+            multiview_mask: None,
+            cache: None,
+        })
+    };
+    Pipelines {
+        state: make("fs_state", &[target(STATE_COLOUR_FORMAT), target(STATE_MISC_FORMAT)]),
+        last: make("fs_final", &[target(SLICE_FORMAT)]),
+    }
+}
+
+impl RayMarchRenderer {
+    /// Build the volume pipeline and the occupancy builder (the field pipeline is built when the
+    /// first field is drawn).
+    pub fn new(device: &wgpu::Device) -> RayMarchRenderer {
+        let fragment = wgpu::ShaderStages::FRAGMENT;
+        let texture = |binding| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: fragment,
+            ty: wgpu::BindingType::Texture {
+                sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                view_dimension: wgpu::TextureViewDimension::D3,
+                multisampled: false,
+            },
+            count: None,
+        };
+        let cells = |binding| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: fragment,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Storage { read_only: true },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let volume_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("raymarch volume"),
+            entries: &[uniform_entry(fragment), texture(1), texture(2), cells(3), cells(4)],
+        });
+        let pass_layout = pass_bind_group_layout(device);
+        let volume = pipelines(
+            device,
+            "raymarch volume",
+            RAYMARCH_VOLUME,
+            &[Some(&volume_layout), None, Some(&pass_layout)],
+        );
+        let empty = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("raymarch empty overlay"),
+            size: wgpu::Extent3d {
+                width: 1,
+                height: 1,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D3,
+            format: wgpu::TextureFormat::R32Float,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING,
+            view_formats: &[],
+        });
+        let empty_cells = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("raymarch empty cells"),
+            contents: bytemuck::cast_slice(&[0.0f32; 2]),
+            usage: wgpu::BufferUsages::STORAGE,
+        });
+        RayMarchRenderer {
+            volume,
+            volume_layout,
+            pass_layout,
+            field: OnceLock::new(),
+            occupancy: OccupancyBuilder::new(device),
+            empty_view: empty.create_view(&wgpu::TextureViewDescriptor::default()),
+            empty_cells,
+            empty_state: super::passes::StateTargets::new(device, (1, 1)),
+        }
+    }
+
+    fn field_pipeline(&self, device: &wgpu::Device) -> &FieldPipeline {
+        self.field.get_or_init(|| {
+            let ray_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some("raymarch field"),
+                entries: &[uniform_entry(wgpu::ShaderStages::FRAGMENT)],
+            });
+            let field_layout = field_bind_group_layout(device, wgpu::ShaderStages::FRAGMENT);
+            let pipelines = pipelines(
+                device,
+                "raymarch field",
+                RAYMARCH_FIELD,
+                &[Some(&ray_layout), Some(&field_layout), Some(&self.pass_layout)],
+            );
+            FieldPipeline {
+                pipelines,
+                ray_layout,
+                field_layout,
+            }
+        })
+    }
+
+    /// The occupancy grid of `volume`'s current frame, built on the GPU the first time it is
+    /// asked for (and again after [`VolumeTexture::set_frame`]); see
+    /// [`crate::raymarch::occupancy`]. Independent of the transfer function.
+    pub fn occupancy<'a>(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        volume: &'a VolumeTexture,
+    ) -> &'a VolumeOccupancy {
+        volume
+            .occupancy_cache()
+            .get_or_init(|| self.occupancy.build(device, queue, volume))
+    }
+
+    /// Ray-march `volume` (and `overlay`, when visible) through `camera` into `target`, as the
+    /// module docs of [`crate::raymarch`] define. Occupancy grids missing for empty-space
+    /// skipping are built and submitted first; the draw itself is returned, not submitted.
+    /// A volume with a singular affine leaves the background.
+    #[allow(clippy::too_many_arguments)]
+    pub fn draw_volume(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        target: &RayTarget,
+        camera: &OrbitCamera,
+        volume: &VolumeTexture,
+        overlay: Option<(&VolumeTexture, &LayerStyle)>,
+        settings: &RayMarchSettings,
+    ) -> wgpu::CommandBuffer {
+        let drawable = |v: &VolumeTexture| v.world_to_voxel().is_finite();
+        let overlay = overlay.filter(|(v, style)| style.visible && drawable(v));
+        let skipping = settings.empty_space_skipping;
+        let data = DataBox::of_grid(volume.affine(), volume.dims());
+        let mut uniform = RayUniform::new(camera, target.size(), settings, &data, settings.mode.shader_id());
+        let grid = |v: &VolumeTexture| GridParams {
+            world_to_voxel: v.world_to_voxel(),
+            dims: v.dims(),
+        };
+        uniform.set_anatomy(&grid(volume), skipping);
+        if let Some((texture, style)) = overlay {
+            uniform.set_overlay(&grid(texture), style);
+        }
+        let anatomy_cells = if skipping {
+            self.occupancy(device, queue, volume).buffer()
+        } else {
+            &self.empty_cells
+        };
+        let overlay_cells = match overlay {
+            Some((texture, _)) if skipping => self.occupancy(device, queue, texture).buffer(),
+            _ => &self.empty_cells,
+        };
+        let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("raymarch volume"),
+            contents: bytemuck::bytes_of(&uniform),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("raymarch volume"),
+            layout: &self.volume_layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: buffer.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::TextureView(volume.view()),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: wgpu::BindingResource::TextureView(
+                        overlay.map_or(&self.empty_view, |(texture, _)| texture.view()),
+                    ),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: anatomy_cells.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 4,
+                    resource: overlay_cells.as_entire_binding(),
+                },
+            ],
+        });
+        let plan = PassPlan::new(
+            data.diagonal,
+            settings.effective_step(data.diagonal as f32),
+            1,
+            Some(settings.mode),
+            settings.lighting,
+        );
+        let groups = [Some(&bind_group), None];
+        let draw = drawable(volume).then_some((&self.volume, &groups[..], plan));
+        self.encode(device, target, settings, draw)
+    }
+
+    /// Ray-march a neural field into `target`: intensity fields through the same modes as volumes
+    /// (the field's box is the volume's box, its occupancy grid marks samples that do not exist);
+    /// density–colour fields composited front to back with `α = 1 − exp(−σ · step)`, ignoring the
+    /// mode, the transfer function and lighting. Returned, not submitted.
+    pub fn draw_field(
+        &self,
+        device: &wgpu::Device,
+        _queue: &wgpu::Queue,
+        target: &RayTarget,
+        camera: &OrbitCamera,
+        field: &GpuField,
+        settings: &RayMarchSettings,
+    ) -> wgpu::CommandBuffer {
+        let fp = self.field_pipeline(device);
+        let (min, max) = field.bounds();
+        let mode = if field.is_density_rgb() {
+            MODE_DENSITY
+        } else {
+            settings.mode.shader_id()
+        };
+        let data = DataBox::of_bounds(min, max);
+        let mut uniform = RayUniform::new(camera, target.size(), settings, &data, mode);
+        uniform.set_skipping(settings.empty_space_skipping && field.has_occupancy());
+        let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("raymarch field"),
+            contents: bytemuck::bytes_of(&uniform),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let ray_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("raymarch field"),
+            layout: &fp.ray_layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: buffer.as_entire_binding(),
+            }],
+        });
+        let field_group = field.bind_group(device, &fp.field_layout);
+        let plan = PassPlan::new(
+            data.diagonal,
+            settings.effective_step(data.diagonal as f32),
+            field.loop_iterations(),
+            (!field.is_density_rgb()).then_some(settings.mode),
+            settings.lighting,
+        );
+        let groups = [Some(&ray_group), Some(&field_group)];
+        self.encode(device, target, settings, Some((&fp.pipelines, &groups[..], plan)))
+    }
+
+    /// [`RayMarchRenderer::draw_volume`] into a new `width × height` target, submitted and read
+    /// back (tightly packed straight RGBA8, top row first): for screenshots and tests.
+    #[allow(clippy::too_many_arguments)]
+    pub fn render_volume_rgba(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        width: u32,
+        height: u32,
+        camera: &OrbitCamera,
+        volume: &VolumeTexture,
+        overlay: Option<(&VolumeTexture, &LayerStyle)>,
+        settings: &RayMarchSettings,
+    ) -> Result<Vec<u8>, RenderError> {
+        let target = RayTarget::new(device, width, height);
+        queue.submit([self.draw_volume(device, queue, &target, camera, volume, overlay, settings)]);
+        target.try_read_rgba(device, queue)
+    }
+
+    /// [`RayMarchRenderer::draw_field`] into a new `width × height` target, submitted and read back.
+    #[allow(clippy::too_many_arguments)]
+    pub fn render_field_rgba(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        width: u32,
+        height: u32,
+        camera: &OrbitCamera,
+        field: &GpuField,
+        settings: &RayMarchSettings,
+    ) -> Result<Vec<u8>, RenderError> {
+        let target = RayTarget::new(device, width, height);
+        queue.submit([self.draw_field(device, queue, &target, camera, field, settings)]);
+        target.try_read_rgba(device, queue)
+    }
+}
+
+type Draw<'a> = (&'a Pipelines, &'a [Option<&'a wgpu::BindGroup>], PassPlan);
+
+impl RayMarchRenderer {
+    /// The passes of one draw: without `draw`, one pass clearing `target` to the background;
+    /// else `plan.passes` full-screen passes, all but the last into the target's state targets
+    /// (ping-pong), the last into the target. Groups 0 and 1 are `groups`; group 2 is the pass.
+    fn encode(
+        &self,
+        device: &wgpu::Device,
+        target: &RayTarget,
+        settings: &RayMarchSettings,
+        draw: Option<Draw<'_>>,
+    ) -> wgpu::CommandBuffer {
+        let [r, g, b, a] = settings.background_clamped().map(f64::from);
+        let background = wgpu::Color { r, g, b, a };
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("raymarch"),
+        });
+        let Some((pipelines, groups, plan)) = draw else {
+            begin(&mut encoder, &[target.view()], background);
+            return encoder.finish();
+        };
+        let state = (plan.passes > 1).then(|| target.state(device));
+        for index in 0..plan.passes {
+            let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("raymarch pass"),
+                contents: bytemuck::bytes_of(&plan.uniform(index)),
+                usage: wgpu::BufferUsages::UNIFORM,
+            });
+            let previous = match (index, state) {
+                (0, _) | (_, None) => &self.empty_state,
+                (_, Some(state)) => &state[(index as usize - 1) % 2],
+            };
+            let pass_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("raymarch pass"),
+                layout: &self.pass_layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: uniform.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: wgpu::BindingResource::TextureView(&previous.colour),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: wgpu::BindingResource::TextureView(&previous.misc),
+                    },
+                ],
+            });
+            let last = index + 1 == plan.passes;
+            let (pipeline, views) = match state {
+                Some(state) if !last => {
+                    let next = &state[index as usize % 2];
+                    (&pipelines.state, vec![&next.colour, &next.misc])
+                }
+                _ => (&pipelines.last, vec![target.view()]),
+            };
+            let mut pass = begin(&mut encoder, &views, background);
+            pass.set_pipeline(pipeline);
+            for (i, group) in (0u32..).zip(groups) {
+                if let Some(group) = group {
+                    pass.set_bind_group(i, *group, &[]);
+                }
+            }
+            pass.set_bind_group(2, &pass_group, &[]);
+            pass.draw(0..3, 0..1);
+        }
+        encoder.finish()
+    }
+}
+
+/// A render pass clearing `views` (the colour target to `background`, state targets to zero).
+fn begin<'e>(
+    encoder: &'e mut wgpu::CommandEncoder,
+    views: &[&wgpu::TextureView],
+    background: wgpu::Color,
+) -> wgpu::RenderPass<'e> {
+    let attachments: Vec<Option<wgpu::RenderPassColorAttachment<'_>>> = views
+        .iter()
+        .enumerate()
+        .map(|(i, view)| {
+            Some(wgpu::RenderPassColorAttachment {
+                view,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(if views.len() == 1 && i == 0 {
+                        background
+                    } else {
+                        wgpu::Color::TRANSPARENT
+                    }),
+                    store: wgpu::StoreOp::Store,
+                },
+            })
+        })
+        .collect();
+    encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some("raymarch"),
+        color_attachments: &attachments,
+        depth_stencil_attachment: None,
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    })
+}

@@ -1,0 +1,78 @@
+//! The 3D view's offscreen colour target.
+
+use std::sync::OnceLock;
+
+use super::passes::StateTargets;
+use crate::error::RenderError;
+use crate::target::SliceTarget;
+
+/// An offscreen `Rgba8Unorm` colour target of the ray marcher (render attachment, texture
+/// binding, copy source), shown with [`crate::Compositor::bind_view`] like any other target.
+///
+/// Cheap to make: while the camera moves the app can draw into a smaller one (reduced
+/// resolution) and switch back when it stops; nothing in [`crate::RayMarchRenderer`] depends on
+/// the size.
+///
+/// Draws that need several passes (neural fields; see [`crate::raymarch`]) also keep two sets of
+/// state targets here (32 bytes per pixel each), made on first use.
+pub struct RayTarget {
+    inner: SliceTarget,
+    state: OnceLock<[StateTargets; 2]>,
+}
+
+impl RayTarget {
+    /// A `width × height` target, each side clamped to `1..=max_texture_dimension_2d`.
+    pub fn new(device: &wgpu::Device, width: u32, height: u32) -> RayTarget {
+        RayTarget {
+            inner: SliceTarget::new(device, width, height),
+            state: OnceLock::new(),
+        }
+    }
+
+    /// Replace the texture when `(width, height)` differs from the current size. Returns whether
+    /// it was replaced (then bind groups made from [`RayTarget::view`] are stale).
+    pub fn resize(&mut self, device: &wgpu::Device, width: u32, height: u32) -> bool {
+        if (width, height) == self.size() {
+            return false;
+        }
+        *self = RayTarget::new(device, width, height);
+        true
+    }
+
+    /// `(width, height)` in pixels.
+    pub fn size(&self) -> (u32, u32) {
+        self.inner.size()
+    }
+
+    /// Width / height.
+    pub fn aspect(&self) -> f32 {
+        let (w, h) = self.size();
+        w as f32 / h as f32
+    }
+
+    /// The colour texture (for copies).
+    pub fn texture(&self) -> &wgpu::Texture {
+        self.inner.texture()
+    }
+
+    /// The view rendered into, and shown by [`crate::Compositor::bind_view`].
+    pub fn view(&self) -> &wgpu::TextureView {
+        self.inner.view()
+    }
+
+    /// The ping-pong state targets of multi-pass draws, made on first use.
+    pub(crate) fn state(&self, device: &wgpu::Device) -> &[StateTargets; 2] {
+        self.state.get_or_init(|| {
+            [
+                StateTargets::new(device, self.size()),
+                StateTargets::new(device, self.size()),
+            ]
+        })
+    }
+
+    /// Copy the picture to the CPU: tightly packed straight RGBA8, top row first. Submits a copy
+    /// and blocks until it is done, so everything submitted before is included.
+    pub fn try_read_rgba(&self, device: &wgpu::Device, queue: &wgpu::Queue) -> Result<Vec<u8>, RenderError> {
+        self.inner.try_read_rgba(device, queue)
+    }
+}

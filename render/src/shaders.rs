@@ -1,0 +1,47 @@
+//! WGSL sources. WGSL has no includes: the ray marchers are put together from parts here, and
+//! `tests/shader_validation.rs` validates every module below with naga.
+
+/// The volume ray marcher: common maths, the volume sampler, the marching loop.
+pub const RAYMARCH_VOLUME: &str = concat!(
+    include_str!("../shaders/raymarch_common.wgsl"),
+    include_str!("../shaders/volume_sampler.wgsl"),
+    include_str!("../shaders/raymarch.wgsl"),
+);
+
+/// The neural-field ray marcher: common maths, the field, the field sampler, the marching loop.
+pub const RAYMARCH_FIELD: &str = concat!(
+    include_str!("../shaders/raymarch_common.wgsl"),
+    include_str!("../shaders/field.wgsl"),
+    include_str!("../shaders/field_sampler.wgsl"),
+    include_str!("../shaders/raymarch.wgsl"),
+);
+
+/// The neural field evaluated at a list of points (compute).
+pub const FIELD_EVAL: &str = concat!(
+    include_str!("../shaders/field.wgsl"),
+    include_str!("../shaders/field_eval.wgsl"),
+);
+
+/// A volume's occupancy grid (compute).
+pub const OCCUPANCY: &str = include_str!("../shaders/occupancy.wgsl");
+
+/// Every composed module: `(name, source, parts)`, the parts being file names in `shaders/`.
+pub const COMPOSED: [(&str, &str, &[&str]); 4] = [
+    (
+        "raymarch_volume",
+        RAYMARCH_VOLUME,
+        &["raymarch_common.wgsl", "volume_sampler.wgsl", "raymarch.wgsl"],
+    ),
+    (
+        "raymarch_field",
+        RAYMARCH_FIELD,
+        &[
+            "raymarch_common.wgsl",
+            "field.wgsl",
+            "field_sampler.wgsl",
+            "raymarch.wgsl",
+        ],
+    ),
+    ("field_eval", FIELD_EVAL, &["field.wgsl", "field_eval.wgsl"]),
+    ("occupancy", OCCUPANCY, &["occupancy.wgsl"]),
+];
