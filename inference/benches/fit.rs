@@ -1,9 +1,12 @@
 //! Fitting benchmark: PSNR against steps and seconds for CAM and no CAM at nearly equal parameter
-//! counts, on the MNI152 T1 template (`assets/mni152_t1_1mm.nii.gz`, 182 × 218 × 182 voxels), on
+//! counts, on the MNI152 T1 template (`assets/mni152_t1_1mm.nii.gz`, 197 × 233 × 189 voxels), on
 //! the CPU (or CUDA when built with `--features cuda`).
 //!
-//! `cargo bench -p cortexlens-inference --bench fit` (about 10 minutes on 2 cores). Environment:
-//! `FIT_BENCH_STEPS` (default 600) and `FIT_BENCH_BATCH` (default 8192) shorten or lengthen it.
+//! `CANDLE_NUM_THREADS=1 cargo bench -p cortexlens-inference --bench fit` (about 10 minutes on 2
+//! cores). Environment: `FIT_BENCH_STEPS` (default 400) and `FIT_BENCH_BATCH` (default 8192) shorten
+//! or lengthen it, `FIT_BENCH_ONLY=cam,no-cam` picks runs. On a machine that is busy with other work,
+//! candle's spin-waiting CPU thread pool makes 2 threads slower than 1 (2–3× measured while other
+//! builds ran), hence `CANDLE_NUM_THREADS=1`; on an idle machine leave it unset to use both cores.
 //!
 //! Configurations (both: 16-level hash grid, 2 features, 2^16 entries per level, base resolution 16,
 //! growth 1.2030 so the finest level has about 256 vertices per axis, learning rate 1e-2, seed 0):
@@ -21,6 +24,10 @@ use std::time::Instant;
 
 use cortexlens_data::{Loaded, Volume, load_path};
 use cortexlens_inference::{EncodingConfig, FitConfig, device, device_name, fit, psnr};
+
+/// One benchmarked configuration: its label, `(seconds, PSNR)` at each checkpoint, and the PSNR of
+/// the exported field over every voxel.
+type Run = (String, Vec<(f32, f32)>, f32);
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -74,29 +81,32 @@ fn main() {
     let Loaded::Volume(volume) = load_path(&path, &mut |_| {}).expect("load the MNI152 template") else {
         panic!("not a volume")
     };
-    let steps = env_usize("FIT_BENCH_STEPS", 600);
+    let steps = env_usize("FIT_BENCH_STEPS", 400);
     let batch = env_usize("FIT_BENCH_BATCH", 8192);
     let device = device();
     println!(
-        "MNI152 {:?}, {} voxels; device {}; {steps} steps of {batch} voxels",
+        "MNI152 {:?}, {} voxels; device {}; CANDLE_NUM_THREADS={}; {steps} steps of {batch} voxels",
         &volume.shape[..3],
         volume.frame_len(),
-        device_name(&device)
+        device_name(&device),
+        std::env::var("CANDLE_NUM_THREADS").unwrap_or_else(|_| "unset".into())
     );
     let checkpoints: Vec<usize> = [10, 25, 50, 100, 200, 300, 400, 600, 800, 1000, 1500, 2000, 3000, 4000]
         .into_iter()
         .filter(|&s| s < steps)
         .chain(std::iter::once(steps))
         .collect();
+    let only = std::env::var("FIT_BENCH_ONLY").ok();
     let runs: Vec<(&str, FitConfig)> = [
         ("cam", config(64, true, steps, batch)),
         ("no-cam", config(128, false, steps, batch)),
         ("no-cam-64", config(64, false, steps, batch)),
     ]
     .into_iter()
-    .filter(|(n, _)| std::env::var("FIT_BENCH_ONLY").map_or(true, |o| o.split(',').any(|x| x == *n)))
-    .collect(); // EXPERIMENT
-    let mut table: Vec<(String, Vec<(f32, f32)>, f32)> = Vec::new();
+    .filter(|(name, _)| only.as_ref().is_none_or(|o| o.split(',').any(|x| x == *name)))
+    .collect();
+    // Per run: name, (seconds, PSNR) at each checkpoint, PSNR over every voxel.
+    let mut table: Vec<Run> = Vec::new();
     for (name, config) in &runs {
         let mut points = Vec::new();
         let never = AtomicBool::new(false);
@@ -108,11 +118,7 @@ fn main() {
         })
         .expect("fit");
         let fit_seconds = started.elapsed().as_secs_f32();
-        let full = if std::env::var("FIT_BENCH_NOFULL").is_ok() {
-            f32::NAN
-        } else {
-            full_volume_psnr(&volume, &field)
-        }; // EXPERIMENT
+        let full = full_volume_psnr(&volume, &field);
         println!(
             "{name}: {} parameters ({} in CAM grids), {fit_seconds:.1} s, final PSNR {:.2} dB (validation), \
              {full:.2} dB (every voxel)",

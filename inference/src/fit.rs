@@ -74,11 +74,7 @@ pub fn fit(
     let model = FieldModel::from_field(&field, device)?;
     let mut groups = vec![(config.learning_rate, [model.encoding_vars(), model.mlp_vars()].concat())];
     if config.cam {
-        let f: f64 = std::env::var("CL_CAM_FACTOR")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(CAM_LEARNING_RATE_FACTOR); // EXPERIMENT
-        groups.push((config.learning_rate * f, model.cam_vars()));
+        groups.push((config.learning_rate * CAM_LEARNING_RATE_FACTOR, model.cam_vars()));
     }
     let mut adam = Adam::new(groups)?;
     let validation = data.validation(config.seed ^ 0x0A11_DA7E);

@@ -5,10 +5,12 @@
 //! returns it as a [`NeuralField`](cortexlens_data::field::NeuralField), the type the renderer draws
 //! and `.nfield` files store. [`FieldModel`] is the same field as candle variables: load any
 //! `NeuralField` with [`FieldModel::from_field`], evaluate it with
-//! [`Module::forward`](candle_core::Module::forward), and read it back with [`FieldModel::to_field`].
+//! [`Module::forward`], and read it back with [`FieldModel::to_field`].
 //!
 //! Training runs on CUDA when the crate is built with the `cuda` feature and a GPU is present
 //! ([`device`]), else on the CPU.
+
+#![warn(missing_docs)]
 
 mod adam;
 mod config;
@@ -17,6 +19,7 @@ mod fit;
 mod init;
 mod lookup;
 mod model;
+mod ops;
 mod rng;
 mod sample;
 

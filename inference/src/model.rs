@@ -9,9 +9,7 @@ use cortexlens_data::field::{
 
 use crate::error::FitError;
 use crate::lookup::{Lookups, dense_grid_lookups, dense_lookups, hash_lookups};
-
-/// Variance epsilon of CAM's feature normalisation (PyTorch's `instance_norm` default).
-const NORM_EPS: f64 = 1e-5;
+use crate::ops::{activate, interpolate, normalise_features};
 
 /// A neural field on a candle device: the learned arrays are [`Var`]s, everything else is kept as in
 /// the [`NeuralField`] it came from, so that [`FieldModel::to_field`] gives it back unchanged.
@@ -20,9 +18,9 @@ const NORM_EPS: f64 = 1e-5;
 /// last layer's outputs `[n, outputs]` in the model's dtype, read as the specification reads them
 /// (output 0 through the last layer's activation; a radiance field's colour through the sigmoid)
 /// but before [`FieldOutput::Intensity`]'s scale and offset; [`FieldModel::evaluate`] gives exactly
-/// what [`NeuralField::eval`] gives. Grid lookups (corner rows and trilinear weights) are computed on the host in `f32`, the
-/// same arithmetic as [`NeuralField::eval`]; the gathers, weighting, MLP and modulation are tensor
-/// ops, so gradients reach every table entry, weight and CAM value.
+/// what [`NeuralField::eval`] gives. Grid lookups (corner rows and trilinear weights) are computed
+/// on the host in `f32`, the same arithmetic as [`NeuralField::eval`]; the gathers, weighting, MLP
+/// and modulation are tensor ops, so gradients reach every table entry, weight and CAM value.
 #[derive(Debug)]
 pub struct FieldModel {
     bounds_min: [f32; 3],
@@ -376,42 +374,6 @@ impl Module for FieldModel {
             })
             .collect::<candle_core::Result<_>>()?;
         self.forward_normalised(&x)
-    }
-}
-
-/// Trilinear interpolation of `table` `[rows, f]`: gathers the corner rows, weights them and sums
-/// the 8 corners of each of `points · grids` cells, giving `[points, grids · f]` (grid-major).
-fn interpolate(
-    table: &Tensor,
-    indices: &Tensor,
-    weights: &Tensor,
-    points: usize,
-    grids: usize,
-) -> candle_core::Result<Tensor> {
-    let features = table.dim(1)?;
-    table
-        .index_select(indices, 0)?
-        .broadcast_mul(weights)?
-        .reshape((points * grids, 8, features))?
-        .sum(1)?
-        .reshape((points, grids * features))
-}
-
-/// CAM's normalisation of each row over its features: subtract the mean, divide by
-/// `sqrt(population variance + 1e-5)`.
-fn normalise_features(h: &Tensor) -> candle_core::Result<Tensor> {
-    let centred = h.broadcast_sub(&h.mean_keepdim(1)?)?;
-    let variance = centred.sqr()?.mean_keepdim(1)?;
-    centred.broadcast_div(&(variance + NORM_EPS)?.sqrt()?)
-}
-
-/// A layer's activation, with differentiable candle ops.
-fn activate(h: &Tensor, activation: Activation) -> candle_core::Result<Tensor> {
-    match activation {
-        Activation::None => Ok(h.clone()),
-        Activation::Relu => h.relu(),
-        Activation::Sigmoid => (h.neg()?.exp()? + 1.0)?.recip(),
-        Activation::Exp => h.exp(),
     }
 }
 

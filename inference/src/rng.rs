@@ -26,7 +26,7 @@ impl Rng {
     /// Uniform in `[0, n)` (Lemire's multiply-shift; the bias is below 2^-32 for any `n` that fits
     /// in 32 bits).
     pub(crate) fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() >> 32) * n as u64 >> 32) as usize
+        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
     }
 
     /// Uniform in `[lo, hi)`.

@@ -136,9 +136,9 @@ fn hash_grid_and_cam_gradients_match_finite_differences() {
         Param::Bias(1, 2),
         Param::Bias(2, 0),
     ];
-    for layer in 0..2 {
+    for (layer, grid) in cam.iter().enumerate() {
         for point in [9, 10] {
-            let vertex = nearest_vertex(cam[layer].resolution, x[point]);
+            let vertex = nearest_vertex(grid.resolution, x[point]);
             params.push(Param::CamScale(layer, vertex));
             params.push(Param::CamShift(layer, vertex));
         }

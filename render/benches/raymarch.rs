@@ -6,7 +6,9 @@
 //! `WGPU_BACKEND=vulkan cargo bench -p cortexlens-render --bench raymarch` — prints the adapter,
 //! then per scene the number of passes, the median and mean time of draw + submit + wait and the
 //! frames per second. The camera turns a little every frame. `RAYMARCH_BENCH_FRAMES` sets the
-//! number of timed frames (3), `RAYMARCH_BENCH_SIZE` the size (`1920x1080`).
+//! number of timed frames (3), `RAYMARCH_BENCH_SIZE` the size (`1920x1080`) and
+//! `RAYMARCH_BENCH_FIELD_SIZE` the size of the field scenes (the same; on lavapipe a 1080p field
+//! frame takes over an hour, so measure a smaller one and scale by the pixel count).
 
 use std::path::Path;
 use std::time::Instant;
@@ -27,20 +29,27 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
-    let (width, height) = std::env::var("RAYMARCH_BENCH_SIZE")
-        .ok()
-        .and_then(|v| {
-            let (w, h) = v.split_once('x')?;
-            Some((w.parse().ok()?, h.parse().ok()?))
-        })
-        .unwrap_or((1920u32, 1080u32));
+    let size = |var: &str, default: (u32, u32)| {
+        std::env::var(var)
+            .ok()
+            .and_then(|v| {
+                let (w, h) = v.split_once('x')?;
+                Some((w.parse().ok()?, h.parse().ok()?))
+            })
+            .unwrap_or(default)
+    };
+    let (width, height) = size("RAYMARCH_BENCH_SIZE", (1920, 1080));
+    let field_size = size("RAYMARCH_BENCH_FIELD_SIZE", (width, height));
     let ctx = GpuContext::headless().expect("a GPU adapter (WGPU_BACKEND=vulkan for lavapipe)");
     let info = ctx.adapter.get_info();
     println!(
         "adapter: {} ({:?}, {:?}, {} {})",
         info.name, info.backend, info.device_type, info.driver, info.driver_info
     );
-    println!("{width}×{height}, {frames} frames after {WARM_UP} warm-up frame");
+    println!(
+        "volumes {width}×{height}, fields {}×{}, {frames} frames after {WARM_UP} warm-up frame",
+        field_size.0, field_size.1
+    );
     println!(
         "{:<44} {:>6} {:>11} {:>11} {:>8}",
         "scene", "passes", "median ms", "mean ms", "fps"
@@ -94,6 +103,7 @@ fn main() {
         });
     }
 
+    let field_target = RayTarget::new(device, field_size.0, field_size.1);
     for density_rgb in [false, true] {
         let field = bench_field(bounds, density_rgb);
         let gpu = GpuField::upload(device, queue, &field).expect("field upload");
@@ -125,7 +135,7 @@ fn main() {
         run(name, plan.passes, frames, &ctx, |ctx| {
             camera.orbit(0.02, 0.0);
             ctx.queue
-                .submit([renderer.draw_field(&ctx.device, &ctx.queue, &target, &camera, &gpu, &settings)])
+                .submit([renderer.draw_field(&ctx.device, &ctx.queue, &field_target, &camera, &gpu, &settings)])
         });
     }
 }

@@ -33,7 +33,7 @@ fn src_overlay(p: vec3<f32>) -> vec4<f32> {
 
 // Where the empty occupancy cell around p (distance t along the ray) ends; -1 when p must be
 // sampled.
-fn src_skip(p: vec3<f32>, d: vec3<f32>, t: f32, anatomy_done: bool) -> f32 {
+fn src_skip(p: vec3<f32>, d: vec3<f32>, t: f32, anatomy_done: bool, mip_floor: f32) -> f32 {
     if field_occupied(p) {
         return -1.0;
     }

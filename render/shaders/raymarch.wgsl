@@ -143,7 +143,8 @@ fn march(px: vec2<f32>) -> March {
             p = o + t * d;
             if skipping {
                 used += 1u;
-                let exit = src_skip(p, d, t, done);
+                let mip_floor = select(-FAR, m.mip_max, has(m, FLAG_MIP_HIT));
+                let exit = src_skip(p, d, t, done, mip_floor);
                 if exit >= 0.0 {
                     m.k = max(m.k + 1, resume_index(t0, exit, step));
                     continue;

@@ -168,8 +168,9 @@ fn cell_index(c: vec3<f32>, cells: vec3<i32>) -> u32 {
     return i.x + n.x * (i.y + n.y * i.z);
 }
 
-// Whether no anatomy sample in a cell of value range r can change the picture in this mode.
-fn anatomy_cell_empty(r: vec2<f32>) -> bool {
+// Whether no anatomy sample in a cell of value range r can change the picture in this mode;
+// `mip_floor` is the largest MIP sample so far (−FAR before the first).
+fn anatomy_cell_empty(r: vec2<f32>, mip_floor: f32) -> bool {
     if r.x > r.y {
         return true;
     }
@@ -178,7 +179,8 @@ fn anatomy_cell_empty(r: vec2<f32>) -> bool {
     let hi = r.y + m;
     switch u.mode.x {
         case MODE_MIP: {
-            return hi < min(u.transfer.x, u.transfer.y);
+            // Below the range, or below the maximum already found: the maximum cannot change.
+            return hi < max(min(u.transfer.x, u.transfer.y), mip_floor);
         }
         case MODE_ISO: {
             return hi < u.params.z;
@@ -207,8 +209,8 @@ fn overlay_cell_empty(r: vec2<f32>) -> bool {
 
 // Where the empty space around the sample at p (distance t along the ray) ends: the t at which
 // the ray leaves the anatomy cell (unless `anatomy_done`) and the overlay cell, both empty; -1
-// when p must be sampled.
-fn src_skip(p: vec3<f32>, d: vec3<f32>, t: f32, anatomy_done: bool) -> f32 {
+// when p must be sampled. `mip_floor`: see anatomy_cell_empty.
+fn src_skip(p: vec3<f32>, d: vec3<f32>, t: f32, anatomy_done: bool, mip_floor: f32) -> f32 {
     var exit = FAR;
     if !anatomy_done {
         let q = (u.world_to_cell * vec4<f32>(p, 1.0)).xyz;
@@ -216,7 +218,7 @@ fn src_skip(p: vec3<f32>, d: vec3<f32>, t: f32, anatomy_done: bool) -> f32 {
         if any(c < vec3<f32>(0.0)) || any(c >= vec3<f32>(u.cells.xyz)) {
             return -1.0;
         }
-        if !anatomy_cell_empty(anatomy_cells[cell_index(c, u.cells.xyz)]) {
+        if !anatomy_cell_empty(anatomy_cells[cell_index(c, u.cells.xyz)], mip_floor) {
             return -1.0;
         }
         exit = cell_exit(q, (u.world_to_cell * vec4<f32>(d, 0.0)).xyz, c);

@@ -1,8 +1,8 @@
 //! The 3D view's GPU ray marcher: volumes (a [`VolumeTexture`](crate::VolumeTexture), with an
 //! optional stat-map overlay) and neural fields ([`GpuField`](crate::GpuField)) drawn by one
-//! marching loop (`shaders/raymarch.wgsl`) behind a data-source interface (`src_value`,
-//! `src_gradient`, `src_density`, `src_overlay`, `src_skip`; `shaders/volume_sampler.wgsl`
-//! and `shaders/field_sampler.wgsl`), as a full-screen fragment pass.
+//! marching loop (`shaders/raymarch.wgsl`) behind a data-source interface (`src_eval`,
+//! `src_gradient`, `src_overlay`, `src_skip`; `shaders/volume_sampler.wgsl` and
+//! `shaders/field_sampler.wgsl`), as full-screen fragment passes.
 //!
 //! # Definition
 //!
@@ -57,10 +57,22 @@
 //!   found, `rgb = mix(rgb, overlay, o)`, `alpha = alpha·(1 − o) + o` with `o` the style's opacity;
 //!   clamped to 0..=1 and stored as straight RGBA8.
 //! - **Empty-space skipping** ([`VolumeOccupancy`], the field's occupancy grid) only jumps over
-//!   samples that the steps above ignore, and lands on the sample grid `t_k`: it never changes
-//!   the picture.
+//!   samples that the steps above ignore (for MIP also cells whose maximum is below the largest
+//!   sample found so far), and lands on the sample grid `t_k`: it never changes the picture.
 //!
 //! Everything is deterministic: no derivatives, no jitter.
+//!
+//! # Shader structure
+//!
+//! - The marching loop is a per-pixel state machine that evaluates the data exactly once per
+//!   iteration (a sample, a gradient tap, the sample before an ISO hit, the refined hit), so a
+//!   neural field is compiled into the shader once. (With several inlined evaluations in
+//!   divergent branches, lavapipe gave results that depended on the neighbouring pixels.)
+//! - A draw runs as one or more passes ([`PassPlan`]): lavapipe ends all loops of a shader
+//!   invocation after 65,535 loop iterations in total, and a field evaluation takes hundreds, so
+//!   each pass stops within [`PASS_BUDGET`] iterations at a sample boundary and stores the ray
+//!   state (exactly) in the [`RayTarget`]'s state targets; the last pass writes the colour.
+//!   Volumes take one pass (the trilinear fetches are written out, not looped).
 //!
 //! # Use
 //!

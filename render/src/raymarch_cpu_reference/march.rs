@@ -151,7 +151,8 @@ impl Plan {
 
     fn shade(&self, g: DVec3, d: DVec3) -> f64 {
         let len2 = g.length_squared();
-        if !(len2 > 1e-20) {
+        // Also for NaN, as the shader's `!(len2 > 1e-20)`.
+        if len2.is_nan() || len2 <= 1e-20 {
             return (AMBIENT + DIFFUSE) as f64;
         }
         AMBIENT as f64 + DIFFUSE as f64 * g.dot(d).abs() / len2.sqrt()
