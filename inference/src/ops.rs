@@ -73,7 +73,10 @@ mod tests {
             let ours = activate(&t, activation).unwrap().to_vec1::<f32>().unwrap();
             for (g, v) in ours.iter().zip(values) {
                 let w = activation.apply(v);
-                assert!((g - w).abs() <= 1e-6 * w.abs().max(1.0), "{activation:?}({v}): {g} vs {w}");
+                assert!(
+                    (g - w).abs() <= 1e-6 * w.abs().max(1.0),
+                    "{activation:?}({v}): {g} vs {w}"
+                );
             }
         }
     }
@@ -84,8 +87,14 @@ mod tests {
         let indices = Tensor::new(&[0u32, 1, 2, 2, 0, 0, 1, 1], &Device::Cpu).unwrap();
         let w = [0.1f32, 0.2, 0.3, 0.4, 0.0, 0.0, 0.0, 0.0];
         let weights = Tensor::new(&w, &Device::Cpu).unwrap().reshape((8, 1)).unwrap();
-        let out = interpolate(&table, &indices, &weights, 1, 1).unwrap().to_vec2::<f32>().unwrap();
+        let out = interpolate(&table, &indices, &weights, 1, 1)
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
         let want = 0.1 * 1.0 + 0.2 * 2.0 + 0.3 * 3.0 + 0.4 * 3.0;
-        assert!((out[0][0] - want).abs() < 1e-6 && (out[0][1] - 10.0 * want).abs() < 1e-5, "{out:?}");
+        assert!(
+            (out[0][0] - want).abs() < 1e-6 && (out[0][1] - 10.0 * want).abs() < 1e-5,
+            "{out:?}"
+        );
     }
 }
