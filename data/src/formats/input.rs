@@ -27,9 +27,49 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// Where an [`Input`]'s bytes come from.
+enum Source {
+    /// Read as they are needed (a plain file, or gzip decompressed on the fly).
+    Stream(Box<dyn Read>),
+    /// Already in memory (a gzip file inflated in one call); `at` is the next byte.
+    Memory { bytes: Vec<u8>, at: usize },
+}
+
+/// A whole compressed file: memory-mapped where the OS allows, else read into memory.
+enum WholeFile {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl AsRef<[u8]> for WholeFile {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            WholeFile::Mapped(map) => map,
+            WholeFile::Read(bytes) => bytes,
+        }
+    }
+}
+
+impl WholeFile {
+    /// Maps `file`, or reads the rest of `buffered` (the same file) when mapping fails.
+    fn load(buffered: &mut BufReader<Counting<File>>, raw_len: u64) -> Result<WholeFile, LoadError> {
+        // SAFETY: the map is read-only and lives only while this file is decoded; cortexlens never
+        // writes to a file it is reading. Another process truncating the file meanwhile could fault
+        // the read, the same trade-off ripgrep and other readers of large files make for speed.
+        if let Ok(map) = unsafe { memmap2::Mmap::map(&buffered.get_ref().inner) }
+            && map.len() as u64 == raw_len
+        {
+            return Ok(WholeFile::Mapped(map));
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(raw_len).unwrap_or(0));
+        buffered.read_to_end(&mut bytes).map_err(LoadError::io)?;
+        Ok(WholeFile::Read(bytes))
+    }
+}
+
 /// A file's content as a byte stream: gzip (detected by its magic bytes) is decompressed on the fly.
 pub(crate) struct Input {
-    reader: Box<dyn Read>,
+    source: Source,
     raw_read: Rc<Cell<u64>>,
     raw_len: u64,
     gzip: bool,
@@ -64,21 +104,23 @@ impl Input {
             return Err(LoadError::NotGzip { file: String::new() });
         }
         if !gzip {
-            return Ok(Input::new(Box::new(buffered), raw_read, raw_len, false, None));
+            return Ok(Input::new(
+                Source::Stream(Box::new(buffered)),
+                raw_read,
+                raw_len,
+                false,
+                None,
+            ));
         }
-        // gzip: read the compressed file (its real length, not a claim) and inflate it in one call
-        // when it is a single member; otherwise stream it through the multi-member decoder.
-        let mut compressed = Vec::with_capacity(usize::try_from(raw_len).unwrap_or(0));
-        buffered.read_to_end(&mut compressed).map_err(LoadError::io)?;
+        // gzip: take the whole compressed file (its real length, not a claim) and inflate it in one
+        // call when it is a single member; otherwise stream it through the multi-member decoder.
+        let compressed = WholeFile::load(&mut buffered, raw_len)?;
         let count = Rc::new(Cell::new(0));
-        match gunzip_single_member(&compressed, MEMORY_BUDGET) {
+        match gunzip_single_member(compressed.as_ref(), MEMORY_BUDGET) {
             Some(inflated) => {
                 let len = inflated.len() as u64;
-                let reader = Counting {
-                    inner: io::Cursor::new(inflated),
-                    count: count.clone(),
-                };
-                Ok(Input::new(Box::new(reader), count, len, true, Some(len)))
+                let source = Source::Memory { bytes: inflated, at: 0 };
+                Ok(Input::new(source, count, len, true, Some(len)))
             }
             None => {
                 let reader = Counting {
@@ -86,20 +128,14 @@ impl Input {
                     count: count.clone(),
                 };
                 let stream = gzip_reader(BufReader::with_capacity(CHUNK, reader));
-                Ok(Input::new(Box::new(stream), count, raw_len, true, None))
+                Ok(Input::new(Source::Stream(Box::new(stream)), count, raw_len, true, None))
             }
         }
     }
 
-    fn new(
-        reader: Box<dyn Read>,
-        raw_read: Rc<Cell<u64>>,
-        raw_len: u64,
-        gzip: bool,
-        inflated_len: Option<u64>,
-    ) -> Input {
+    fn new(source: Source, raw_read: Rc<Cell<u64>>, raw_len: u64, gzip: bool, inflated_len: Option<u64>) -> Input {
         Input {
-            reader,
+            source,
             raw_read,
             raw_len,
             gzip,
@@ -148,8 +184,18 @@ impl Input {
 
     /// One read from the underlying stream; an early end of a gzip stream reads as the end of data.
     fn read_some(&mut self, buf: &mut [u8]) -> Result<usize, LoadError> {
+        let reader = match &mut self.source {
+            Source::Stream(reader) => reader,
+            Source::Memory { bytes, at } => {
+                let n = buf.len().min(bytes.len() - *at);
+                buf[..n].copy_from_slice(&bytes[*at..*at + n]);
+                *at += n;
+                self.raw_read.set(*at as u64);
+                return Ok(n);
+            }
+        };
         loop {
-            match self.reader.read(buf) {
+            match reader.read(buf) {
                 Ok(n) => return Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
@@ -199,6 +245,26 @@ impl Input {
         }
         self.pos += filled as u64;
         Ok(filled)
+    }
+
+    /// The next `n` bytes without copying, when the data is in memory and holds them; consumed.
+    pub(crate) fn borrow_in_memory(&mut self, n: usize) -> Option<&[u8]> {
+        let Source::Memory { bytes, at } = &mut self.source else {
+            return None;
+        };
+        // Bytes peeked ahead came from `bytes` just before `at`: hand them back to the buffer.
+        let ahead = self.lookahead.len() - self.lookahead_pos;
+        if bytes.len() - (*at - ahead) < n {
+            return None;
+        }
+        *at -= ahead;
+        self.lookahead.clear();
+        self.lookahead_pos = 0;
+        let start = *at;
+        *at += n;
+        self.raw_read.set(*at as u64);
+        self.pos += n as u64;
+        Some(&bytes[start..start + n])
     }
 
     /// Reads exactly `n` bytes of a header; fewer is [`LoadError::Truncated`] naming `what`.
@@ -296,6 +362,26 @@ mod tests {
         assert_eq!(i.exact_remaining(), Some(5));
         assert_eq!(i.read_to_end(100, &mut |_| {}).unwrap(), b"56789");
         assert!(matches!(i.read_header(1, "thing"), Err(LoadError::Truncated { .. })));
+    }
+
+    #[test]
+    fn borrowing_inflated_bytes_hands_back_what_was_peeked() {
+        let data: Vec<u8> = (0..5000u32).map(|i| (i % 253) as u8).collect();
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&data).unwrap();
+        let mut i = Input::open(&temp("borrow.gz", &e.finish().unwrap())).unwrap();
+        assert_eq!(i.peek(100).unwrap(), &data[..100]);
+        assert_eq!(i.read_header(10, "thing").unwrap(), &data[..10]);
+        assert_eq!(i.borrow_in_memory(4991), None, "more than is left");
+        assert_eq!(i.borrow_in_memory(4000).unwrap(), &data[10..4010]);
+        assert_eq!(i.position(), 4010);
+        assert_eq!(i.read_to_end(5000, &mut |_| {}).unwrap(), &data[4010..]);
+        let mut plain = Input::open(&temp("plain-borrow.bin", &data)).unwrap();
+        assert_eq!(
+            plain.borrow_in_memory(10),
+            None,
+            "streamed files are read, not borrowed"
+        );
     }
 
     #[test]

@@ -124,36 +124,33 @@ impl Scaling {
 macro_rules! decode_as {
     ($t:ty, $n:literal, $bytes:expr, $big:expr, $scale:expr, $out:expr) => {{
         let (chunks, _) = $bytes.as_chunks::<$n>();
-        let out: &mut Vec<f32> = $out;
+        let pairs = $out.iter_mut().zip(chunks);
         match ($big, $scale) {
-            (false, None) => out.extend(chunks.iter().map(|c| <$t>::from_le_bytes(*c) as f32)),
-            (true, None) => out.extend(chunks.iter().map(|c| <$t>::from_be_bytes(*c) as f32)),
-            (false, Some(s)) => out.extend(
-                chunks
-                    .iter()
-                    .map(|c| (<$t>::from_le_bytes(*c) as f64 * s.slope + s.inter) as f32),
-            ),
-            (true, Some(s)) => out.extend(
-                chunks
-                    .iter()
-                    .map(|c| (<$t>::from_be_bytes(*c) as f64 * s.slope + s.inter) as f32),
-            ),
+            (false, None) => pairs.for_each(|(o, c)| *o = <$t>::from_le_bytes(*c) as f32),
+            (true, None) => pairs.for_each(|(o, c)| *o = <$t>::from_be_bytes(*c) as f32),
+            (false, Some(s)) => {
+                pairs.for_each(|(o, c)| *o = (<$t>::from_le_bytes(*c) as f64 * s.slope + s.inter) as f32)
+            }
+            (true, Some(s)) => {
+                pairs.for_each(|(o, c)| *o = (<$t>::from_be_bytes(*c) as f64 * s.slope + s.inter) as f32)
+            }
         }
     }};
 }
 
 /// Appends the scaled values of `bytes` (whole voxels; a trailing partial voxel is ignored).
 pub fn decode_into(bytes: &[u8], dtype: DType, big_endian: bool, scaling: Scaling, out: &mut Vec<f32>) {
+    let start = out.len();
+    out.resize(start + bytes.len() / dtype.size(), 0.0);
+    decode_to_slice(bytes, dtype, big_endian, scaling, &mut out[start..]);
+}
+
+/// Writes the scaled values of the whole voxels in `bytes` into `out` (as many as both hold).
+fn decode_to_slice(bytes: &[u8], dtype: DType, big_endian: bool, scaling: Scaling, out: &mut [f32]) {
     let s = (!scaling.is_identity()).then_some(scaling);
     match dtype {
-        DType::U8 => match s {
-            None => out.extend(bytes.iter().map(|&b| f32::from(b))),
-            Some(s) => out.extend(bytes.iter().map(|&b| (f64::from(b) * s.slope + s.inter) as f32)),
-        },
-        DType::I8 => match s {
-            None => out.extend(bytes.iter().map(|&b| f32::from(b as i8))),
-            Some(s) => out.extend(bytes.iter().map(|&b| (f64::from(b as i8) * s.slope + s.inter) as f32)),
-        },
+        DType::U8 => decode_as!(u8, 1, bytes, big_endian, s, out),
+        DType::I8 => decode_as!(i8, 1, bytes, big_endian, s, out),
         DType::I16 => decode_as!(i16, 2, bytes, big_endian, s, out),
         DType::U16 => decode_as!(u16, 2, bytes, big_endian, s, out),
         DType::I32 => decode_as!(i32, 4, bytes, big_endian, s, out),
@@ -163,6 +160,17 @@ pub fn decode_into(bytes: &[u8], dtype: DType, big_endian: bool, scaling: Scalin
         DType::F32 => decode_as!(f32, 4, bytes, big_endian, s, out),
         DType::F64 => decode_as!(f64, 8, bytes, big_endian, s, out),
     }
+}
+
+/// Decodes all whole voxels of `bytes` on all cores, in chunks of [`CHUNK`] bytes.
+fn decode_parallel(bytes: &[u8], layout: Layout) -> Vec<f32> {
+    use rayon::prelude::*;
+    let size = layout.dtype.size();
+    let mut out = vec![0.0f32; bytes.len() / size];
+    out.par_chunks_mut(CHUNK / size)
+        .zip(bytes.par_chunks(CHUNK))
+        .for_each(|(out, bytes)| decode_to_slice(bytes, layout.dtype, layout.big_endian, layout.scaling, out));
+    out
 }
 
 /// How voxels lie on disk.
@@ -186,6 +194,11 @@ pub(crate) struct Layout {
 pub(crate) fn read_voxels(input: &mut Input, layout: Layout, progress: &mut Progress) -> Result<Vec<f32>, LoadError> {
     let size = layout.dtype.size();
     let total = layout.count as u64 * size as u64;
+    if let Some(bytes) = usize::try_from(total).ok().and_then(|n| input.borrow_in_memory(n)) {
+        let out = decode_parallel(bytes, layout);
+        progress.set(input.fraction());
+        return Ok(out);
+    }
     let reserve = (layout.count as u64).min(input.max_remaining() / size as u64);
     let mut out = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
     // A whole number of voxels per chunk, so no voxel straddles two chunks.
@@ -237,6 +250,29 @@ mod tests {
         assert_eq!(dec(&(-0.25f64).to_le_bytes(), DType::F64, false, id), [-0.25]);
         // A trailing partial voxel is ignored.
         assert_eq!(dec(&[1, 0, 9], DType::I16, false, id), [1.0]);
+    }
+
+    #[test]
+    fn parallel_decoding_equals_sequential() {
+        let bytes: Vec<u8> = (0..3 * CHUNK + 13).map(|i| (i * 7919 % 256) as u8).collect();
+        for (dtype, big) in [(DType::I16, false), (DType::F64, true), (DType::U8, false)] {
+            let scaling = Scaling::nifti(0.5, -3.0).unwrap();
+            let layout = Layout {
+                count: bytes.len() / dtype.size(),
+                dtype,
+                big_endian: big,
+                scaling,
+            };
+            let parallel = decode_parallel(&bytes, layout);
+            let sequential = dec(&bytes, dtype, big, scaling);
+            assert_eq!(parallel.len(), layout.count);
+            assert!(
+                parallel
+                    .iter()
+                    .zip(&sequential)
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+            );
+        }
     }
 
     #[test]
