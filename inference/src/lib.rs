@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 mod adam;
+pub mod clip;
 mod config;
 mod error;
 mod fit;
