@@ -6,12 +6,15 @@ use crate::target::SliceTarget;
 /// A textured quad covering the pass's current viewport, for a pass of a given colour format
 /// with no depth buffer and one sample per pixel.
 ///
-/// Nearest sampling: when the viewport has the target's pixel size, pixels are copied exactly.
+/// Nearest sampling ([`Compositor::bind_view`]): when the viewport has the target's pixel size,
+/// pixels are copied exactly. Linear sampling ([`Compositor::bind_view_smooth`]) for targets drawn
+/// at a lower resolution than the viewport (the 3D view's preview while the camera moves).
 /// For an sRGB pass the shader decodes first, so the stored bytes still equal the target's.
 pub struct Compositor {
     pipeline: wgpu::RenderPipeline,
     layout: wgpu::BindGroupLayout,
-    sampler: wgpu::Sampler,
+    nearest: wgpu::Sampler,
+    linear: wgpu::Sampler,
 }
 
 impl Compositor {
@@ -72,19 +75,22 @@ impl Compositor {
             multiview_mask: None,
             cache: None,
         });
-        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
-            label: Some("composite"),
-            address_mode_u: wgpu::AddressMode::ClampToEdge,
-            address_mode_v: wgpu::AddressMode::ClampToEdge,
-            address_mode_w: wgpu::AddressMode::ClampToEdge,
-            mag_filter: wgpu::FilterMode::Nearest,
-            min_filter: wgpu::FilterMode::Nearest,
-            ..Default::default()
-        });
+        let sampler = |filter| {
+            device.create_sampler(&wgpu::SamplerDescriptor {
+                label: Some("composite"),
+                address_mode_u: wgpu::AddressMode::ClampToEdge,
+                address_mode_v: wgpu::AddressMode::ClampToEdge,
+                address_mode_w: wgpu::AddressMode::ClampToEdge,
+                mag_filter: filter,
+                min_filter: filter,
+                ..Default::default()
+            })
+        };
         Compositor {
             pipeline,
             layout,
-            sampler,
+            nearest: sampler(wgpu::FilterMode::Nearest),
+            linear: sampler(wgpu::FilterMode::Linear),
         }
     }
 
@@ -96,6 +102,15 @@ impl Compositor {
     /// The bind group that shows any 2D colour view with a float sample type (e.g. a
     /// [`crate::MeshTarget::view`]); make it again when the texture is replaced.
     pub fn bind_view(&self, device: &wgpu::Device, view: &wgpu::TextureView) -> wgpu::BindGroup {
+        self.bind_with(device, view, &self.nearest)
+    }
+
+    /// Like [`Compositor::bind_view`], sampled bilinearly: for a target smaller than the viewport.
+    pub fn bind_view_smooth(&self, device: &wgpu::Device, view: &wgpu::TextureView) -> wgpu::BindGroup {
+        self.bind_with(device, view, &self.linear)
+    }
+
+    fn bind_with(&self, device: &wgpu::Device, view: &wgpu::TextureView, sampler: &wgpu::Sampler) -> wgpu::BindGroup {
         device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("composite"),
             layout: &self.layout,
@@ -106,7 +121,7 @@ impl Compositor {
                 },
                 wgpu::BindGroupEntry {
                     binding: 1,
-                    resource: wgpu::BindingResource::Sampler(&self.sampler),
+                    resource: wgpu::BindingResource::Sampler(sampler),
                 },
             ],
         })

@@ -144,7 +144,7 @@ impl CallbackTrait for Volume3dCallback {
         }
         if res.ray_target.as_ref().is_none_or(|(t, _, _)| t.size() != size) {
             let target = RayTarget::new(device, size.0, size.1);
-            let bind = res.compositor.bind_view(device, target.view());
+            let bind = res.compositor.bind_view_smooth(device, target.view());
             res.ray_target = Some((target, bind, 0));
         }
         let res_ref: &SliceResources = res;

@@ -103,3 +103,90 @@ fn composites_into_the_viewport_exactly() {
         );
     }
 }
+
+/// Composites `source` (a `w × 1` RGBA8 row) into an `out_w × 1` viewport and returns the red channel.
+fn upscale_row(row: &[u8], out_w: u32, smooth: bool) -> Vec<u8> {
+    let ctx = shared_context();
+    let (device, queue) = (&ctx.device, &ctx.queue);
+    let w = (row.len() / 4) as u32;
+    let texture_desc = |width, usage| wgpu::TextureDescriptor {
+        label: Some("row"),
+        size: wgpu::Extent3d {
+            width,
+            height: 1,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format: wgpu::TextureFormat::Rgba8Unorm,
+        usage,
+        view_formats: &[],
+    };
+    let source = device.create_texture(&texture_desc(
+        w,
+        wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+    ));
+    queue.write_texture(
+        source.as_image_copy(),
+        row,
+        wgpu::TexelCopyBufferLayout {
+            offset: 0,
+            bytes_per_row: Some(4 * w),
+            rows_per_image: None,
+        },
+        source.size(),
+    );
+    let screen = device.create_texture(&texture_desc(
+        out_w,
+        wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+    ));
+    let compositor = Compositor::new(device, wgpu::TextureFormat::Rgba8Unorm);
+    let source_view = source.create_view(&Default::default());
+    let bind = if smooth {
+        compositor.bind_view_smooth(device, &source_view)
+    } else {
+        compositor.bind_view(device, &source_view)
+    };
+    let view = screen.create_view(&Default::default());
+    let mut encoder = device.create_command_encoder(&Default::default());
+    {
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("screen"),
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view: &view,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                    store: wgpu::StoreOp::Store,
+                },
+            })],
+            depth_stencil_attachment: None,
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        });
+        compositor.paint(&mut pass, &bind);
+    }
+    queue.submit([encoder.finish()]);
+    let pixels = read_texture(device, queue, &screen).unwrap();
+    pixels.chunks(4).map(|p| p[0]).collect()
+}
+
+#[test]
+fn smooth_binding_interpolates_a_lower_resolution_target() {
+    let row = [0, 0, 0, 255, 255, 0, 0, 255];
+    let nearest = upscale_row(&row, 8, false);
+    assert_eq!(nearest, [0, 0, 0, 0, 255, 255, 255, 255]);
+    let smooth = upscale_row(&row, 8, true);
+    // Texel centres at x = 2 and 6 (in output pixels); outside them the edge is clamped.
+    let want: Vec<u8> = (0..8)
+        .map(|x| ((x as f32 + 0.5 - 2.0) / 4.0).clamp(0.0, 1.0) * 255.0)
+        .map(|v| v.round() as u8)
+        .collect();
+    let worst = smooth.iter().zip(&want).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+    assert!(worst <= 2, "bilinear {smooth:?} vs {want:?}");
+    // At the target's own size, smooth sampling copies exactly.
+    assert_eq!(upscale_row(&row, 2, true), [0, 255]);
+}
