@@ -12,6 +12,7 @@ use crate::config::FitConfig;
 use crate::error::FitError;
 use crate::init::initial_field;
 use crate::model::FieldModel;
+use crate::occupancy::occupancy_of;
 use crate::rng::Rng;
 use crate::sample::{Batch, TrainingData};
 
@@ -105,7 +106,9 @@ pub fn fit(
             elapsed: start.elapsed(),
         });
     }
-    model.try_to_field()
+    let mut field = model.try_to_field()?;
+    field.occupancy = Some(occupancy_of(&data));
+    Ok(field)
 }
 
 /// Learning-rate multiplier at `step` (1-based) of `steps`: 1 over the first half, then an

@@ -6,6 +6,8 @@
 //! and `.nfield` files store. [`FieldModel`] is the same field as candle variables: load any
 //! `NeuralField` with [`FieldModel::from_field`], evaluate it with
 //! [`Module::forward`], and read it back with [`FieldModel::to_field`].
+//! A fitted field carries an occupancy grid of the volume's signal (see [`SIGNAL_FRACTION`]) so that
+//! renderers skip the background.
 //!
 //! Training runs on CUDA when the crate is built with the `cuda` feature and a GPU is present
 //! ([`device`]), else on the CPU.
@@ -20,6 +22,7 @@ mod fit;
 mod init;
 mod lookup;
 mod model;
+mod occupancy;
 mod ops;
 mod rng;
 mod sample;
@@ -31,6 +34,7 @@ pub use crate::error::FitError;
 pub use crate::fit::{CAM_LEARNING_RATE_FACTOR, FitProgress, VALIDATE_EVERY, fit, psnr};
 pub use crate::init::initial_field;
 pub use crate::model::FieldModel;
+pub use crate::occupancy::{OCCUPANCY_MAX_CELLS, SIGNAL_FRACTION};
 
 /// The device to fit on: the first CUDA GPU when the crate is built with the `cuda` feature and one
 /// can be opened, else the CPU.

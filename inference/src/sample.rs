@@ -120,6 +120,22 @@ impl<'a> TrainingData<'a> {
         batch
     }
 
+    /// Voxels per axis.
+    pub(crate) fn shape(&self) -> [usize; 3] {
+        self.shape
+    }
+
+    /// Calls `f(x, value)` for every finite voxel: its normalised position and normalised value.
+    pub(crate) fn for_each_voxel(&self, mut f: impl FnMut([f32; 3], f32)) {
+        let mut batch = Batch::default();
+        for pick in 0..self.len() {
+            batch.x.clear();
+            batch.target.clear();
+            self.push(self.finite.as_ref().map_or(pick, |f| f[pick]), &mut batch);
+            f(batch.x[0], batch.target[0]);
+        }
+    }
+
     /// Appends voxel `index` (linear, i fastest).
     fn push(&self, index: usize, batch: &mut Batch) {
         let i = (index % self.shape[0]) as f64;

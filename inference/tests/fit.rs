@@ -103,6 +103,27 @@ fn short_fits_reach_the_psnr_bound_with_and_without_cam() {
         assert_eq!((scale, offset), (vhi - vlo, vlo));
         assert_eq!(field.cam.is_some(), cam);
         assert_eq!(field.parameter_count(), config.parameter_count());
+        let occupancy = field.occupancy.as_ref().expect("fits save an occupancy grid");
+        assert_eq!(occupancy.resolution, [20, 20, 20]);
+        let empty = occupancy.occupied.iter().filter(|&&b| b == 0).count();
+        assert!(empty > 1000 && empty < 7000, "{empty} empty cells");
+        // Where the grid lets renderers skip, the fitted field is near the background.
+        let mut skipped = 0;
+        for (index, &value) in volume.data.iter().enumerate() {
+            let ijk = glam::DVec3::new((index % 20) as f64, (index / 20 % 20) as f64, (index / 400) as f64);
+            let world = volume.voxel_to_world(ijk).as_vec3().to_array();
+            if !field.occupied(world) {
+                skipped += 1;
+                assert!(value - vlo < 0.01 * (vhi - vlo), "voxel {index} holds signal");
+                let fitted = field.eval(world)[0];
+                assert!(
+                    (fitted - vlo).abs() < 0.1 * (vhi - vlo),
+                    "voxel {index}: field {fitted}"
+                );
+            }
+        }
+        // The grid is rotated 20° in its axis-aligned world box: most empty cells lie outside it.
+        assert!(skipped > 0, "some voxels lie in skipped cells");
     }
 }
 
