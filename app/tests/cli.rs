@@ -462,7 +462,25 @@ fn render_3d_modes_and_fit_a_field() {
     ]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let log = String::from_utf8_lossy(&run.stderr);
-    assert!(log.contains("PSNR"), "{log}");
+    assert!(log.contains("PSNR") && log.contains("Hash encoding"), "{log}");
+    let dense = dir.join("anat-dense.nfield");
+    let run = cortexlens(&[
+        "fit",
+        small.to_str().unwrap(),
+        "--steps",
+        "3",
+        "--batch",
+        "256",
+        "--encoding",
+        "dense",
+        "--no-cam",
+        "--out",
+        dense.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let fitted = cortexlens_data::field::load_field(&dense).unwrap();
+    assert!(matches!(fitted.encoding, cortexlens_data::field::Encoding::Dense(_)));
+    assert!(fitted.cam.is_none() && fitted.occupancy.is_some());
     let png = dir.join("field.png");
     let run = cortexlens(&[
         "render",

@@ -102,6 +102,18 @@ impl FitConfig {
         }
     }
 
+    /// A dense-grid field with the hash default's parameter budget: one 64³ grid of 8 features
+    /// (2.1 M values) and otherwise [`FitConfig::default_hash`]'s MLP, CAM and optimiser settings.
+    pub fn default_dense(cam: bool) -> Self {
+        Self {
+            encoding: EncodingConfig::Dense {
+                resolution: [64, 64, 64],
+                features: 8,
+            },
+            ..Self::default_hash(cam)
+        }
+    }
+
     /// Learned values: encoding, MLP weights and biases, and (with CAM) two values per vertex of
     /// each hidden layer's CAM grid.
     pub fn parameter_count(&self) -> usize {
@@ -202,6 +214,17 @@ mod tests {
             ..FitConfig::default_hash(false)
         };
         assert_eq!(config.parameter_count(), 4 * 5 * 6 * 3 + (3 * 8 + 8) + (8 + 1));
+    }
+
+    #[test]
+    fn dense_default_matches_the_hash_budget() {
+        let (dense, hash) = (FitConfig::default_dense(false), FitConfig::default_hash(false));
+        assert!(dense.validate().is_ok());
+        assert_eq!(dense.encoding.parameter_count(), hash.encoding.parameter_count());
+        assert_eq!(
+            (dense.hidden, dense.steps, dense.batch),
+            (hash.hidden, hash.steps, hash.batch)
+        );
     }
 
     #[test]

@@ -1,9 +1,10 @@
-//! `cortexlens fit VOLUME --out brain.nfield [--steps N] [--no-cam]`: fit a neural field to a volume.
+//! `cortexlens fit VOLUME --out brain.nfield [--steps N] [--no-cam] [--encoding hash|dense]`: fit a
+//! neural field to a volume.
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use cortexlens_data::{Loaded, load_path};
 use cortexlens_inference::{FitConfig, device, device_name, fit};
 
@@ -23,12 +24,24 @@ pub struct FitArgs {
     /// Voxels sampled per step.
     #[arg(long)]
     pub batch: Option<usize>,
-    /// Without coordinate-aware modulation (plain hash grid + MLP).
+    /// Without coordinate-aware modulation (plain encoding + MLP).
     #[arg(long)]
     pub no_cam: bool,
+    /// The input encoding: a multiresolution hash grid or one dense grid (equal parameter counts).
+    #[arg(long, value_enum, default_value_t = Encoding::Hash)]
+    pub encoding: Encoding,
     /// Frame of a 4D volume.
     #[arg(long, default_value_t = 0)]
     pub frame: usize,
+}
+
+/// The encodings `--encoding` offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Encoding {
+    /// instant-ngp's multiresolution hash grid ([`FitConfig::default_hash`]).
+    Hash,
+    /// One dense feature grid ([`FitConfig::default_dense`]).
+    Dense,
 }
 
 pub(super) fn run(args: &FitArgs) -> Result<(), CliError> {
@@ -49,7 +62,10 @@ pub(super) fn run(args: &FitArgs) -> Result<(), CliError> {
             volume.frames()
         )));
     }
-    let mut config = FitConfig::default_hash(!args.no_cam);
+    let mut config = match args.encoding {
+        Encoding::Hash => FitConfig::default_hash(!args.no_cam),
+        Encoding::Dense => FitConfig::default_dense(!args.no_cam),
+    };
     if let Some(steps) = args.steps {
         config.steps = steps;
     }
@@ -58,9 +74,10 @@ pub(super) fn run(args: &FitArgs) -> Result<(), CliError> {
     }
     let device = device();
     eprintln!(
-        "fitting {} on {} ({} parameters, {} steps, CAM {})",
+        "fitting {} on {} ({:?} encoding, {} parameters, {} steps, CAM {})",
         volume.name,
         device_name(&device),
+        args.encoding,
         config.parameter_count(),
         config.steps,
         if config.cam { "on" } else { "off" }

@@ -40,6 +40,8 @@ pub struct CortexApp {
     pub fit: Option<FitJob>,
     /// Whether the next fit uses coordinate-aware modulation.
     pub fit_with_cam: bool,
+    /// Whether the next fit uses a dense grid instead of a hash grid.
+    pub fit_dense: bool,
     loader: Loader,
     /// Finished loads waiting for earlier requests, so layers stack in request order.
     finished: BTreeMap<JobId, (PathBuf, Result<Opened, LoadError>)>,
@@ -90,6 +92,7 @@ impl CortexApp {
             selected_map: None,
             fit: None,
             fit_with_cam: true,
+            fit_dense: false,
             loader: Loader::new(Arc::new(move || ctx.request_repaint())),
             ctx: cc.egui_ctx.clone(),
             finished: BTreeMap::new(),
@@ -237,7 +240,11 @@ impl CortexApp {
             return;
         };
         let ctx = self.ctx.clone();
-        let config = cortexlens_inference::FitConfig::default_hash(self.fit_with_cam);
+        let config = if self.fit_dense {
+            cortexlens_inference::FitConfig::default_dense(self.fit_with_cam)
+        } else {
+            cortexlens_inference::FitConfig::default_hash(self.fit_with_cam)
+        };
         self.fit = Some(FitJob::start(
             layer.name().to_owned(),
             layer.volume.clone(),

@@ -138,12 +138,18 @@ fn fit_controls(app: &mut CortexApp, ui: &mut egui::Ui) {
         let mut cam = app.fit_with_cam;
         if ui
             .button("Fit neural field")
-            .on_hover_text("Fit a hash-grid field to the selected volume (candle)")
+            .on_hover_text("Fit a neural field to the selected volume (candle)")
             .clicked()
         {
             app.start_fit(id);
         }
         ui.checkbox(&mut cam, "CAM");
         app.fit_with_cam = cam;
+        egui::ComboBox::from_id_salt("fit-encoding")
+            .selected_text(if app.fit_dense { "dense grid" } else { "hash grid" })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut app.fit_dense, false, "hash grid");
+                ui.selectable_value(&mut app.fit_dense, true, "dense grid");
+            });
     });
 }
