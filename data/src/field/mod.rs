@@ -33,6 +33,7 @@
 //! Files: [`load_field`] reads `.nfield` scenes (`docs/nfield.md`) and instant-ngp snapshots
 //! (`.ingp`, `.msgpack`, see [`load_ingp`]); [`save_field`] writes `.nfield`.
 
+mod bake;
 mod error;
 mod eval;
 mod ingp;
@@ -41,6 +42,7 @@ mod validate;
 
 use std::path::Path;
 
+pub use self::bake::{BAKE_VOXELS, BakeError, bake, bake_shape};
 pub use self::error::FieldError;
 pub use self::eval::{CAM_EPS, HASH_PRIME_Y, HASH_PRIME_Z, HashLevel, modulate, sigmoid};
 pub use self::ingp::{DEFAULT_VIEW_DIRECTION, IngpImport, load_ingp, load_ingp_with, spherical_harmonics};
