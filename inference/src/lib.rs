@@ -18,6 +18,7 @@ mod adam;
 pub mod caption;
 pub mod clip;
 mod config;
+pub mod encoder;
 mod error;
 mod fit;
 mod init;
@@ -25,6 +26,7 @@ mod lookup;
 mod model;
 mod occupancy;
 mod ops;
+pub mod projection;
 mod rng;
 mod sample;
 

@@ -1,6 +1,6 @@
 //! Reading volumes (NIfTI-1/2 single files and pairs, MGH/MGZ) and surfaces (GIFTI, FreeSurfer
 //! surfaces, curv/morph files and `.annot` parcellations) from disk; writing meshes (GIFTI, OBJ,
-//! PLY) and per-vertex values (GIFTI).
+//! PLY), per-vertex values (GIFTI) and volumes (NIfTI-1).
 //!
 //! [`load_path`] tells the format from the file name and content, decompresses gzip on the fly
 //! (recognised by its magic bytes), and reports progress. No size a header merely claims is
@@ -21,6 +21,7 @@ mod nifti;
 mod nifti1;
 mod nifti2;
 mod nifti_pair;
+mod nifti_writer;
 mod progress;
 mod voxels;
 
@@ -28,6 +29,7 @@ use std::path::Path;
 
 pub use self::gifti_writer::GiftiEncoding;
 pub use self::mesh_writer::{MeshFormat, WriteError, save_mesh, save_mesh_as, save_vertex_values_gifti};
+pub use self::nifti_writer::save_nifti;
 
 use self::input::Input;
 use self::progress::Progress;

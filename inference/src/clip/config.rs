@@ -64,7 +64,7 @@ pub fn from_hf_json(text: &str) -> Result<ClipConfig, ClipError> {
             )));
         }
     }
-    if vision_config.patch_size == 0 || vision_config.image_size % vision_config.patch_size != 0 {
+    if vision_config.patch_size == 0 || !vision_config.image_size.is_multiple_of(vision_config.patch_size) {
         return Err(ClipError::Config(format!(
             "vision_config: image_size {} is not a multiple of patch_size {}",
             vision_config.image_size, vision_config.patch_size
@@ -96,21 +96,21 @@ impl<'a> Section<'a> {
     }
 
     fn check_supported(&self) -> Result<(), ClipError> {
-        if let Some(act) = self.json.get("hidden_act") {
-            if act.as_str() != Some("quick_gelu") {
-                return Err(ClipError::Unsupported(format!(
-                    "{}.hidden_act {act}: only quick_gelu is implemented",
-                    self.name
-                )));
-            }
+        if let Some(act) = self.json.get("hidden_act")
+            && act.as_str() != Some("quick_gelu")
+        {
+            return Err(ClipError::Unsupported(format!(
+                "{}.hidden_act {act}: only quick_gelu is implemented",
+                self.name
+            )));
         }
-        if let Some(eps) = self.json.get("layer_norm_eps").and_then(Value::as_f64) {
-            if (eps - 1e-5).abs() > 1e-12 {
-                return Err(ClipError::Unsupported(format!(
-                    "{}.layer_norm_eps {eps}: only 1e-5 is implemented",
-                    self.name
-                )));
-            }
+        if let Some(eps) = self.json.get("layer_norm_eps").and_then(Value::as_f64)
+            && (eps - 1e-5).abs() > 1e-12
+        {
+            return Err(ClipError::Unsupported(format!(
+                "{}.layer_norm_eps {eps}: only 1e-5 is implemented",
+                self.name
+            )));
         }
         Ok(())
     }

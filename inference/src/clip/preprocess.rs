@@ -18,9 +18,11 @@ use image::RgbImage;
 use super::ClipError;
 use super::resize::resize_bicubic;
 
-/// OpenAI CLIP's per-channel mean (RGB).
+/// OpenAI CLIP's per-channel mean (RGB), as published.
+#[allow(clippy::excessive_precision)]
 pub const CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
-/// OpenAI CLIP's per-channel standard deviation (RGB).
+/// OpenAI CLIP's per-channel standard deviation (RGB), as published.
+#[allow(clippy::excessive_precision)]
 pub const CLIP_STD: [f32; 3] = [0.268_629_54, 0.261_302_58, 0.275_777_11];
 
 /// Opens an image file (PNG or JPEG) as 8-bit RGB.

@@ -1,0 +1,359 @@
+//! BrainSCUBA's projection of voxel weights onto a pool of natural-image embeddings
+//! (`softmax_convex` in BrainSCUBA's `projection.py`).
+//!
+//! For a voxel weight `w`: `ŵ = w/‖w‖`, `p_j = softmax_j(T·⟨ŵ, ê_j⟩)` over the pool's unit
+//! embeddings `ê_j`, and the result is `normalize(Σ p_j ê_j) · Σ p_j ‖e_j‖`: the direction of the
+//! softmax-weighted mean of unit embeddings with the weighted mean of the embeddings' norms (ClipCap
+//! was trained on raw, unnormalised CLIP embeddings).
+//!
+//! The pool is a safetensors file with one tensor `embeddings` `[M, D]` f16, memory-mapped and
+//! streamed in blocks of pool entries; each block serves all voxels at once (matrix products), and
+//! the softmax is accumulated online with a running maximum, so nothing of size `M × N` exists.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use candle_core::{D, DType, Device, Tensor};
+use half::f16;
+use memmap2::Mmap;
+use safetensors::tensor::{Dtype, SafeTensors};
+
+/// BrainSCUBA's softmax temperature (the inverse of τ = 1/150).
+pub const DEFAULT_TEMPERATURE: f32 = 150.0;
+/// The name of the pool's tensor.
+pub const POOL_TENSOR: &str = "embeddings";
+
+/// Why a projection failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    /// The pool file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The pool file is not a safetensors file with an `embeddings` `[M, D]` f16 tensor.
+    #[error("{}: {message}", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Bad arguments (dimensions that disagree, a zero block size, a non-finite temperature).
+    #[error("projection: {0}")]
+    Invalid(String),
+    /// The cancel flag was raised.
+    #[error("projection was cancelled")]
+    Cancelled,
+    /// An error from candle.
+    #[error("candle: {0}")]
+    Candle(#[from] candle_core::Error),
+}
+
+/// A memory-mapped pool of image embeddings `[M, D]` f16.
+pub struct EmbeddingPool {
+    map: Mmap,
+    offset: usize,
+    count: usize,
+    dim: usize,
+}
+
+impl EmbeddingPool {
+    /// Maps `path` and checks its `embeddings` tensor.
+    pub fn open(path: &Path) -> Result<EmbeddingPool, ProjectionError> {
+        let io = |source| ProjectionError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let format = |message: String| ProjectionError::Format {
+            path: path.to_owned(),
+            message,
+        };
+        let file = File::open(path).map_err(io)?;
+        // SAFETY: the map is read-only; a pool file truncated or rewritten by another process while
+        // mapped is outside what this program supports (as for any memory-mapped model file).
+        let map = unsafe { Mmap::map(&file) }.map_err(io)?;
+        let (header_len, header) =
+            SafeTensors::read_metadata(&map).map_err(|e| format(format!("not safetensors: {e}")))?;
+        let info = header
+            .info(POOL_TENSOR)
+            .ok_or_else(|| format(format!("no tensor {POOL_TENSOR:?}")))?;
+        let &[count, dim] = info.shape.as_slice() else {
+            return Err(format(format!(
+                "{POOL_TENSOR} has shape {:?}, expected [M, D]",
+                info.shape
+            )));
+        };
+        if info.dtype != Dtype::F16 {
+            return Err(format(format!("{POOL_TENSOR} is {:?}, expected F16", info.dtype)));
+        }
+        if count == 0 || dim == 0 {
+            return Err(format(format!("{POOL_TENSOR} is empty ({count} × {dim})")));
+        }
+        let offset = 8 + header_len + info.data_offsets.0;
+        if info.data_offsets.1 - info.data_offsets.0 != count * dim * 2 || offset + count * dim * 2 > map.len() {
+            return Err(format("truncated embeddings".into()));
+        }
+        Ok(EmbeddingPool {
+            map,
+            offset,
+            count,
+            dim,
+        })
+    }
+
+    /// Number of embeddings `M`.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether the pool is empty (never, for an opened pool).
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Embedding dimension `D`.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn bytes(&self, start: usize, len: usize) -> &[u8] {
+        let row = self.dim * 2;
+        &self.map[self.offset + start * row..self.offset + (start + len) * row]
+    }
+
+    /// Embedding `index` as f32.
+    pub fn embedding(&self, index: usize) -> Option<Vec<f32>> {
+        (index < self.count).then(|| {
+            self.bytes(index, 1)
+                .chunks_exact(2)
+                .map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32())
+                .collect()
+        })
+    }
+
+    /// Rows `start..start+len` as an f32 tensor `[len, D]` on `device`.
+    fn block(&self, start: usize, len: usize, device: &Device) -> Result<Tensor, candle_core::Error> {
+        Tensor::from_raw_buffer(self.bytes(start, len), DType::F16, &[len, self.dim], device)?.to_dtype(DType::F32)
+    }
+}
+
+/// Writes a pool file of `count` embeddings of dimension `dim`, `fill(start, rows)` filling
+/// consecutive blocks of rows (row-major) from row `start`.
+pub fn write_pool(
+    path: &Path,
+    count: usize,
+    dim: usize,
+    mut fill: impl FnMut(usize, &mut [f16]),
+) -> Result<(), ProjectionError> {
+    let io = |source| ProjectionError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let bytes = count * dim * 2;
+    let mut header =
+        format!("{{\"{POOL_TENSOR}\":{{\"dtype\":\"F16\",\"shape\":[{count},{dim}],\"data_offsets\":[0,{bytes}]}}}}");
+    while header.len() % 8 != 0 {
+        header.push(' ');
+    }
+    let mut out = BufWriter::new(File::create(path).map_err(io)?);
+    out.write_all(&(header.len() as u64).to_le_bytes()).map_err(io)?;
+    out.write_all(header.as_bytes()).map_err(io)?;
+    let block_rows = (1 << 16).min(count.max(1));
+    let mut buffer = vec![f16::ZERO; block_rows * dim];
+    let mut raw = Vec::with_capacity(block_rows * dim * 2);
+    for start in (0..count).step_by(block_rows) {
+        let rows = block_rows.min(count - start);
+        let block = &mut buffer[..rows * dim];
+        fill(start, block);
+        raw.clear();
+        raw.extend(block.iter().flat_map(|v| v.to_le_bytes()));
+        out.write_all(&raw).map_err(io)?;
+    }
+    out.flush().map_err(io)
+}
+
+/// Options of [`project`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProjectionConfig {
+    /// Softmax temperature (multiplies the cosine similarities).
+    pub temperature: f32,
+    /// Pool entries per streamed block.
+    pub block: usize,
+    /// Voxels per matrix product.
+    pub voxel_batch: usize,
+    /// Pool indices to keep per voxel, most similar first (0: none). Needs the similarities on the
+    /// CPU, so it is meant for a few voxels (the ones shown), not whole regions.
+    pub top_k: usize,
+}
+
+impl Default for ProjectionConfig {
+    fn default() -> Self {
+        ProjectionConfig {
+            temperature: DEFAULT_TEMPERATURE,
+            block: 16384,
+            voxel_batch: 4096,
+            top_k: 0,
+        }
+    }
+}
+
+/// The projected voxel weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Projection {
+    /// Projected vectors `[N, D]`, row-major.
+    pub projected: Vec<f32>,
+    /// Per voxel, the `top_k` most similar pool indices with their cosine similarity, best first.
+    pub top: Vec<Vec<(usize, f32)>>,
+}
+
+/// Projects voxel weights `[N, D]` (row-major) onto `pool`.
+///
+/// `progress(done, total)` is called after each pool block; `cancel` is read before each block.
+pub fn project(
+    weights: &[f32],
+    pool: &EmbeddingPool,
+    config: &ProjectionConfig,
+    device: &Device,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Projection, ProjectionError> {
+    let d = pool.dim();
+    if !weights.len().is_multiple_of(d) || weights.is_empty() {
+        return Err(ProjectionError::Invalid(format!(
+            "{} weight values for dimension {d}",
+            weights.len()
+        )));
+    }
+    if config.block == 0 || config.voxel_batch == 0 || !config.temperature.is_finite() {
+        return Err(ProjectionError::Invalid(format!("bad configuration {config:?}")));
+    }
+    let n = weights.len() / d;
+    let w = Tensor::from_slice(weights, (n, d), device)?;
+    let norms = w.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?;
+    let unit_w = (w.broadcast_div(&norms.clamp(f32::MIN_POSITIVE, f32::MAX)?)? * f64::from(config.temperature))?;
+    let chunks: Vec<(usize, usize)> = (0..n)
+        .step_by(config.voxel_batch)
+        .map(|s| (s, config.voxel_batch.min(n - s)))
+        .collect();
+    let mut states = chunks
+        .iter()
+        .map(|&(_, len)| Online::new(len, d, device))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut top = vec![TopK::new(config.top_k); n];
+    for start in (0..pool.len()).step_by(config.block) {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(ProjectionError::Cancelled);
+        }
+        let len = config.block.min(pool.len() - start);
+        let e = pool.block(start, len, device)?;
+        let e_norm = e.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?; // [b, 1]
+        let e_unit = e.broadcast_div(&e_norm.clamp(f32::MIN_POSITIVE, f32::MAX)?)?;
+        let e_unit_t = e_unit.t()?.contiguous()?;
+        for (state, &(v0, vn)) in states.iter_mut().zip(&chunks) {
+            let logits = unit_w.narrow(0, v0, vn)?.matmul(&e_unit_t)?; // [vn, b]
+            if config.top_k > 0 {
+                let values = logits.to_vec2::<f32>()?;
+                for (v, row) in values.iter().enumerate() {
+                    for (j, &s) in row.iter().enumerate() {
+                        top[v0 + v].offer(start + j, s / config.temperature);
+                    }
+                }
+            }
+            state.update(&logits, &e_unit, &e_norm)?;
+        }
+        progress(start + len, pool.len());
+    }
+    let mut projected = Vec::with_capacity(n * d);
+    for state in states {
+        projected.extend(state.finish()?.flatten_all()?.to_vec1::<f32>()?);
+    }
+    Ok(Projection {
+        projected,
+        top: top.into_iter().map(TopK::into_sorted).collect(),
+    })
+}
+
+/// The running sums of the online softmax for a batch of voxels.
+struct Online {
+    max: Tensor,       // [n, 1] running maximum logit
+    sum: Tensor,       // [n, 1] Σ exp(logit − max)
+    direction: Tensor, // [n, D] Σ exp(logit − max) ê
+    norm: Tensor,      // [n, 1] Σ exp(logit − max) ‖e‖
+}
+
+impl Online {
+    fn new(n: usize, d: usize, device: &Device) -> Result<Online, candle_core::Error> {
+        Ok(Online {
+            max: Tensor::full(f32::NEG_INFINITY, (n, 1), device)?,
+            sum: Tensor::zeros((n, 1), DType::F32, device)?,
+            direction: Tensor::zeros((n, d), DType::F32, device)?,
+            norm: Tensor::zeros((n, 1), DType::F32, device)?,
+        })
+    }
+
+    fn update(&mut self, logits: &Tensor, e_unit: &Tensor, e_norm: &Tensor) -> Result<(), candle_core::Error> {
+        let new_max = self.max.maximum(&logits.max_keepdim(D::Minus1)?)?;
+        let rescale = (&self.max - &new_max)?.exp()?;
+        let p = logits.broadcast_sub(&new_max)?.exp()?;
+        self.sum = (self.sum.mul(&rescale)? + p.sum_keepdim(D::Minus1)?)?;
+        self.direction = (self.direction.broadcast_mul(&rescale)? + p.matmul(e_unit)?)?;
+        self.norm = (self.norm.mul(&rescale)? + p.matmul(e_norm)?)?;
+        self.max = new_max;
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Tensor, candle_core::Error> {
+        let length = self.direction.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?;
+        let scale = (self.norm / self.sum)?.div(&length)?;
+        self.direction.broadcast_mul(&scale)
+    }
+}
+
+/// The `k` largest similarities seen so far (a small sorted list; `k` is small).
+#[derive(Clone, Debug)]
+struct TopK {
+    k: usize,
+    items: Vec<(usize, f32)>,
+}
+
+impl TopK {
+    fn new(k: usize) -> TopK {
+        TopK {
+            k,
+            items: Vec::with_capacity(k + 1),
+        }
+    }
+
+    fn offer(&mut self, index: usize, score: f32) {
+        if self.k == 0 || (self.items.len() == self.k && score <= self.items[self.k - 1].1) {
+            return;
+        }
+        let at = self.items.partition_point(|&(_, s)| s >= score);
+        self.items.insert(at, (index, score));
+        self.items.truncate(self.k);
+    }
+
+    fn into_sorted(self) -> Vec<(usize, f32)> {
+        self.items
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_k_keeps_the_best_in_order_and_first_on_ties() {
+        let mut t = TopK::new(3);
+        for (i, s) in [0.1, 0.5, 0.3, 0.5, 0.9, -1.0].into_iter().enumerate() {
+            t.offer(i, s);
+        }
+        assert_eq!(t.into_sorted(), vec![(4, 0.9), (1, 0.5), (3, 0.5)]);
+    }
+}
