@@ -8,6 +8,7 @@
 //! - [`ui`]: the eframe application.
 //! - [`cli`]: the command line (`info`, `render`, opening files).
 
+pub mod baking;
 pub mod cli;
 pub mod colorbar;
 pub mod demo;

@@ -12,7 +12,7 @@ pub use camera::ViewCamera;
 pub use layer::{Layer, LayerId, default_style, finite_min_max, robust_range};
 pub use layout::{Layout, Pane, View, panes};
 pub use surface_scene::{HemisphereSurfaces, SurfaceId, SurfaceMapLayer, SurfaceScene, VertexPick, default_map_style};
-pub use volume3d::{CrosshairClips, FieldId, OpenField, Source3d, Volume3d};
+pub use volume3d::{CrosshairClips, FieldDrawing, FieldId, OpenField, Source3d, Volume3d};
 
 use cortexlens_data::{Plane, SliceGeometry};
 use glam::{DVec2, DVec3};

@@ -323,3 +323,87 @@ fn surface_view_picks_vertices_switches_geometry_and_rejects_mismatched_maps() {
     );
     assert!(app.viewer.surfaces.maps.is_empty());
 }
+
+/// A field whose value grows from the box's centre outwards: `1 − |x − ½|²·4/3` on a dense 5³ grid.
+fn ball_field() -> cortexlens_data::field::NeuralField {
+    use cortexlens_data::field::{Activation, DenseGrid, DenseLayer, Encoding, FieldOutput, NeuralField};
+    let mut values = Vec::new();
+    for k in 0..5 {
+        for j in 0..5 {
+            for i in 0..5 {
+                let d2: f32 = [i, j, k].iter().map(|&c| (c as f32 / 4.0 - 0.5).powi(2)).sum();
+                values.push(1.0 - d2 * 4.0 / 3.0);
+            }
+        }
+    }
+    NeuralField {
+        bounds_min: [-60.0, -70.0, -50.0],
+        bounds_max: [60.0, 50.0, 70.0],
+        encoding: Encoding::Dense(DenseGrid {
+            resolution: [5, 5, 5],
+            features: 1,
+            values,
+        }),
+        layers: vec![DenseLayer {
+            inputs: 1,
+            outputs: 1,
+            weight: vec![1.0],
+            bias: vec![0.0],
+            activation: Activation::None,
+        }],
+        cam: None,
+        output: FieldOutput::Intensity {
+            scale: 100.0,
+            offset: 0.0,
+        },
+        occupancy: None,
+    }
+}
+
+#[test]
+fn a_field_on_a_software_gpu_is_baked_and_drawn_as_a_grid() {
+    let dir = std::env::temp_dir().join(format!("cortexlens-bake-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ball.nfield");
+    cortexlens_data::field::save_field(&path, &ball_field()).unwrap();
+    let mut harness = harness(Startup::Files(vec![path]));
+    step_until(&mut harness, "the baked field", |app| {
+        app.viewer.volume3d.fields.first().is_some_and(|f| f.baked.is_some())
+    });
+    let app = harness.state();
+    assert_eq!(
+        app.viewer.volume3d.field_drawing,
+        cortexlens::viewer::FieldDrawing::Baked,
+        "lavapipe is a CPU adapter"
+    );
+    assert_eq!(app.viewer.layout, cortexlens::viewer::Layout::Volume3d);
+    let open = &app.viewer.volume3d.fields[0];
+    let grid = open.baked.as_ref().unwrap();
+    assert!(grid.data.len() <= cortexlens_data::field::BAKE_VOXELS);
+    let centre = grid.value_at(
+        [
+            grid.shape[0] as i64 / 2,
+            grid.shape[1] as i64 / 2,
+            grid.shape[2] as i64 / 2,
+        ],
+        0,
+    );
+    assert!(centre.unwrap() > 95.0, "{centre:?}");
+    let frame = cortexlens::gpu_bridge::Frame3d::of(&app.viewer).unwrap();
+    assert_eq!(frame.source, cortexlens::gpu_bridge::Source3dRefs::Baked(open.id));
+    assert_eq!(app.viewer.volume3d.settings.transfer.range, (0.0, 100.0));
+
+    let mut settings = cortexlens::ui::ScreenshotSettings::default();
+    settings.options.colorbar = false;
+    let shot = dir.join("ball.png");
+    harness.state().save_screenshot(&shot, &settings).expect("screenshot");
+    let img = image::open(&shot).unwrap().to_rgba8();
+    let corner = *img.get_pixel(0, 0);
+    let drawn = img.pixels().filter(|p| **p != corner).count();
+    let (w, h) = img.dimensions();
+    assert!(
+        drawn > (w * h / 20) as usize,
+        "the ball is drawn: {drawn} of {} pixels",
+        w * h
+    );
+}

@@ -2,6 +2,7 @@
 //! offscreen target per plane) and the 3D ray marcher.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use cortexlens_data::{LayerStyle, Plane, SliceGeometry, Volume};
 use cortexlens_render::{Compositor, GpuField, RayMarchRenderer, RayTarget, SliceRenderer, SliceTarget, VolumeTexture};
@@ -20,6 +21,8 @@ pub struct SliceResources {
     pub textures: HashMap<LayerId, VolumeTexture>,
     /// Uploaded neural fields.
     pub fields: HashMap<FieldId, GpuField>,
+    /// Uploaded baked grids of neural fields.
+    pub baked: HashMap<FieldId, VolumeTexture>,
     targets: HashMap<Plane, (SliceTarget, wgpu::BindGroup)>,
     /// The 3D view's target, its compositor binding, and what it last showed.
     pub(super) ray_target: Option<(RayTarget, wgpu::BindGroup, u64)>,
@@ -34,6 +37,7 @@ impl SliceResources {
             compositor: Compositor::new(device, format),
             textures: HashMap::new(),
             fields: HashMap::new(),
+            baked: HashMap::new(),
             targets: HashMap::new(),
             ray_target: None,
         }
@@ -66,20 +70,28 @@ impl SliceResources {
         }
     }
 
-    /// Upload the open neural fields not uploaded yet and forget closed ones; returns upload errors.
+    /// Upload the open neural fields (and their baked grids) not uploaded yet and forget closed ones;
+    /// returns upload errors.
     pub fn sync_fields(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, volume3d: &Volume3d) -> Vec<String> {
         let mut errors = Vec::new();
         for open in &volume3d.fields {
-            if !self.fields.contains_key(&open.id) {
+            if let Entry::Vacant(slot) = self.fields.entry(open.id) {
                 match GpuField::upload(device, queue, &open.field) {
                     Ok(gpu) => {
-                        self.fields.insert(open.id, gpu);
+                        slot.insert(gpu);
                     }
                     Err(error) => errors.push(format!("{}: {error}", open.name)),
                 }
             }
+            if let Some(grid) = &open.baked {
+                self.baked
+                    .entry(open.id)
+                    .or_insert_with(|| VolumeTexture::upload(device, queue, grid, 0));
+            }
         }
         self.fields.retain(|id, _| volume3d.fields.iter().any(|f| f.id == *id));
+        self.baked
+            .retain(|id, _| volume3d.fields.iter().any(|f| f.id == *id && f.baked.is_some()));
         errors
     }
 

@@ -32,8 +32,10 @@ pub enum Source3dRefs {
         /// The top visible overlay with its style.
         overlay: Option<(LayerId, LayerStyle)>,
     },
-    /// A neural field.
+    /// A neural field, evaluated at every sample.
     Field(FieldId),
+    /// A neural field's baked grid, ray-marched as a volume.
+    Baked(FieldId),
 }
 
 impl Frame3d {
@@ -41,6 +43,10 @@ impl Frame3d {
     pub fn of(viewer: &Viewer) -> Option<Frame3d> {
         let v3 = &viewer.volume3d;
         let source = match v3.source {
+            // A field waiting for its baked grid shows nothing rather than the minutes-long exact path.
+            Source3d::Field(id) if v3.draws_baked() => {
+                v3.shown_field()?.baked.as_ref().map(|_| Source3dRefs::Baked(id))?
+            }
             Source3d::Field(id) => Source3dRefs::Field(id),
             Source3d::Volume => {
                 let base = viewer.layers.first()?;
@@ -88,6 +94,13 @@ impl Frame3d {
                 Some(
                     res.ray
                         .draw_volume(device, queue, target, &self.camera, volume, overlay, &self.settings),
+                )
+            }
+            Source3dRefs::Baked(id) => {
+                let grid = res.baked.get(id)?;
+                Some(
+                    res.ray
+                        .draw_volume(device, queue, target, &self.camera, grid, None, &self.settings),
                 )
             }
             Source3dRefs::Field(id) => {

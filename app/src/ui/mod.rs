@@ -14,15 +14,17 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use cortexlens_data::field::BakeError;
 use cortexlens_data::projection::ProjectionMethod;
 use cortexlens_data::{LoadError, Loaded};
 use egui_wgpu::RenderState;
 
+use crate::baking::BakeJob;
 use crate::demo;
 use crate::fitting::FitJob;
 use crate::gpu_bridge::{SliceResources, SurfaceResources};
 use crate::loader::{JobId, LoadEvent, Loader, Opened};
-use crate::viewer::{Layer, LayerId, Viewer, default_style};
+use crate::viewer::{FieldDrawing, Layer, LayerId, Viewer, default_style};
 
 pub use screenshot::ScreenshotSettings;
 
@@ -42,6 +44,8 @@ pub struct CortexApp {
     pub fit_with_cam: bool,
     /// Whether the next fit uses a dense grid instead of a hash grid.
     pub fit_dense: bool,
+    /// The shown field being baked into a grid, if any.
+    pub bake: Option<BakeJob>,
     loader: Loader,
     /// Finished loads waiting for earlier requests, so layers stack in request order.
     finished: BTreeMap<JobId, (PathBuf, Result<Opened, LoadError>)>,
@@ -93,6 +97,7 @@ impl CortexApp {
             fit: None,
             fit_with_cam: true,
             fit_dense: false,
+            bake: None,
             loader: Loader::new(Arc::new(move || ctx.request_repaint())),
             ctx: cc.egui_ctx.clone(),
             finished: BTreeMap::new(),
@@ -103,6 +108,12 @@ impl CortexApp {
             view_area_px: (0, 0),
             view_area: egui::Rect::NOTHING,
         };
+        if let Some(rs) = &app.render_state
+            && rs.adapter.get_info().device_type == wgpu::DeviceType::Cpu
+        {
+            // Exact field evaluation takes minutes per frame on a software GPU.
+            app.viewer.volume3d.field_drawing = FieldDrawing::Baked;
+        }
         if app.render_state.is_none() {
             app.messages
                 .push(UserMessage::Error("No wgpu device: slices cannot be drawn.".into()));
@@ -284,6 +295,44 @@ impl CortexApp {
         }
     }
 
+    /// Bake the shown field when the 3D view needs its grid; take finished bakes; drop bakes of
+    /// fields that are no longer shown.
+    fn drive_bake(&mut self) {
+        if let Some(job) = &self.bake {
+            match job.poll() {
+                Some(Ok(volume)) => {
+                    self.viewer.volume3d.set_baked(job.field, volume);
+                    self.bake = None;
+                }
+                Some(Err(error)) => {
+                    if error != BakeError::Cancelled {
+                        self.messages
+                            .push(UserMessage::Error(format!("Baking the field failed: {error}")));
+                    }
+                    self.bake = None;
+                }
+                None if self
+                    .viewer
+                    .volume3d
+                    .needs_bake()
+                    .is_none_or(|open| open.id != job.field) =>
+                {
+                    job.cancel();
+                    self.bake = None;
+                }
+                None => return,
+            }
+        }
+        if let Some(open) = self.viewer.volume3d.needs_bake() {
+            let ctx = self.ctx.clone();
+            self.bake = Some(BakeJob::start(
+                open.id,
+                open.field.clone(),
+                Arc::new(move || ctx.request_repaint()),
+            ));
+        }
+    }
+
     fn sync_surfaces(&self) {
         if let Some(rs) = &self.render_state {
             SurfaceResources::with(rs, |res| res.sync_scene(&rs.device, &rs.queue, &self.viewer.surfaces));
@@ -356,6 +405,7 @@ impl eframe::App for CortexApp {
         self.receive_loads();
         self.finish_demo();
         self.receive_fit();
+        self.drive_bake();
         menu::shortcuts(self, &ctx);
         egui::Panel::top("menu").show(ui, |ui| menu::menu_bar(self, ui));
         egui::Panel::bottom("readout").show(ui, |ui| readout::show(self, ui));

@@ -5,7 +5,7 @@ use cortexlens_data::camera::CameraPreset;
 use cortexlens_render::RenderMode;
 
 use super::{CortexApp, UserMessage};
-use crate::viewer::{Layout, Source3d};
+use crate::viewer::{FieldDrawing, Layout, Source3d};
 
 /// 3D controls, shown in the 3D layout or when fields are open.
 pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
@@ -16,6 +16,7 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
     }
     ui.separator();
     ui.heading("3D");
+    let bake_progress = app.bake.as_ref().map(|job| job.progress());
     let v3 = &mut app.viewer.volume3d;
     ui.horizontal_wrapped(|ui| {
         ui.label("Show");
@@ -36,6 +37,24 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
             }
         }
     });
+    if v3.shown_field().is_some_and(|open| open.bakeable()) {
+        ui.horizontal(|ui| {
+            ui.label("Field drawn");
+            ui.radio_value(&mut v3.field_drawing, FieldDrawing::Exact, "exact")
+                .on_hover_text("The network evaluated at every ray sample: needs a hardware GPU to be interactive");
+            ui.radio_value(&mut v3.field_drawing, FieldDrawing::Baked, "baked grid")
+                .on_hover_text(
+                    "The field sampled once into a voxel grid (about 4 M voxels) on the CPU, then drawn as a volume",
+                );
+        });
+        if let Some(progress) = bake_progress {
+            ui.add(
+                egui::ProgressBar::new(progress)
+                    .text(format!("baking the field into a grid… {:.0} %", progress * 100.0))
+                    .desired_width(220.0),
+            );
+        }
+    }
     let s = &mut v3.settings;
     ui.horizontal(|ui| {
         ui.label("Mode");

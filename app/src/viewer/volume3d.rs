@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
+use cortexlens_data::Volume;
 use cortexlens_data::camera::{CameraPreset, OrbitCamera};
-use cortexlens_data::field::NeuralField;
+use cortexlens_data::field::{FieldOutput, NeuralField};
 use cortexlens_data::transfer::TransferFunction;
 use cortexlens_render::{ClipPlane, RayMarchSettings};
 use glam::DVec3;
@@ -20,6 +21,27 @@ pub struct OpenField {
     pub name: String,
     /// The field.
     pub field: Arc<NeuralField>,
+    /// The field baked into a voxel grid, once baked ([`FieldDrawing::Baked`]).
+    pub baked: Option<Arc<Volume>>,
+}
+
+impl OpenField {
+    /// Whether the field can be baked into a grid (intensity fields; radiance fields are drawn exactly).
+    pub fn bakeable(&self) -> bool {
+        matches!(self.field.output, FieldOutput::Intensity { .. })
+    }
+}
+
+/// How the 3D view draws a neural field.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FieldDrawing {
+    /// The network evaluated in WGSL at every ray sample (exact; needs a hardware GPU to be interactive).
+    #[default]
+    Exact,
+    /// The field baked once into a voxel grid on the CPU, then ray-marched like a volume: the
+    /// default on software GPUs, where the exact path takes minutes per frame. Radiance fields are
+    /// always drawn exactly.
+    Baked,
 }
 
 /// What the 3D view ray-marches.
@@ -74,6 +96,8 @@ pub struct Volume3d {
     pub source: Source3d,
     /// Neural fields open (loaded `.nfield`/`.ingp` files and fitted fields).
     pub fields: Vec<OpenField>,
+    /// How fields are drawn.
+    pub field_drawing: FieldDrawing,
     next_id: FieldId,
 }
 
@@ -86,20 +110,31 @@ impl Default for Volume3d {
             camera_placed: false,
             source: Source3d::Volume,
             fields: Vec::new(),
+            field_drawing: FieldDrawing::Exact,
             next_id: 0,
         }
     }
 }
 
 impl Volume3d {
-    /// Open a field and show it.
+    /// Open a field and show it; an intensity field's value range sets the transfer function.
     pub fn add_field(&mut self, name: String, field: NeuralField) -> FieldId {
+        if let FieldOutput::Intensity { scale, offset } = field.output
+            && scale.is_finite()
+            && offset.is_finite()
+            && scale != 0.0
+        {
+            let range = (offset.min(offset + scale), offset.max(offset + scale));
+            self.settings.transfer = TransferFunction::default_for(range);
+            self.settings.iso_level = range.0 + 0.3 * (range.1 - range.0);
+        }
         self.next_id += 1;
         let id = self.next_id;
         self.fields.push(OpenField {
             id,
             name,
             field: Arc::new(field),
+            baked: None,
         });
         self.source = Source3d::Field(id);
         self.camera_placed = false;
@@ -111,6 +146,24 @@ impl Volume3d {
         match self.source {
             Source3d::Field(id) => self.fields.iter().find(|f| f.id == id),
             Source3d::Volume => None,
+        }
+    }
+
+    /// The shown field when it should be drawn baked but is not baked yet.
+    pub fn needs_bake(&self) -> Option<&OpenField> {
+        let open = self.shown_field()?;
+        (self.field_drawing == FieldDrawing::Baked && open.bakeable() && open.baked.is_none()).then_some(open)
+    }
+
+    /// Whether the shown source is a field drawn from its baked grid.
+    pub fn draws_baked(&self) -> bool {
+        self.field_drawing == FieldDrawing::Baked && self.shown_field().is_some_and(OpenField::bakeable)
+    }
+
+    /// Keep the baked grid of field `id` (ignored when the field was closed meanwhile).
+    pub fn set_baked(&mut self, id: FieldId, volume: Volume) {
+        if let Some(open) = self.fields.iter_mut().find(|f| f.id == id) {
+            open.baked = Some(Arc::new(volume));
         }
     }
 
