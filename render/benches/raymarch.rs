@@ -9,12 +9,17 @@
 //! number of timed frames (3), `RAYMARCH_BENCH_SIZE` the size (`1920x1080`) and
 //! `RAYMARCH_BENCH_FIELD_SIZE` the size of the field scenes (the same; on lavapipe a 1080p field
 //! frame takes over an hour, so measure a smaller one and scale by the pixel count).
+//! The intensity field is also baked into a grid of `BAKE_VOXELS` voxels (what the app draws on
+//! software GPUs): the bake's CPU time is printed, then the grid's DVR frame time at the volume size.
+//! `RAYMARCH_BENCH_ONLY=text` runs only the scenes whose name contains `text`.
 
 use std::path::Path;
 use std::time::Instant;
 
 use cortexlens_data::camera::{CameraPreset, OrbitCamera};
-use cortexlens_data::field::{Activation, DenseLayer, Encoding, FieldOutput, HashGrid, NeuralField, OccupancyGrid};
+use cortexlens_data::field::{
+    Activation, BAKE_VOXELS, DenseLayer, Encoding, FieldOutput, HashGrid, NeuralField, OccupancyGrid, bake,
+};
 use cortexlens_data::transfer::TransferFunction;
 use cortexlens_data::{Colormap, Loaded, Volume, VolumeStats, load_path};
 use cortexlens_render::raymarch::{DataBox, PassPlan};
@@ -54,6 +59,8 @@ fn main() {
         "{:<44} {:>6} {:>11} {:>11} {:>8}",
         "scene", "passes", "median ms", "mean ms", "fps"
     );
+    let only = std::env::var("RAYMARCH_BENCH_ONLY").unwrap_or_default();
+    let wanted = |name: &str| name.contains(only.as_str());
     let (device, queue) = (&ctx.device, &ctx.queue);
     let renderer = RayMarchRenderer::new(device);
     let target = RayTarget::new(device, width, height);
@@ -74,6 +81,9 @@ fn main() {
         ("MNI152 DVR unlit, 0.5 mm", RenderMode::Dvr, false),
         ("MNI152 MIP, 0.5 mm", RenderMode::Mip, false),
     ] {
+        if !wanted(name) {
+            continue;
+        }
         let settings = RayMarchSettings {
             mode,
             transfer: transfer.clone(),
@@ -103,21 +113,64 @@ fn main() {
         });
     }
 
+    let field_settings = RayMarchSettings {
+        mode: RenderMode::Dvr,
+        transfer: TransferFunction {
+            colormap: Colormap::Viridis,
+            range: (0.0, 100.0),
+            opacity: vec![[0.0, 0.0], [0.5, 0.0], [1.0, 0.3]],
+        },
+        step_mm: 1.0,
+        lighting: false,
+        ..RayMarchSettings::default()
+    };
+    let baked_name = "field baked to a grid, DVR, 1 mm";
+    if wanted(baked_name) {
+        let field = bench_field(bounds, false);
+        let start = Instant::now();
+        let grid = bake(&field, BAKE_VOXELS, &Default::default(), &mut |_| {}).expect("bake");
+        println!(
+            "baking the field into {:?} voxels on the CPU: {:.2} s",
+            &grid.shape[..3],
+            start.elapsed().as_secs_f64()
+        );
+        let texture = VolumeTexture::upload(device, queue, &grid, 0);
+        let data = DataBox::of_grid(texture.affine(), texture.dims());
+        let plan = PassPlan::new(
+            data.diagonal,
+            field_settings.effective_step(data.diagonal as f32),
+            1,
+            Some(RenderMode::Dvr),
+            false,
+        );
+        let mut camera = OrbitCamera::preset(CameraPreset::LateralLeft, bounds);
+        run(baked_name, plan.passes, frames, &ctx, |ctx| {
+            camera.orbit(0.02, 0.0);
+            ctx.queue.submit([renderer.draw_volume(
+                &ctx.device,
+                &ctx.queue,
+                &target,
+                &camera,
+                &texture,
+                None,
+                &field_settings,
+            )])
+        });
+    }
+
     let field_target = RayTarget::new(device, field_size.0, field_size.1);
     for density_rgb in [false, true] {
+        let name = if density_rgb {
+            "field σ+rgb, hash 8 lv + 2×64, 1 mm"
+        } else {
+            "field DVR, hash 8 lv + 2×64, 1 mm"
+        };
+        if !wanted(name) {
+            continue;
+        }
         let field = bench_field(bounds, density_rgb);
         let gpu = GpuField::upload(device, queue, &field).expect("field upload");
-        let settings = RayMarchSettings {
-            mode: RenderMode::Dvr,
-            transfer: TransferFunction {
-                colormap: Colormap::Viridis,
-                range: (0.0, 100.0),
-                opacity: vec![[0.0, 0.0], [0.5, 0.0], [1.0, 0.3]],
-            },
-            step_mm: 1.0,
-            lighting: false,
-            ..RayMarchSettings::default()
-        };
+        let settings = field_settings.clone();
         let data = DataBox::of_bounds(field.bounds_min, field.bounds_max);
         let plan = PassPlan::new(
             data.diagonal,
@@ -126,11 +179,6 @@ fn main() {
             (!density_rgb).then_some(RenderMode::Dvr),
             false,
         );
-        let name = if density_rgb {
-            "field σ+rgb, hash 8 lv + 2×64, 1 mm"
-        } else {
-            "field DVR, hash 8 lv + 2×64, 1 mm"
-        };
         let mut camera = OrbitCamera::preset(CameraPreset::LateralLeft, bounds);
         run(name, plan.passes, frames, &ctx, |ctx| {
             camera.orbit(0.02, 0.0);
