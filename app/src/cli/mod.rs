@@ -1,5 +1,6 @@
 //! The command line: open files in the window, `info`, `render`.
 
+mod encoder;
 mod fit;
 mod info;
 mod isosurface;
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
+pub use encoder::EncoderArgs;
 pub use fit::FitArgs;
 pub use info::{InfoArgs, info_json};
 pub use isosurface::IsosurfaceArgs;
@@ -41,6 +43,8 @@ enum Command {
     Isosurface(IsosurfaceArgs),
     /// Fit a neural field to a volume and save it as `.nfield`.
     Fit(FitArgs),
+    /// Voxel-wise encoders: import BrainSCUBA/BrainDiVE checkpoints or fit one with CLIP + ridge.
+    Encoder(EncoderArgs),
 }
 
 /// Exit code for bad input (unreadable file, bad option value).
@@ -95,6 +99,7 @@ pub fn main() -> ExitCode {
         Some(Command::Project(args)) => project::run(&args),
         Some(Command::Isosurface(args)) => isosurface::run(&args),
         Some(Command::Fit(args)) => fit::run(&args),
+        Some(Command::Encoder(args)) => encoder::run(&args),
         None => crate::ui::run_window(cli.files).map_err(CliError::failure),
     };
     match result {

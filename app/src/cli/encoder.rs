@@ -1,0 +1,179 @@
+//! `cortexlens encoder import|fit`: voxel-wise encoders from BrainSCUBA/BrainDiVE checkpoints or
+//! fitted by ridge regression on CLIP image embeddings.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+use clap::{Args, Subcommand};
+use cortexlens_data::formats::{load_volume, save_nifti};
+use cortexlens_inference::clip::Clip;
+use cortexlens_inference::encoder::VoxelOrder;
+use cortexlens_inference::encoder::file::save_encoder;
+use cortexlens_inference::encoder::fit::{EncoderFitConfig, Responses, fit_encoder, read_stimuli};
+use cortexlens_inference::encoder::import::{BRAINSCUBA_BACKBONE, import_checkpoint};
+use cortexlens_inference::{device, device_name};
+
+use super::CliError;
+
+/// Arguments of `cortexlens encoder`.
+#[derive(Debug, Args)]
+pub struct EncoderArgs {
+    #[command(subcommand)]
+    command: EncoderCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum EncoderCommand {
+    /// Convert a BrainSCUBA/BrainDiVE PyTorch checkpoint and its voxel mask to an encoder file.
+    Import(ImportArgs),
+    /// Fit an encoder: CLIP embeddings of the stimuli, ridge with per-voxel cross-validated penalty.
+    Fit(FitEncoderArgs),
+}
+
+/// Arguments of `cortexlens encoder import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The `.chkpt`/`.pt` file (`linear.*` or `final_*_higher.*` weights).
+    pub checkpoint: PathBuf,
+    /// The mask volume whose non-zero voxels are the weight rows.
+    #[arg(long)]
+    pub mask: PathBuf,
+    /// Output encoder (`.safetensors`).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The entry of the pickled dict holding the state dict ("" for a bare state dict).
+    #[arg(long, default_value = "network")]
+    pub key: String,
+    /// Order of the mask's voxels: `c` (k fastest, NumPy's `np.where` on an [x, y, z] array, as
+    /// BrainSCUBA/BrainDiVE built their voxel lists) or `f` (i fastest, NIfTI order).
+    #[arg(long, default_value = "c", value_parser = parse_order)]
+    pub order: VoxelOrder,
+    /// The feature extractor's name, stored in the file.
+    #[arg(long, default_value = BRAINSCUBA_BACKBONE)]
+    pub backbone: String,
+}
+
+/// Arguments of `cortexlens encoder fit`.
+#[derive(Debug, Args)]
+pub struct FitEncoderArgs {
+    /// Responses: a 4D volume with one frame per stimulus, or a `.tsv` (one row per stimulus).
+    #[arg(long)]
+    pub responses: PathBuf,
+    /// The stimulus images, one path per line (first column), in the order of the responses.
+    #[arg(long)]
+    pub stimuli: PathBuf,
+    /// A Hugging Face CLIP folder: `config.json` and `model.safetensors`.
+    #[arg(long)]
+    pub clip: PathBuf,
+    /// Output encoder (`.safetensors`).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Voxels to fit (non-zero voxels, i fastest); for a TSV, the grid of its columns.
+    #[arg(long)]
+    pub mask: Option<PathBuf>,
+    /// Write the held-out R² map here (NIfTI).
+    #[arg(long)]
+    pub r2: Option<PathBuf>,
+    /// Write the held-out Pearson r map here (NIfTI).
+    #[arg(long)]
+    pub pearson: Option<PathBuf>,
+    /// Cross-validation folds.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Fraction of the stimuli (the last ones) held out for R² and r.
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    /// Images per CLIP batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// The backbone name stored in the file.
+    #[arg(long, default_value = BRAINSCUBA_BACKBONE)]
+    pub backbone: String,
+}
+
+fn parse_order(text: &str) -> Result<VoxelOrder, String> {
+    text.parse()
+}
+
+pub(super) fn run(args: &EncoderArgs) -> Result<(), CliError> {
+    match &args.command {
+        EncoderCommand::Import(args) => import(args),
+        EncoderCommand::Fit(args) => fit(args),
+    }
+}
+
+fn import(args: &ImportArgs) -> Result<(), CliError> {
+    let key = (!args.key.is_empty()).then_some(args.key.as_str());
+    let encoder = import_checkpoint(&args.checkpoint, key, &args.mask, args.order, &args.backbone)
+        .map_err(CliError::bad_input)?;
+    save_encoder(&args.out, &encoder).map_err(CliError::bad_input)?;
+    eprintln!(
+        "saved {} ({} voxels × {} features, grid {:?})",
+        args.out.display(),
+        encoder.voxel_count(),
+        encoder.dim(),
+        encoder.grid_shape()
+    );
+    Ok(())
+}
+
+fn fit(args: &FitEncoderArgs) -> Result<(), CliError> {
+    let mask = match &args.mask {
+        Some(path) => Some(load_volume(path, &mut |_| {}).map_err(CliError::bad_input)?),
+        None => None,
+    };
+    let is_tsv = args
+        .responses
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tsv") || e.eq_ignore_ascii_case("txt"));
+    let responses = if is_tsv {
+        Responses::from_tsv(&args.responses, mask.as_ref())
+    } else {
+        let volume = load_volume(&args.responses, &mut |_| {}).map_err(CliError::bad_input)?;
+        Responses::from_volume(&volume, mask.as_ref())
+    }
+    .map_err(CliError::bad_input)?;
+    let stimuli = read_stimuli(&args.stimuli).map_err(CliError::bad_input)?;
+    let device = device();
+    let clip = Clip::load_dir(&args.clip, &device).map_err(CliError::bad_input)?;
+    let mut config = EncoderFitConfig {
+        batch: args.batch,
+        backbone: args.backbone.clone(),
+        ..EncoderFitConfig::default()
+    };
+    config.ridge.folds = args.folds;
+    config.ridge.test_fraction = args.test_fraction;
+    eprintln!(
+        "fitting {} voxels on {} stimuli with CLIP on {}",
+        responses.voxels.len(),
+        stimuli.len(),
+        device_name(&device)
+    );
+    let every = (stimuli.len() / 10).max(1);
+    let mut next = every;
+    let fit = fit_encoder(
+        &responses,
+        &stimuli,
+        &clip,
+        &config,
+        &AtomicBool::new(false),
+        &mut |done, total| {
+            if done >= next || done == total {
+                eprintln!("embedded {done}/{total} images");
+                next = done + every;
+            }
+        },
+    )
+    .map_err(CliError::bad_input)?;
+    save_encoder(&args.out, &fit.encoder).map_err(CliError::bad_input)?;
+    for (path, volume) in [(&args.r2, &fit.r2), (&args.pearson, &fit.pearson)] {
+        if let Some(path) = path {
+            save_nifti(path, volume).map_err(CliError::bad_input)?;
+        }
+    }
+    let mut r2: Vec<f32> = fit.r2.data.iter().copied().filter(|v| v.is_finite()).collect();
+    r2.sort_by(f32::total_cmp);
+    let median = r2.get(r2.len() / 2).copied().unwrap_or(f32::NAN);
+    eprintln!("saved {} (median held-out R² {median:.3})", args.out.display());
+    Ok(())
+}
