@@ -69,7 +69,18 @@ fn main() {
     let texture = VolumeTexture::upload(device, queue, &mni, 0);
     let (lo, hi) = mni.world_bounds();
     let bounds = (lo.as_vec3().to_array(), hi.as_vec3().to_array());
-    let data = DataBox::of_grid(texture.affine(), texture.dims());
+    // Time a volume texture drawn with `settings`, the camera turning around `bounds`.
+    let time_volume = |name: &str, texture: &VolumeTexture, settings: &RayMarchSettings| {
+        let data = DataBox::of_grid(texture.affine(), texture.dims());
+        let step = settings.effective_step(data.diagonal as f32);
+        let plan = PassPlan::new(data.diagonal, step, 1, Some(settings.mode), settings.lighting);
+        let mut camera = OrbitCamera::preset(CameraPreset::LateralLeft, bounds);
+        run(name, plan.passes, frames, &ctx, |ctx| {
+            camera.orbit(0.02, 0.0);
+            ctx.queue
+                .submit([renderer.draw_volume(&ctx.device, &ctx.queue, &target, &camera, texture, None, settings)])
+        });
+    };
     let max = VolumeStats::of(&mni).max as f32;
     let transfer = TransferFunction {
         colormap: Colormap::Gray,
@@ -91,26 +102,7 @@ fn main() {
             lighting,
             ..RayMarchSettings::default()
         };
-        let plan = PassPlan::new(
-            data.diagonal,
-            settings.effective_step(data.diagonal as f32),
-            1,
-            Some(mode),
-            lighting,
-        );
-        let mut camera = OrbitCamera::preset(CameraPreset::LateralLeft, bounds);
-        run(name, plan.passes, frames, &ctx, |ctx| {
-            camera.orbit(0.02, 0.0);
-            ctx.queue.submit([renderer.draw_volume(
-                &ctx.device,
-                &ctx.queue,
-                &target,
-                &camera,
-                &texture,
-                None,
-                &settings,
-            )])
-        });
+        time_volume(name, &texture, &settings);
     }
 
     let field_settings = RayMarchSettings {
@@ -134,28 +126,11 @@ fn main() {
             &grid.shape[..3],
             start.elapsed().as_secs_f64()
         );
-        let texture = VolumeTexture::upload(device, queue, &grid, 0);
-        let data = DataBox::of_grid(texture.affine(), texture.dims());
-        let plan = PassPlan::new(
-            data.diagonal,
-            field_settings.effective_step(data.diagonal as f32),
-            1,
-            Some(RenderMode::Dvr),
-            false,
+        time_volume(
+            baked_name,
+            &VolumeTexture::upload(device, queue, &grid, 0),
+            &field_settings,
         );
-        let mut camera = OrbitCamera::preset(CameraPreset::LateralLeft, bounds);
-        run(baked_name, plan.passes, frames, &ctx, |ctx| {
-            camera.orbit(0.02, 0.0);
-            ctx.queue.submit([renderer.draw_volume(
-                &ctx.device,
-                &ctx.queue,
-                &target,
-                &camera,
-                &texture,
-                None,
-                &field_settings,
-            )])
-        });
     }
 
     let field_target = RayTarget::new(device, field_size.0, field_size.1);
