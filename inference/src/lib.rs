@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 mod adam;
+pub mod brainscuba;
 pub mod caption;
 pub mod clip;
 mod config;
