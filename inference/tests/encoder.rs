@@ -77,6 +77,7 @@ fn ridge_matches_numpy_reference() {
         ("pearson", &fit.pearson),
     ] {
         let diff = max_diff(ours, &f32s(&r[name]));
+        eprintln!("{name}: max |Δ| vs NumPy {diff:.2e}");
         assert!(diff <= 1e-4, "{name} differs from NumPy by {diff}");
     }
     let truth = f32s(&r["metric_true"]);

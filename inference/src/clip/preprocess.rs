@@ -7,7 +7,7 @@
 //!    [`CLIP_STD`] in f32.
 //!
 //! The output matches `CLIPImageProcessor(size=S, crop_size=S)` on the fixture images to the last
-//! bit (see `tests/fixtures/README.md`). torchvision's `CenterCrop` (used by OpenAI's own `clip`)
+//! bit (see `tests/fixtures/README.md`; the `image` crate's `CatmullRom` filter was up to 7/255 off). torchvision's `CenterCrop` (used by OpenAI's own `clip`)
 //! rounds the crop offset to nearest rather than down, so it can differ by one pixel row.
 
 use std::path::Path;
