@@ -22,7 +22,7 @@ pub struct InfoArgs {
     pub at: Vec<[i64; 3]>,
 }
 
-fn parse_ijk(text: &str) -> Result<[i64; 3], String> {
+pub(super) fn parse_ijk(text: &str) -> Result<[i64; 3], String> {
     let parts: Vec<&str> = text.split(',').map(str::trim).collect();
     let [i, j, k] = parts.as_slice() else {
         return Err(format!("expected i,j,k, got '{text}'"));

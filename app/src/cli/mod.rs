@@ -1,5 +1,6 @@
 //! The command line: open files in the window, `info`, `render`.
 
+mod caption;
 mod encoder;
 mod fit;
 mod info;
@@ -13,6 +14,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
+pub use caption::CaptionArgs;
 pub use encoder::EncoderArgs;
 pub use fit::FitArgs;
 pub use info::{InfoArgs, info_json};
@@ -45,6 +47,8 @@ enum Command {
     Fit(FitArgs),
     /// Voxel-wise encoders: import BrainSCUBA/BrainDiVE checkpoints or fit one with CLIP + ridge.
     Encoder(EncoderArgs),
+    /// Caption encoder voxels in words (BrainSCUBA: projection onto an image pool, ClipCap + GPT-2).
+    Caption(CaptionArgs),
 }
 
 /// Exit code for bad input (unreadable file, bad option value).
@@ -100,6 +104,7 @@ pub fn main() -> ExitCode {
         Some(Command::Isosurface(args)) => isosurface::run(&args),
         Some(Command::Fit(args)) => fit::run(&args),
         Some(Command::Encoder(args)) => encoder::run(&args),
+        Some(Command::Caption(args)) => caption::run(&args),
         None => crate::ui::run_window(cli.files).map_err(CliError::failure),
     };
     match result {

@@ -1,0 +1,175 @@
+//! `cortexlens caption` end to end on the tiny fixture models of the inference crate: a voxel list
+//! and a mask give one TSV row per voxel with the same caption the library gives.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::AtomicBool;
+
+use cortexlens_data::Volume;
+use cortexlens_data::formats::save_nifti;
+use cortexlens_inference::Device;
+use cortexlens_inference::brainscuba::caption_voxels;
+use cortexlens_inference::caption::{Captioner, DecodeConfig};
+use cortexlens_inference::encoder::Encoder;
+use cortexlens_inference::encoder::file::save_encoder;
+use cortexlens_inference::projection::{EmbeddingPool, ProjectionConfig};
+use glam::{DMat4, DVec3};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../inference/tests/fixtures")
+}
+
+fn cortexlens(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cortexlens"))
+        .args(args)
+        .output()
+        .expect("run cortexlens")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Four voxels of a 4×4×4 grid whose weights are pool entries 1, 5, 9 and 13.
+fn encoder(pool: &EmbeddingPool) -> Encoder {
+    let weight: Vec<f32> = [1, 5, 9, 13].iter().flat_map(|&i| pool.embedding(i).unwrap()).collect();
+    Encoder::new(
+        weight,
+        vec![0.0; 4],
+        pool.dim(),
+        vec![[0, 0, 0], [1, 2, 3], [3, 3, 3], [2, 0, 1]],
+        DMat4::from_translation(DVec3::new(-4.0, -4.0, -4.0)) * DMat4::from_scale(DVec3::splat(2.0)),
+        [4, 4, 4],
+        "tiny",
+        true,
+    )
+    .unwrap()
+}
+
+#[test]
+fn captions_voxels_and_masked_regions_into_a_table() {
+    let dir = std::env::temp_dir().join(format!("cortexlens-caption-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pool_path = fixtures().join("clip_tiny/pool.safetensors");
+    let decoder = fixtures().join("clipcap_tiny");
+    let pool = EmbeddingPool::open(&pool_path).unwrap();
+    let encoder = encoder(&pool);
+    let encoder_path = dir.join("encoder.safetensors");
+    save_encoder(&encoder_path, &encoder).unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let base = [
+        "caption".to_owned(),
+        "--encoder".into(),
+        s(&encoder_path),
+        "--pool".into(),
+        s(&pool_path),
+        "--decoder".into(),
+        s(&decoder),
+        "--max-tokens".into(),
+        "10".into(),
+    ];
+    let run = |extra: &[&str]| {
+        let args: Vec<&str> = base.iter().map(String::as_str).chain(extra.iter().copied()).collect();
+        cortexlens(&args)
+    };
+
+    let table = dir.join("voxels.tsv");
+    let out = run(&[
+        "--voxel",
+        "1,2,3",
+        "--voxel",
+        "2,0,1",
+        "--top",
+        "3",
+        "--out",
+        &s(&table),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&table).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(
+        rows[0],
+        ["voxel", "i", "j", "k", "x_mm", "y_mm", "z_mm", "caption", "top_images"]
+    );
+    assert_eq!(rows.len(), 3);
+    assert_eq!(&rows[1][..7], ["1", "1", "2", "3", "-2.00", "0.00", "2.00"]);
+    assert_eq!(rows[2][0], "3");
+    assert_eq!(rows[1][8].split(',').next(), Some("5"), "its own pool entry first");
+    let library = caption_voxels(
+        &encoder,
+        &[1, 3],
+        &pool,
+        &Captioner::load(&decoder, &Device::Cpu).unwrap(),
+        &ProjectionConfig::default(),
+        &DecodeConfig {
+            max_tokens: 10,
+            ..DecodeConfig::default()
+        },
+        &AtomicBool::new(false),
+        &mut |_, _, _| {},
+    )
+    .unwrap();
+    assert_eq!(rows[1][7], library[0].caption.trim());
+    assert_eq!(rows[2][7], library[1].caption.trim());
+
+    // A mask on the encoder's grid: label 2 covers voxels 0 and 2, a threshold of 1.5 also voxel 3.
+    let mut values = vec![0.0f32; 64];
+    values[0] = 2.0;
+    let index = |[i, j, k]: [usize; 3]| i + 4 * (j + 4 * k);
+    values[index([3, 3, 3])] = 2.0;
+    values[index([2, 0, 1])] = -1.5;
+    let mask = Volume {
+        name: "mask".into(),
+        shape: [4, 4, 4, 1],
+        ndim: 3,
+        zooms: vec![2.0; 3],
+        affine: encoder.grid_affine(),
+        datatype: "float32".into(),
+        scl_slope: 1.0,
+        scl_inter: 0.0,
+        data: values,
+    };
+    let mask_path = dir.join("mask.nii");
+    save_nifti(&mask_path, &mask).unwrap();
+    let region = dir.join("region.tsv");
+    let out = run(&["--mask", &s(&mask_path), "--label", "2", "--out", &s(&region)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let voxels: Vec<String> = std::fs::read_to_string(&region)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(voxels, ["0", "2"]);
+    let out = run(&["--mask", &s(&mask_path), "--threshold", "1.5", "--out", &s(&region)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&region).unwrap().lines().count(), 4);
+
+    // Bad input: exit code 2 and a one-line message.
+    let out = run(&["--voxel", "3,0,0", "--out", &s(&table)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not one of the encoder's 4 voxels"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cortexlens(&[
+        "caption",
+        "--encoder",
+        &s(&encoder_path),
+        "--pool",
+        &s(&pool_path),
+        "--decoder",
+        &s(&dir),
+        "--voxel",
+        "0,0,0",
+        "--out",
+        &s(&table),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("config.json"),
+        "names the missing file: {}",
+        stderr(&out)
+    );
+}
