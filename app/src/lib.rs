@@ -9,6 +9,7 @@
 //! - [`cli`]: the command line (`info`, `render`, opening files).
 
 pub mod baking;
+pub mod captioning;
 pub mod cli;
 pub mod colorbar;
 pub mod demo;

@@ -407,3 +407,104 @@ fn a_field_on_a_software_gpu_is_baked_and_drawn_as_a_grid() {
         w * h
     );
 }
+
+#[test]
+fn captions_the_crosshair_voxel_and_a_shown_region() {
+    use cortexlens_inference::encoder::Encoder;
+    use cortexlens_inference::projection::EmbeddingPool;
+    use glam::{DMat4, DVec3};
+
+    let fixtures = repo().join("inference/tests/fixtures");
+    let dir = std::env::temp_dir().join(format!("cortexlens-captions-{}", std::process::id()));
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    // One (empty) file per pool entry, named in pool order.
+    let pool_path = fixtures.join("clip_tiny/pool.safetensors");
+    let pool = EmbeddingPool::open(&pool_path).unwrap();
+    for i in 0..pool.len() {
+        std::fs::write(images.join(format!("img{i:04}.png")), b"").unwrap();
+    }
+    // A 4×4×4 grid: the encoder has every voxel, voxel v weighted like pool entry 7·v mod 300.
+    let affine = DMat4::from_translation(DVec3::new(-6.0, -6.0, -6.0)) * DMat4::from_scale(DVec3::splat(3.0));
+    let voxels: Vec<[u32; 3]> = (0..64u32).map(|v| [v % 4, v / 4 % 4, v / 16]).collect();
+    let weight: Vec<f32> = (0..64).flat_map(|v| pool.embedding(7 * v % 300).unwrap()).collect();
+    let encoder = Encoder::new(
+        weight,
+        vec![0.0; 64],
+        pool.dim(),
+        voxels,
+        affine,
+        [4, 4, 4],
+        "tiny",
+        true,
+    )
+    .unwrap();
+    let encoder_path = dir.join("encoder.safetensors");
+    cortexlens_inference::encoder::file::save_encoder(&encoder_path, &encoder).unwrap();
+    // The layer: 5 in three voxels, 0 elsewhere.
+    let mut data = vec![0.0f32; 64];
+    for v in [5, 22, 63] {
+        data[v] = 5.0;
+    }
+    let volume = cortexlens_data::Volume {
+        name: "roi".into(),
+        shape: [4, 4, 4, 1],
+        ndim: 3,
+        zooms: vec![3.0; 3],
+        affine,
+        datatype: "float32".into(),
+        scl_slope: 1.0,
+        scl_inter: 0.0,
+        data,
+    };
+    let roi = dir.join("roi.nii");
+    cortexlens_data::formats::save_nifti(&roi, &volume).unwrap();
+
+    let mut harness = harness(Startup::Files(vec![roi]));
+    // The random tiny decoder writes arbitrary Unicode; the app draws tofu for glyphs its fonts lack
+    // (egui's default policy), where kittest would panic.
+    harness.ctx.set_missing_glyph_policy(egui::MissingGlyphPolicy::Tofu);
+    step_until(&mut harness, "the layer", |app| {
+        app.viewer.layers.len() == 1 && !app.is_loading()
+    });
+    let app = harness.state_mut();
+    app.caption_paths = cortexlens::captioning::ModelPaths {
+        encoder: Some(encoder_path),
+        pool: Some(pool_path),
+        decoder: Some(fixtures.join("clipcap_tiny")),
+        images: Some(images),
+    };
+    // Voxel (1, 1, 1) = encoder voxel 21, weighted like pool entry 147.
+    app.viewer.set_crosshair(DVec3::new(-3.0, -3.0, -3.0));
+    let crosshair = app.viewer.crosshair;
+    app.start_caption(cortexlens::captioning::CaptionTarget::At(crosshair));
+    step_until(&mut harness, "the voxel's caption", |app| app.caption_result.is_some());
+    let outcome = harness.state().caption_result.as_ref().unwrap();
+    let caption = &outcome.captions[0];
+    assert_eq!((caption.voxel, caption.ijk), (21, [1, 1, 1]));
+    assert!(!caption.caption.trim().is_empty());
+    assert_eq!(
+        outcome.top_images[0].file_name().unwrap(),
+        "img0147.png",
+        "the top image is the voxel's own pool entry"
+    );
+    assert!(harness.state().messages.is_empty(), "{:?}", harness.state().messages);
+
+    let app = harness.state_mut();
+    let layer = &mut app.viewer.layers[0];
+    layer.style.threshold = Some(1.0);
+    let target = cortexlens::captioning::CaptionTarget::Region {
+        volume: layer.volume.clone(),
+        frame: 0,
+        style: layer.style,
+        name: "roi".into(),
+    };
+    app.caption_result = None;
+    app.start_caption(target);
+    step_until(&mut harness, "the region's captions", |app| {
+        app.caption_result.is_some()
+    });
+    let outcome = harness.state().caption_result.as_ref().unwrap();
+    let voxels: Vec<usize> = outcome.captions.iter().map(|c| c.voxel).collect();
+    assert_eq!(voxels, [5, 22, 63]);
+}

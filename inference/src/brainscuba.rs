@@ -53,6 +53,35 @@ pub enum BrainScubaError {
     Candle(#[from] candle_core::Error),
 }
 
+/// The captions as a tab-separated table: a header, then one row per caption with
+/// `voxel i j k x_mm y_mm z_mm caption`, plus `top_images` (comma-separated pool indices) when
+/// `with_top`. Control characters in captions become spaces.
+pub fn captions_tsv(captions: &[VoxelCaption], with_top: bool) -> String {
+    let mut out = String::from("voxel\ti\tj\tk\tx_mm\ty_mm\tz_mm\tcaption");
+    out.push_str(if with_top { "\ttop_images\n" } else { "\n" });
+    for c in captions {
+        let text: String = c
+            .caption
+            .chars()
+            .map(|ch| if ch.is_control() { ' ' } else { ch })
+            .collect();
+        let [x, y, z] = c.world_mm;
+        let [i, j, k] = c.ijk;
+        out.push_str(&format!(
+            "{}\t{i}\t{j}\t{k}\t{x:.2}\t{y:.2}\t{z:.2}\t{}",
+            c.voxel,
+            text.trim()
+        ));
+        if with_top {
+            let top: Vec<String> = c.top.iter().map(|(index, _)| index.to_string()).collect();
+            out.push('\t');
+            out.push_str(&top.join(","));
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// Captions of the encoder voxels `voxels` (indices into `encoder`), on `captioner`'s device.
 /// `progress(stage, done, total)` reports both stages; `cancel` is read between blocks and steps.
 #[allow(clippy::too_many_arguments)]

@@ -1,13 +1,12 @@
 //! `cortexlens caption --encoder E --pool P --decoder D (--voxel i,j,k | --mask M.nii.gz) --out
 //! captions.tsv`: BrainSCUBA captions of encoder voxels, one TSV row per voxel.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use clap::Args;
 use cortexlens_data::formats::load_volume;
-use cortexlens_inference::brainscuba::{Stage, VoxelCaption, caption_voxels};
+use cortexlens_inference::brainscuba::{Stage, caption_voxels, captions_tsv};
 use cortexlens_inference::caption::{Captioner, DecodeConfig};
 use cortexlens_inference::encoder::Encoder;
 use cortexlens_inference::encoder::file::load_encoder;
@@ -98,7 +97,8 @@ pub(super) fn run(args: &CaptionArgs) -> Result<(), CliError> {
         },
     )
     .map_err(CliError::bad_input)?;
-    write_table(args, &captions).map_err(|e| CliError::failure(format!("{}: {e}", args.out.display())))
+    std::fs::write(&args.out, captions_tsv(&captions, args.top > 0))
+        .map_err(|e| CliError::failure(format!("{}: {e}", args.out.display())))
 }
 
 /// The encoder voxels the arguments ask for.
@@ -156,34 +156,4 @@ fn selected_voxels(args: &CaptionArgs, encoder: &Encoder) -> Result<Vec<usize>, 
         )));
     }
     Ok(voxels)
-}
-
-/// `voxel i j k x_mm y_mm z_mm caption [top_images]`, one row per caption.
-fn write_table(args: &CaptionArgs, captions: &[VoxelCaption]) -> std::io::Result<()> {
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&args.out)?);
-    let top_header = if args.top > 0 { "\ttop_images" } else { "" };
-    writeln!(out, "voxel\ti\tj\tk\tx_mm\ty_mm\tz_mm\tcaption{top_header}")?;
-    for c in captions {
-        let text: String = c
-            .caption
-            .chars()
-            .map(|ch| if ch.is_control() { ' ' } else { ch })
-            .collect();
-        let [x, y, z] = c.world_mm;
-        write!(
-            out,
-            "{}\t{}\t{}\t{}\t{x:.2}\t{y:.2}\t{z:.2}\t{}",
-            c.voxel,
-            c.ijk[0],
-            c.ijk[1],
-            c.ijk[2],
-            text.trim()
-        )?;
-        if args.top > 0 {
-            let top: Vec<String> = c.top.iter().map(|(i, _)| i.to_string()).collect();
-            write!(out, "\t{}", top.join(","))?;
-        }
-        writeln!(out)?;
-    }
-    out.flush()
 }

@@ -1,5 +1,6 @@
 //! The eframe application: panels around the slice views, loading, screenshots.
 
+mod caption_panel;
 mod layers_panel;
 mod menu;
 mod readout;
@@ -20,6 +21,7 @@ use cortexlens_data::{LoadError, Loaded};
 use egui_wgpu::RenderState;
 
 use crate::baking::BakeJob;
+use crate::captioning::{CaptionJob, CaptionModels, CaptionOutcome, ModelPaths};
 use crate::demo;
 use crate::fitting::FitJob;
 use crate::gpu_bridge::{SliceResources, SurfaceResources};
@@ -46,6 +48,14 @@ pub struct CortexApp {
     pub fit_dense: bool,
     /// The shown field being baked into a grid, if any.
     pub bake: Option<BakeJob>,
+    /// Where the caption models are.
+    pub caption_paths: ModelPaths,
+    /// The caption models, once loaded (held by the running job meanwhile).
+    pub caption_models: Option<CaptionModels>,
+    /// The caption request running, if any.
+    pub caption_job: Option<CaptionJob>,
+    /// The last captions.
+    pub caption_result: Option<CaptionOutcome>,
     loader: Loader,
     /// Finished loads waiting for earlier requests, so layers stack in request order.
     finished: BTreeMap<JobId, (PathBuf, Result<Opened, LoadError>)>,
@@ -98,6 +108,10 @@ impl CortexApp {
             fit_with_cam: true,
             fit_dense: false,
             bake: None,
+            caption_paths: caption_panel::default_model_paths(),
+            caption_models: None,
+            caption_job: None,
+            caption_result: None,
             loader: Loader::new(Arc::new(move || ctx.request_repaint())),
             ctx: cc.egui_ctx.clone(),
             finished: BTreeMap::new(),
@@ -406,6 +420,7 @@ impl eframe::App for CortexApp {
         self.finish_demo();
         self.receive_fit();
         self.drive_bake();
+        self.receive_caption();
         menu::shortcuts(self, &ctx);
         egui::Panel::top("menu").show(ui, |ui| menu::menu_bar(self, ui));
         egui::Panel::bottom("readout").show(ui, |ui| readout::show(self, ui));

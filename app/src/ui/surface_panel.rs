@@ -155,9 +155,10 @@ fn volume_to_surface_actions(app: &mut CortexApp, ui: &mut egui::Ui) {
         }
     });
     ui.horizontal(|ui| {
-        let extract = ui.button("Isosurface at").clicked();
-        ui.add(egui::DragValue::new(&mut level).speed(speed));
-        if extract {
+        let button = ui.button("Isosurface at");
+        ui.add(egui::DragValue::new(&mut level).speed(speed))
+            .labelled_by(button.id);
+        if button.clicked() {
             app.extract_isosurface(id, level);
         }
     });

@@ -164,7 +164,7 @@ fn fit_controls(app: &mut CortexApp, ui: &mut egui::Ui) {
         }
         ui.checkbox(&mut cam, "CAM");
         app.fit_with_cam = cam;
-        egui::ComboBox::from_id_salt("fit-encoding")
+        egui::ComboBox::from_label("encoding")
             .selected_text(if app.fit_dense { "dense grid" } else { "hash grid" })
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut app.fit_dense, false, "hash grid");
