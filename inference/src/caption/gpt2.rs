@@ -10,33 +10,38 @@ use super::config::{Activation, Gpt2Config};
 use super::error::CaptionError;
 use super::weights::Weights;
 
-/// Hugging Face's `Conv1D`: `x · W + b` with `W` stored `[in, out]`.
+/// Hugging Face's `Conv1D`: `x · W + b` with `W` stored `[in, out]` (kept here transposed, `[out, in]`).
 struct Conv1D {
-    weight: Tensor,
+    weight_t: Tensor,
     bias: Tensor,
 }
 
 impl Conv1D {
     fn load(weights: &Weights, name: &str, inputs: usize, outputs: usize) -> Result<Self, CaptionError> {
         Ok(Self {
-            weight: weights.get(&format!("{name}.weight"), &[inputs, outputs])?,
+            weight_t: weights
+                .get(&format!("{name}.weight"), &[inputs, outputs])?
+                .t()?
+                .contiguous()?,
             bias: weights.get(&format!("{name}.bias"), &[outputs])?,
         })
     }
 
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        linear(x, &self.weight)?.broadcast_add(&self.bias)
+        linear(x, &self.weight_t)?.broadcast_add(&self.bias)
     }
 }
 
-/// `x · w` over the last dimension of `x` (any leading dimensions), with `w` `[in, out]`.
+/// `x · wᵀ` over the last dimension of `x` (any leading dimensions), with `w` `[out, in]`. Computed
+/// as `(w · xᵀ)ᵀ`: with few rows (decoding steps) that is 2–3× faster than `x · wᵀ` in candle's CPU
+/// matmul, and never slower in measurements up to 320 rows.
 fn linear(x: &Tensor, w: &Tensor) -> candle_core::Result<Tensor> {
     let mut dims = x.dims().to_vec();
     let inputs = dims.pop().unwrap_or(1);
     let rows = dims.iter().product::<usize>();
-    let out = x.reshape((rows, inputs))?.matmul(w)?;
-    dims.push(w.dim(1)?);
-    out.reshape(dims)
+    let out = w.matmul(&x.reshape((rows, inputs))?.t()?)?.t()?;
+    dims.push(w.dim(0)?);
+    out.contiguous()?.reshape(dims)
 }
 
 struct LayerNorm {
@@ -181,7 +186,7 @@ impl Gpt2 {
     }
 
     fn logits(&self, hidden: &Tensor) -> candle_core::Result<Tensor> {
-        linear(hidden, &self.wte.t()?)
+        linear(hidden, &self.wte)
     }
 
     /// The final hidden states (after `ln_f`), `[B, T, n_embd]`.
