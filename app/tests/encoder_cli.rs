@@ -217,6 +217,34 @@ fn fit_from_a_4d_nifti_and_a_tsv() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(load_encoder(&enc_tsv).unwrap().grid_shape(), [frame, 1, 1]);
 
+    // A repository id resolves through the Hugging Face cache (HF_HOME) without downloading; one
+    // that is not cached names the missing files.
+    let hf_home = dir.join("hf");
+    let repo = hf_home.join("hub/models--tiny--clip");
+    std::fs::create_dir_all(repo.join("snapshots/abc123")).unwrap();
+    std::fs::create_dir_all(repo.join("refs")).unwrap();
+    std::fs::write(repo.join("refs/main"), "abc123").unwrap();
+    for file in ["config.json", "model.safetensors"] {
+        std::fs::copy(clip.join(file), repo.join("snapshots/abc123").join(file)).unwrap();
+    }
+    let from_cache = |id: &str| {
+        Command::new(env!("CARGO_BIN_EXE_cortexlens"))
+            .env("HF_HOME", &hf_home)
+            .args(["encoder", "fit", "--responses", path(&tsv), "--stimuli", path(&list)])
+            .args(["--clip", id, "--out", path(&enc_tsv), "--folds", "3"])
+            .output()
+            .expect("run cortexlens")
+    };
+    let out = from_cache("tiny/clip");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = from_cache("tiny/other-clip");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("config.json, model.safetensors not in the Hugging Face cache"),
+        "{}",
+        stderr(&out)
+    );
+
     // Fewer stimuli than responses, and a folder without a CLIP model: exit code 2.
     std::fs::write(dir.join("short.tsv"), "s0.png\ns1.png\n").unwrap();
     let short = dir.join("short.tsv");

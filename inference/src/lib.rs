@@ -22,6 +22,7 @@ mod config;
 pub mod encoder;
 mod error;
 mod fit;
+pub mod hub;
 mod init;
 mod lookup;
 mod model;

@@ -11,9 +11,13 @@ use cortexlens_inference::encoder::VoxelOrder;
 use cortexlens_inference::encoder::file::save_encoder;
 use cortexlens_inference::encoder::fit::{EncoderFitConfig, Responses, fit_encoder, read_stimuli};
 use cortexlens_inference::encoder::import::{BRAINSCUBA_BACKBONE, import_checkpoint};
+use cortexlens_inference::hub::{default_cache_dir, resolve};
 use cortexlens_inference::{device, device_name};
 
 use super::CliError;
+
+/// The files of a Hugging Face CLIP model that `encoder fit` reads.
+const CLIP_FILES: [&str; 2] = ["config.json", "model.safetensors"];
 
 /// Arguments of `cortexlens encoder`.
 #[derive(Debug, Args)]
@@ -62,9 +66,13 @@ pub struct FitEncoderArgs {
     /// The stimulus images, one path per line (first column), in the order of the responses.
     #[arg(long)]
     pub stimuli: PathBuf,
-    /// A Hugging Face CLIP folder: `config.json` and `model.safetensors`.
+    /// CLIP: a folder with Hugging Face's `config.json` and `model.safetensors`, or a repository id
+    /// (e.g. `openai/clip-vit-base-patch32`) looked up in the Hugging Face cache.
     #[arg(long)]
-    pub clip: PathBuf,
+    pub clip: String,
+    /// Download the `--clip` repository's files into the Hugging Face cache when they are missing.
+    #[arg(long)]
+    pub download: bool,
     /// Output encoder (`.safetensors`).
     #[arg(long)]
     pub out: PathBuf,
@@ -135,7 +143,9 @@ fn fit(args: &FitEncoderArgs) -> Result<(), CliError> {
     .map_err(CliError::bad_input)?;
     let stimuli = read_stimuli(&args.stimuli).map_err(CliError::bad_input)?;
     let device = device();
-    let clip = Clip::load_dir(&args.clip, &device).map_err(CliError::bad_input)?;
+    let cache = default_cache_dir().map_err(CliError::bad_input)?;
+    let clip_dir = resolve(&args.clip, &CLIP_FILES, &cache, args.download).map_err(CliError::bad_input)?;
+    let clip = Clip::load_dir(&clip_dir, &device).map_err(CliError::bad_input)?;
     let mut config = EncoderFitConfig {
         batch: args.batch,
         backbone: args.backbone.clone(),
