@@ -75,13 +75,14 @@ impl Clip {
             });
         }
         let tensors = candle_core::safetensors::load(weights, device)?;
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
+        Clip::new(VarBuilder::from_tensors(tensors, DType::F32, device), config)
+    }
+
+    /// Builds the model from weights in Hugging Face naming (e.g. `VarBuilder::zeros` for benchmarks).
+    pub fn new(vb: VarBuilder, config: ClipConfig) -> Result<Clip, ClipError> {
+        let device = vb.device().clone();
         let model = ClipModel::new(vb, &config)?;
-        Ok(Clip {
-            model,
-            config,
-            device: device.clone(),
-        })
+        Ok(Clip { model, config, device })
     }
 
     /// The side of the square input images.
