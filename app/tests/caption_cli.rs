@@ -118,17 +118,7 @@ fn captions_voxels_and_masked_regions_into_a_table() {
     let index = |[i, j, k]: [usize; 3]| i + 4 * (j + 4 * k);
     values[index([3, 3, 3])] = 2.0;
     values[index([2, 0, 1])] = -1.5;
-    let mask = Volume {
-        name: "mask".into(),
-        shape: [4, 4, 4, 1],
-        ndim: 3,
-        zooms: vec![2.0; 3],
-        affine: encoder.grid_affine(),
-        datatype: "float32".into(),
-        scl_slope: 1.0,
-        scl_inter: 0.0,
-        data: values,
-    };
+    let mask = Volume::from_f32("mask", [4, 4, 4, 1], encoder.grid_affine(), values);
     let mask_path = dir.join("mask.nii");
     save_nifti(&mask_path, &mask).unwrap();
     let region = dir.join("region.tsv");

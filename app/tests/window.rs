@@ -446,17 +446,7 @@ fn captions_the_crosshair_voxel_and_a_shown_region() {
     for v in [5, 22, 63] {
         data[v] = 5.0;
     }
-    let volume = cortexlens_data::Volume {
-        name: "roi".into(),
-        shape: [4, 4, 4, 1],
-        ndim: 3,
-        zooms: vec![3.0; 3],
-        affine,
-        datatype: "float32".into(),
-        scl_slope: 1.0,
-        scl_inter: 0.0,
-        data,
-    };
+    let volume = cortexlens_data::Volume::from_f32("roi", [4, 4, 4, 1], affine, data);
     let roi = dir.join("roi.nii");
     cortexlens_data::formats::save_nifti(&roi, &volume).unwrap();
 

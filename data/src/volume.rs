@@ -26,6 +26,22 @@ pub struct Volume {
 }
 
 impl Volume {
+    /// A `float32` volume made in memory (a computed map, a baked field, a test volume): 3D when
+    /// `shape[3]` is 1, zooms the lengths of the affine's columns, no scaling.
+    pub fn from_f32(name: impl Into<String>, shape: [usize; 4], affine: DMat4, data: Vec<f32>) -> Volume {
+        Volume {
+            name: name.into(),
+            shape,
+            ndim: if shape[3] == 1 { 3 } else { 4 },
+            zooms: (0..3).map(|a| affine.col(a).truncate().length()).collect(),
+            affine,
+            datatype: "float32".into(),
+            scl_slope: 1.0,
+            scl_inter: 0.0,
+            data,
+        }
+    }
+
     /// Voxels in one frame.
     pub fn frame_len(&self) -> usize {
         self.shape[0] * self.shape[1] * self.shape[2]

@@ -50,17 +50,7 @@ mod tests {
     use glam::DMat4;
 
     fn volume(shape: [usize; 3], data: Vec<f32>) -> Volume {
-        Volume {
-            name: "v".into(),
-            shape: [shape[0], shape[1], shape[2], 1],
-            ndim: 3,
-            zooms: vec![1.0; 3],
-            affine: DMat4::IDENTITY,
-            datatype: "float32".into(),
-            scl_slope: 1.0,
-            scl_inter: 0.0,
-            data,
-        }
+        Volume::from_f32("v", [shape[0], shape[1], shape[2], 1], DMat4::IDENTITY, data)
     }
 
     #[test]

@@ -162,17 +162,7 @@ mod tests {
     use super::*;
 
     fn volume(data: Vec<f32>, shape: [usize; 3], affine: DMat4) -> Volume {
-        Volume {
-            name: "test".into(),
-            shape: [shape[0], shape[1], shape[2], 1],
-            ndim: 3,
-            zooms: vec![1.0; 3],
-            affine,
-            datatype: "float32".into(),
-            scl_slope: 1.0,
-            scl_inter: 0.0,
-            data,
-        }
+        Volume::from_f32("test", [shape[0], shape[1], shape[2], 1], affine, data)
     }
 
     #[test]

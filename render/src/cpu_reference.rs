@@ -126,17 +126,12 @@ mod tests {
     use glam::DMat4;
 
     fn ramp() -> Volume {
-        Volume {
-            name: "ramp".into(),
-            shape: [4, 3, 2, 1],
-            ndim: 3,
-            zooms: vec![1.0; 3],
-            affine: DMat4::IDENTITY,
-            datatype: "float32".into(),
-            scl_slope: 1.0,
-            scl_inter: 0.0,
-            data: (0..24).map(|i| i as f32).collect(),
-        }
+        Volume::from_f32(
+            "ramp",
+            [4, 3, 2, 1],
+            DMat4::IDENTITY,
+            (0..24).map(|i| i as f32).collect(),
+        )
     }
 
     #[test]

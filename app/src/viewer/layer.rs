@@ -117,17 +117,7 @@ mod tests {
     use glam::DMat4;
 
     fn volume(data: Vec<f32>) -> Volume {
-        Volume {
-            name: "t".into(),
-            shape: [data.len(), 1, 1, 1],
-            ndim: 3,
-            zooms: vec![1.0; 3],
-            affine: DMat4::IDENTITY,
-            datatype: "float32".into(),
-            scl_slope: 1.0,
-            scl_inter: 0.0,
-            data,
-        }
+        Volume::from_f32("t", [data.len(), 1, 1, 1], DMat4::IDENTITY, data)
     }
 
     #[test]

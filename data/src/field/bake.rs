@@ -74,15 +74,10 @@ pub fn bake(
         );
         progress((k + 1) as f32 / shape[2] as f32);
     }
-    Ok(Volume {
-        name: "baked field".into(),
-        shape: [shape[0], shape[1], shape[2], 1],
-        ndim: 3,
-        zooms: size.to_array().to_vec(),
+    Ok(Volume::from_f32(
+        "baked field",
+        [shape[0], shape[1], shape[2], 1],
         affine,
-        datatype: "float32".into(),
-        scl_slope: 1.0,
-        scl_inter: 0.0,
         data,
-    })
+    ))
 }

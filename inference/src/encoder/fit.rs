@@ -283,16 +283,5 @@ pub fn map_volume(name: &str, encoder: &Encoder, values: &[f32]) -> Volume {
     for (&[i, j, k], &value) in encoder.voxels().iter().zip(values) {
         data[i as usize + nx * (j as usize + ny * k as usize)] = value;
     }
-    let affine = encoder.grid_affine();
-    Volume {
-        name: name.to_owned(),
-        shape: [nx, ny, nz, 1],
-        ndim: 3,
-        zooms: (0..3).map(|a| affine.col(a).truncate().length()).collect(),
-        affine,
-        datatype: "float32".into(),
-        scl_slope: 1.0,
-        scl_inter: 0.0,
-        data,
-    }
+    Volume::from_f32(name, [nx, ny, nz, 1], encoder.grid_affine(), data)
 }

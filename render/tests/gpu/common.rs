@@ -25,17 +25,7 @@ pub fn volume(name: &str, shape: [usize; 3], affine: DMat4, value: impl Fn(usize
             }
         }
     }
-    Volume {
-        name: name.to_owned(),
-        shape: [shape[0], shape[1], shape[2], 1],
-        ndim: 3,
-        zooms: (0..3).map(|a| affine.col(a).truncate().length()).collect(),
-        affine,
-        datatype: "float32".to_owned(),
-        scl_slope: 1.0,
-        scl_inter: 0.0,
-        data,
-    }
+    Volume::from_f32(name, [shape[0], shape[1], shape[2], 1], affine, data)
 }
 
 /// An affine from three voxel axes (columns, in world mm) and the world position of voxel 0.
