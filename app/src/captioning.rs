@@ -178,6 +178,23 @@ pub struct CaptionOutcome {
     pub captions: Vec<VoxelCaption>,
     /// Image files of the top pool entries of the first caption (when an image folder is known).
     pub top_images: Vec<PathBuf>,
+    /// Thumbnails of those that could be read, at most [`THUMBNAIL`] pixels on a side.
+    pub thumbnails: Vec<(PathBuf, egui::ColorImage)>,
+}
+
+/// Longest side of a top image's thumbnail, in pixels.
+pub const THUMBNAIL: u32 = 96;
+
+/// The image at `path` shrunk to fit [`THUMBNAIL`] (smaller ones as they are), or `None` when it
+/// cannot be read.
+fn thumbnail(path: &Path) -> Option<egui::ColorImage> {
+    let mut image = image::open(path).ok()?;
+    if image.width() > THUMBNAIL || image.height() > THUMBNAIL {
+        image = image.thumbnail(THUMBNAIL, THUMBNAIL);
+    }
+    let image = image.to_rgba8();
+    let size = [image.width() as usize, image.height() as usize];
+    Some(egui::ColorImage::from_rgba_unmultiplied(size, image.as_raw()))
 }
 
 /// Captioning running in the background.
@@ -301,7 +318,7 @@ fn run(
         progress,
     )
     .map_err(|e| e.to_string())?;
-    let top_images = captions
+    let top_images: Vec<PathBuf> = captions
         .first()
         .map(|c| {
             c.top
@@ -310,10 +327,15 @@ fn run(
                 .collect()
         })
         .unwrap_or_default();
+    let thumbnails = top_images
+        .iter()
+        .filter_map(|path| Some((path.clone(), thumbnail(path)?)))
+        .collect();
     Ok(CaptionOutcome {
         target,
         captions,
         top_images,
+        thumbnails,
     })
 }
 

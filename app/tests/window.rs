@@ -418,11 +418,13 @@ fn captions_the_crosshair_voxel_and_a_shown_region() {
     let dir = std::env::temp_dir().join(format!("cortexlens-captions-{}", std::process::id()));
     let images = dir.join("images");
     std::fs::create_dir_all(&images).unwrap();
-    // One (empty) file per pool entry, named in pool order.
+    // One small picture per pool entry, named in pool order.
     let pool_path = fixtures.join("clip_tiny/pool.safetensors");
     let pool = EmbeddingPool::open(&pool_path).unwrap();
     for i in 0..pool.len() {
-        std::fs::write(images.join(format!("img{i:04}.png")), b"").unwrap();
+        image::RgbaImage::from_pixel(6, 4, image::Rgba([(i % 256) as u8, 40, 90, 255]))
+            .save(images.join(format!("img{i:04}.png")))
+            .unwrap();
     }
     // A 4×4×4 grid: the encoder has every voxel, voxel v weighted like pool entry 7·v mod 300.
     let affine = DMat4::from_translation(DVec3::new(-6.0, -6.0, -6.0)) * DMat4::from_scale(DVec3::splat(3.0));
@@ -478,6 +480,9 @@ fn captions_the_crosshair_voxel_and_a_shown_region() {
         "img0147.png",
         "the top image is the voxel's own pool entry"
     );
+    assert_eq!(outcome.thumbnails.len(), outcome.top_images.len());
+    assert_eq!(outcome.thumbnails[0].1.size, [6, 4], "small pictures are not enlarged");
+    assert_eq!(harness.state().caption_thumbnails.len(), outcome.top_images.len());
     assert!(harness.state().messages.is_empty(), "{:?}", harness.state().messages);
 
     let app = harness.state_mut();

@@ -124,6 +124,12 @@ fn result(app: &mut CortexApp, ui: &mut egui::Ui) {
         ui.strong(c.caption.trim());
         if !outcome.top_images.is_empty() {
             ui.label("Most similar pool images:");
+            ui.horizontal_wrapped(|ui| {
+                for (path, texture) in &app.caption_thumbnails {
+                    ui.image((texture.id(), texture.size_vec2()))
+                        .on_hover_text(path.display().to_string());
+                }
+            });
             for image in &outcome.top_images {
                 ui.small(
                     image
@@ -180,7 +186,20 @@ impl CortexApp {
         self.caption_job = None;
         self.caption_models = models;
         match outcome {
-            Ok(outcome) => self.caption_result = Some(outcome),
+            Ok(outcome) => {
+                self.caption_thumbnails = outcome
+                    .thumbnails
+                    .iter()
+                    .map(|(path, image)| {
+                        let name = format!("caption-thumbnail-{}", path.display());
+                        (
+                            path.clone(),
+                            self.ctx.load_texture(name, image.clone(), Default::default()),
+                        )
+                    })
+                    .collect();
+                self.caption_result = Some(outcome);
+            }
             Err(error) => self.messages.push(UserMessage::Error(format!("Captioning: {error}"))),
         }
     }

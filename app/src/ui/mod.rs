@@ -56,6 +56,8 @@ pub struct CortexApp {
     pub caption_job: Option<CaptionJob>,
     /// The last captions.
     pub caption_result: Option<CaptionOutcome>,
+    /// Textures of the last single-voxel caption's top pool images.
+    pub caption_thumbnails: Vec<(PathBuf, egui::TextureHandle)>,
     loader: Loader,
     /// Finished loads waiting for earlier requests, so layers stack in request order.
     finished: BTreeMap<JobId, (PathBuf, Result<Opened, LoadError>)>,
@@ -112,6 +114,7 @@ impl CortexApp {
             caption_models: None,
             caption_job: None,
             caption_result: None,
+            caption_thumbnails: Vec::new(),
             loader: Loader::new(Arc::new(move || ctx.request_repaint())),
             ctx: cc.egui_ctx.clone(),
             finished: BTreeMap::new(),
