@@ -2,9 +2,8 @@
 //! worker that loads them once and captions the voxel at the crosshair or a whole region.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, channel};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use cortexlens_data::{LayerStyle, Volume};
 use cortexlens_inference::brainscuba::{Stage, VoxelCaption, caption_voxels};
@@ -14,6 +13,8 @@ use cortexlens_inference::encoder::file::load_encoder;
 use cortexlens_inference::projection::{EmbeddingPool, ProjectionConfig};
 use cortexlens_inference::{device, device_name};
 use glam::DVec3;
+
+use crate::worker::Worker;
 
 /// Environment variable naming the models folder.
 pub const MODELS_ENV: &str = "CORTEXLENS_MODELS";
@@ -197,11 +198,12 @@ fn thumbnail(path: &Path) -> Option<egui::ColorImage> {
     Some(egui::ColorImage::from_rgba_unmultiplied(size, image.as_raw()))
 }
 
+/// What a caption request hands back: the models (when they loaded) and the outcome.
+pub type CaptionResult = (Option<CaptionModels>, Result<CaptionOutcome, String>);
+
 /// Captioning running in the background.
 pub struct CaptionJob {
-    progress: Arc<Mutex<Option<(Stage, usize, usize)>>>,
-    cancel: Arc<AtomicBool>,
-    result: Receiver<(Option<CaptionModels>, Result<CaptionOutcome, String>)>,
+    worker: Worker<(Stage, usize, usize), CaptionResult>,
     device_name: String,
 }
 
@@ -217,54 +219,38 @@ impl CaptionJob {
         target: CaptionTarget,
         notify: Arc<dyn Fn() + Send + Sync>,
     ) -> CaptionJob {
-        let progress = Arc::new(Mutex::new(None));
-        let cancel = Arc::new(AtomicBool::new(false));
-        let (sender, result) = channel();
-        let (progress_w, cancel_w) = (progress.clone(), cancel.clone());
-        std::thread::Builder::new()
-            .name("caption".into())
-            .spawn(move || {
-                let models = match models.filter(|m| m.paths == paths) {
-                    Some(models) => Ok(models),
-                    None => CaptionModels::load(&paths),
-                };
-                let (models, outcome) = match models {
-                    Ok(models) => {
-                        let outcome = run(&models, target, &cancel_w, &mut |stage, done, total| {
-                            if let Ok(mut slot) = progress_w.lock() {
-                                *slot = Some((stage, done, total));
-                            }
-                            notify();
-                        });
-                        (Some(models), outcome)
-                    }
-                    Err(error) => (None, Err(error)),
-                };
-                let _ = sender.send((models, outcome));
-                notify();
-            })
-            .expect("spawning the caption thread");
+        let worker = Worker::spawn("caption", notify, move |report, cancel| {
+            let models = match models.filter(|m| m.paths == paths) {
+                Some(models) => models,
+                None => match CaptionModels::load(&paths) {
+                    Ok(models) => models,
+                    Err(error) => return (None, Err(error)),
+                },
+            };
+            let outcome = run(&models, target, cancel, &mut |stage, done, total| {
+                report((stage, done, total))
+            });
+            (Some(models), outcome)
+        });
         CaptionJob {
-            progress,
-            cancel,
-            result,
+            worker,
             device_name: device_name(&device()),
         }
     }
 
     /// The latest progress: stage, done, total.
     pub fn progress(&self) -> Option<(Stage, usize, usize)> {
-        self.progress.lock().ok().and_then(|p| *p)
+        self.worker.progress()
     }
 
     /// Ask the job to stop.
     pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
+        self.worker.cancel();
     }
 
     /// The models (when loaded) and the outcome, once finished.
-    pub fn poll(&self) -> Option<(Option<CaptionModels>, Result<CaptionOutcome, String>)> {
-        self.result.try_recv().ok()
+    pub fn poll(&self) -> Option<CaptionResult> {
+        self.worker.poll()
     }
 
     /// Where the models run ("CPU", "CUDA 0").

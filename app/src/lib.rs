@@ -19,5 +19,6 @@ pub mod loader;
 pub mod picture;
 pub mod ui;
 pub mod viewer;
+pub mod worker;
 
 pub use ui::{CortexApp, Startup};

@@ -503,3 +503,38 @@ fn captions_the_crosshair_voxel_and_a_shown_region() {
     let voxels: Vec<usize> = outcome.captions.iter().map(|c| c.voxel).collect();
     assert_eq!(voxels, [5, 22, 63]);
 }
+
+#[test]
+fn fitting_a_layer_opens_the_field_in_the_3d_view() {
+    let anatomy = repo().join("tests/data/volumes/nibabel_anatomical.nii");
+    let mut harness = harness(Startup::Files(vec![anatomy]));
+    step_until(&mut harness, "the volume", |app| {
+        app.viewer.layers.len() == 1 && !app.is_loading()
+    });
+    let id = harness.state().viewer.layers[0].id;
+    let mut config = cortexlens_inference::FitConfig::default_dense(true);
+    config.encoding = cortexlens_inference::EncodingConfig::Dense {
+        resolution: [8, 8, 8],
+        features: 4,
+    };
+    config.hidden = vec![16];
+    config.cam_resolution = [4, 4, 4];
+    (config.steps, config.batch) = (30, 256);
+    harness.state_mut().start_fit_with(id, config);
+    assert!(harness.state().fit.is_some());
+    step_until(&mut harness, "the fitted field", |app| {
+        app.fit.is_none() && !app.viewer.volume3d.fields.is_empty()
+    });
+    let app = harness.state();
+    assert_eq!(app.viewer.layout, cortexlens::viewer::Layout::Volume3d);
+    assert!(
+        matches!(&app.messages[..], [cortexlens::ui::UserMessage::Info(m)] if m.starts_with("Fitted a neural field") && m.contains("PSNR")),
+        "{:?}",
+        app.messages
+    );
+    let field = &app.viewer.volume3d.fields[0].field;
+    assert!(field.cam.is_some() && field.occupancy.is_some());
+    step_until(&mut harness, "the field's baked grid", |app| {
+        app.viewer.volume3d.fields[0].baked.is_some()
+    });
+}

@@ -259,8 +259,18 @@ impl CortexApp {
         }
     }
 
-    /// Start fitting a neural field to a volume layer (one fit at a time).
+    /// Start fitting a neural field to a volume layer with the panel's choices (one fit at a time).
     pub fn start_fit(&mut self, id: LayerId) {
+        let config = if self.fit_dense {
+            cortexlens_inference::FitConfig::default_dense(self.fit_with_cam)
+        } else {
+            cortexlens_inference::FitConfig::default_hash(self.fit_with_cam)
+        };
+        self.start_fit_with(id, config);
+    }
+
+    /// Start fitting a neural field to a volume layer with `config` (one fit at a time).
+    pub fn start_fit_with(&mut self, id: LayerId, config: cortexlens_inference::FitConfig) {
         if self.fit.is_some() {
             return;
         }
@@ -268,11 +278,6 @@ impl CortexApp {
             return;
         };
         let ctx = self.ctx.clone();
-        let config = if self.fit_dense {
-            cortexlens_inference::FitConfig::default_dense(self.fit_with_cam)
-        } else {
-            cortexlens_inference::FitConfig::default_hash(self.fit_with_cam)
-        };
         self.fit = Some(FitJob::start(
             layer.name().to_owned(),
             layer.volume.clone(),
