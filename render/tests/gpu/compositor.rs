@@ -38,45 +38,15 @@ fn composites_into_the_viewport_exactly() {
     for format in [wgpu::TextureFormat::Rgba8Unorm, wgpu::TextureFormat::Rgba8UnormSrgb] {
         let compositor = Compositor::new(device, format);
         let bind = compositor.bind(device, &target);
-        let screen = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("screen"),
-            size: wgpu::Extent3d {
-                width: 80,
-                height: 60,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
+        // As egui does for a paint callback: the viewport is the callback's rectangle.
+        let screen_pixels = composite(
+            &compositor,
+            &bind,
             format,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
-        let view = screen.create_view(&Default::default());
-        let mut encoder = device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("screen"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &view,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::WHITE),
-                        store: wgpu::StoreOp::Store,
-                    },
-                })],
-                depth_stencil_attachment: None,
-                timestamp_writes: None,
-                occlusion_query_set: None,
-                multiview_mask: None,
-            });
-            // As egui does for a paint callback: the viewport is the callback's rectangle.
-            pass.set_viewport(13.0, 7.0, 50.0, 40.0, 0.0, 1.0);
-            compositor.paint(&mut pass, &bind);
-        }
-        queue.submit([encoder.finish()]);
-        let screen_pixels = read_texture(device, queue, &screen).unwrap();
+            (80, 60),
+            wgpu::Color::WHITE,
+            Some([13.0, 7.0, 50.0, 40.0]),
+        );
         let mut worst = 0;
         for y in 0..60u32 {
             for x in 0..80u32 {
@@ -137,10 +107,6 @@ fn upscale_row(row: &[u8], out_w: u32, smooth: bool) -> Vec<u8> {
         },
         source.size(),
     );
-    let screen = device.create_texture(&texture_desc(
-        out_w,
-        wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-    ));
     let compositor = Compositor::new(device, wgpu::TextureFormat::Rgba8Unorm);
     let source_view = source.create_view(&Default::default());
     let bind = if smooth {
@@ -148,29 +114,14 @@ fn upscale_row(row: &[u8], out_w: u32, smooth: bool) -> Vec<u8> {
     } else {
         compositor.bind_view(device, &source_view)
     };
-    let view = screen.create_view(&Default::default());
-    let mut encoder = device.create_command_encoder(&Default::default());
-    {
-        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-            label: Some("screen"),
-            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: &view,
-                depth_slice: None,
-                resolve_target: None,
-                ops: wgpu::Operations {
-                    load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                    store: wgpu::StoreOp::Store,
-                },
-            })],
-            depth_stencil_attachment: None,
-            timestamp_writes: None,
-            occlusion_query_set: None,
-            multiview_mask: None,
-        });
-        compositor.paint(&mut pass, &bind);
-    }
-    queue.submit([encoder.finish()]);
-    let pixels = read_texture(device, queue, &screen).unwrap();
+    let pixels = composite(
+        &compositor,
+        &bind,
+        wgpu::TextureFormat::Rgba8Unorm,
+        (out_w, 1),
+        wgpu::Color::BLACK,
+        None,
+    );
     pixels.chunks(4).map(|p| p[0]).collect()
 }
 
@@ -189,4 +140,58 @@ fn smooth_binding_interpolates_a_lower_resolution_target() {
     assert!(worst <= 2, "bilinear {smooth:?} vs {want:?}");
     // At the target's own size, smooth sampling copies exactly.
     assert_eq!(upscale_row(&row, 2, true), [0, 255]);
+}
+
+/// Composites `bind` into a new `size` texture of `format` cleared to `clear`, within `viewport`
+/// (`[x, y, width, height]`; the whole texture when `None`), and reads it back.
+fn composite(
+    compositor: &Compositor,
+    bind: &wgpu::BindGroup,
+    format: wgpu::TextureFormat,
+    size: (u32, u32),
+    clear: wgpu::Color,
+    viewport: Option<[f32; 4]>,
+) -> Vec<u8> {
+    let ctx = shared_context();
+    let (device, queue) = (&ctx.device, &ctx.queue);
+    let screen = device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("screen"),
+        size: wgpu::Extent3d {
+            width: size.0,
+            height: size.1,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+        view_formats: &[],
+    });
+    let view = screen.create_view(&Default::default());
+    let mut encoder = device.create_command_encoder(&Default::default());
+    {
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("screen"),
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view: &view,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(clear),
+                    store: wgpu::StoreOp::Store,
+                },
+            })],
+            depth_stencil_attachment: None,
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        });
+        if let Some([x, y, w, h]) = viewport {
+            pass.set_viewport(x, y, w, h, 0.0, 1.0);
+        }
+        compositor.paint(&mut pass, bind);
+    }
+    queue.submit([encoder.finish()]);
+    read_texture(device, queue, &screen).unwrap()
 }
