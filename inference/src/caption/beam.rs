@@ -1,5 +1,5 @@
 //! Decoding: an exact port of ClipCap's `generate_beam` (rmokady/CLIP_prefix_caption, MIT licence,
-//! © 2021 Ron Mokady), and greedy decoding, over many prefixes at once, with or without GPT-2's
+//! © 2021 rmokady), and greedy decoding, over many prefixes at once, with or without GPT-2's
 //! key/value cache.
 //!
 //! The search itself runs on the host over log-probabilities that a [`Stepper`] computes on the
