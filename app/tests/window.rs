@@ -502,6 +502,29 @@ fn captions_the_crosshair_voxel_and_a_shown_region() {
     let outcome = harness.state().caption_result.as_ref().unwrap();
     let voxels: Vec<usize> = outcome.captions.iter().map(|c| c.voxel).collect();
     assert_eq!(voxels, [5, 22, 63]);
+
+    // Following the crosshair: moving it captions the voxel under it; off the encoder's voxels the
+    // panel says so without piling up error messages.
+    let app = harness.state_mut();
+    app.caption_follow = true;
+    app.caption_result = None;
+    app.viewer.set_crosshair(DVec3::new(0.0, -6.0, -3.0));
+    step_until(&mut harness, "the followed voxel's caption", |app| {
+        app.caption_result
+            .as_ref()
+            .is_some_and(|o| o.captions[0].ijk == [2, 0, 1])
+    });
+    harness.state_mut().viewer.set_crosshair(DVec3::new(50.0, 50.0, 50.0));
+    step_until(&mut harness, "the follow status", |app| app.caption_status.is_some());
+    assert!(
+        harness
+            .state()
+            .caption_status
+            .as_ref()
+            .unwrap()
+            .contains("not on one of the encoder's")
+    );
+    assert!(harness.state().messages.is_empty(), "{:?}", harness.state().messages);
 }
 
 #[test]

@@ -82,6 +82,11 @@ fn model_rows(app: &mut CortexApp, ui: &mut egui::Ui) {
 }
 
 fn request_buttons(app: &mut CortexApp, ui: &mut egui::Ui) {
+    ui.checkbox(&mut app.caption_follow, "Follow the crosshair")
+        .on_hover_text("Caption the encoder voxel under the crosshair whenever the crosshair moves");
+    if let Some(status) = &app.caption_status {
+        ui.small(status);
+    }
     ui.horizontal_wrapped(|ui| {
         if ui
             .button("Caption crosshair voxel")
@@ -178,6 +183,20 @@ impl CortexApp {
         ));
     }
 
+    /// In follow mode, caption the crosshair's voxel once the crosshair has moved and no request runs.
+    pub(super) fn follow_crosshair(&mut self) {
+        let crosshair = self.viewer.crosshair;
+        if !self.caption_follow
+            || self.caption_job.is_some()
+            || self.caption_followed == Some(crosshair)
+            || !self.caption_paths.missing(&models_dir()).is_empty()
+        {
+            return;
+        }
+        self.caption_followed = Some(crosshair);
+        self.start_caption(CaptionTarget::At(crosshair));
+    }
+
     /// Take a finished caption request.
     pub(super) fn receive_caption(&mut self) {
         let Some((models, outcome)) = self.caption_job.as_ref().and_then(CaptionJob::poll) else {
@@ -185,6 +204,7 @@ impl CortexApp {
         };
         self.caption_job = None;
         self.caption_models = models;
+        self.caption_status = None;
         match outcome {
             Ok(outcome) => {
                 self.caption_thumbnails = outcome
@@ -200,6 +220,8 @@ impl CortexApp {
                     .collect();
                 self.caption_result = Some(outcome);
             }
+            // Following the crosshair, a voxel without a caption is a status, not an error to dismiss.
+            Err(error) if self.caption_follow => self.caption_status = Some(error),
             Err(error) => self.messages.push(UserMessage::Error(format!("Captioning: {error}"))),
         }
     }

@@ -58,6 +58,12 @@ pub struct CortexApp {
     pub caption_result: Option<CaptionOutcome>,
     /// Textures of the last single-voxel caption's top pool images.
     pub caption_thumbnails: Vec<(PathBuf, egui::TextureHandle)>,
+    /// Whether the crosshair's voxel is captioned whenever the crosshair moves.
+    pub caption_follow: bool,
+    /// The crosshair position last captioned in follow mode.
+    caption_followed: Option<glam::DVec3>,
+    /// Why the followed crosshair has no caption (e.g. no encoder voxel there).
+    pub caption_status: Option<String>,
     loader: Loader,
     /// Finished loads waiting for earlier requests, so layers stack in request order.
     finished: BTreeMap<JobId, (PathBuf, Result<Opened, LoadError>)>,
@@ -115,6 +121,9 @@ impl CortexApp {
             caption_job: None,
             caption_result: None,
             caption_thumbnails: Vec::new(),
+            caption_follow: false,
+            caption_followed: None,
+            caption_status: None,
             loader: Loader::new(Arc::new(move || ctx.request_repaint())),
             ctx: cc.egui_ctx.clone(),
             finished: BTreeMap::new(),
@@ -429,6 +438,7 @@ impl eframe::App for CortexApp {
         self.receive_fit();
         self.drive_bake();
         self.receive_caption();
+        self.follow_crosshair();
         menu::shortcuts(self, &ctx);
         egui::Panel::top("menu").show(ui, |ui| menu::menu_bar(self, ui));
         egui::Panel::bottom("readout").show(ui, |ui| readout::show(self, ui));
