@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use clap::{Args, ValueEnum};
-use cortexlens_data::{Loaded, load_path};
 use cortexlens_inference::{FitConfig, device, device_name, fit};
 
 use super::CliError;
@@ -45,23 +44,7 @@ pub enum Encoding {
 }
 
 pub(super) fn run(args: &FitArgs) -> Result<(), CliError> {
-    let volume = match load_path(&args.volume, &mut |_| {}).map_err(CliError::bad_input)? {
-        Loaded::Volume(volume) => volume,
-        Loaded::Surface(_) => {
-            return Err(CliError::bad_input(format!(
-                "{}: a surface file, not a volume",
-                args.volume.display()
-            )));
-        }
-    };
-    if args.frame >= volume.frames() {
-        return Err(CliError::bad_input(format!(
-            "--frame {} but {} has {} frames",
-            args.frame,
-            volume.name,
-            volume.frames()
-        )));
-    }
+    let volume = super::load_volume_frame(&args.volume, args.frame)?;
     let mut config = match args.encoding {
         Encoding::Hash => FitConfig::default_hash(!args.no_cam),
         Encoding::Dense => FitConfig::default_dense(!args.no_cam),

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 use cortexlens_data::isosurface::isosurface;
-use cortexlens_data::{Loaded, load_path};
 
 use super::CliError;
 
@@ -26,23 +25,7 @@ pub struct IsosurfaceArgs {
 }
 
 pub(super) fn run(args: &IsosurfaceArgs) -> Result<(), CliError> {
-    let volume = match load_path(&args.volume, &mut |_| {}).map_err(CliError::bad_input)? {
-        Loaded::Volume(volume) => volume,
-        Loaded::Surface(_) => {
-            return Err(CliError::bad_input(format!(
-                "{}: a surface file, not a volume",
-                args.volume.display()
-            )));
-        }
-    };
-    if args.frame >= volume.frames() {
-        return Err(CliError::bad_input(format!(
-            "--frame {} but {} has {} frames",
-            args.frame,
-            volume.name,
-            volume.frames()
-        )));
-    }
+    let volume = super::load_volume_frame(&args.volume, args.frame)?;
     let mesh = isosurface(&volume, args.frame, args.level);
     if mesh.triangles.is_empty() {
         return Err(CliError::bad_input(format!(

@@ -9,7 +9,7 @@ mod layer_options;
 mod project;
 mod render;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -79,6 +79,27 @@ impl CliError {
             message: one_line(&error.to_string()),
         }
     }
+}
+
+/// The volume at `path`, which must have a frame `frame` (bad input otherwise).
+fn load_volume_frame(path: &Path, frame: usize) -> Result<cortexlens_data::Volume, CliError> {
+    let volume = match cortexlens_data::load_path(path, &mut |_| {}).map_err(CliError::bad_input)? {
+        cortexlens_data::Loaded::Volume(volume) => volume,
+        cortexlens_data::Loaded::Surface(_) => {
+            return Err(CliError::bad_input(format!(
+                "{}: a surface file, not a volume",
+                path.display()
+            )));
+        }
+    };
+    if frame >= volume.frames() {
+        return Err(CliError::bad_input(format!(
+            "--frame {frame} but {} has {} frames",
+            volume.name,
+            volume.frames()
+        )));
+    }
+    Ok(volume)
 }
 
 fn one_line(text: &str) -> String {

@@ -44,23 +44,7 @@ fn load_mesh(path: &Path) -> Result<Mesh, CliError> {
 }
 
 pub(super) fn run(args: &ProjectArgs) -> Result<(), CliError> {
-    let volume = match load_path(&args.volume, &mut |_| {}).map_err(CliError::bad_input)? {
-        Loaded::Volume(volume) => volume,
-        Loaded::Surface(_) => {
-            return Err(CliError::bad_input(format!(
-                "{}: a surface file, not a volume",
-                args.volume.display()
-            )));
-        }
-    };
-    if args.frame >= volume.frames() {
-        return Err(CliError::bad_input(format!(
-            "--frame {} but {} has {} frames",
-            args.frame,
-            volume.name,
-            volume.frames()
-        )));
-    }
+    let volume = super::load_volume_frame(&args.volume, args.frame)?;
     let surface = load_mesh(&args.surface)?;
     let inner = args.inner.as_deref().map(load_mesh).transpose()?;
     if let Some(inner) = &inner
