@@ -561,3 +561,146 @@ fn fitting_a_layer_opens_the_field_in_the_3d_view() {
         app.viewer.volume3d.fields[0].baked.is_some()
     });
 }
+
+#[test]
+fn fitting_an_encoder_opens_its_maps_and_sets_the_caption_encoder() {
+    use cortexlens::ui::UserMessage;
+    use cortexlens_data::formats::{load_volume, save_nifti};
+    use cortexlens_inference::clip::Clip;
+    use cortexlens_inference::encoder::fit::embed_images;
+    use std::sync::atomic::AtomicBool;
+
+    let clip_dir = repo().join("inference/tests/fixtures/clip_tiny");
+    let dir = std::env::temp_dir().join(format!("cortexlens-encoder-fit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // 60 generated stimuli and their list.
+    let stimuli: Vec<PathBuf> = (0..60u32)
+        .map(|s| {
+            let path = dir.join(format!("s{s:02}.png"));
+            image::RgbImage::from_fn(34 + s % 7, 32, |x, y| {
+                image::Rgb([
+                    (x * 7 + s * 13) as u8,
+                    (y * 5 + s * 29) as u8,
+                    ((x * y) % 251 + s * 3) as u8,
+                ])
+            })
+            .save(&path)
+            .unwrap();
+            path
+        })
+        .collect();
+    let list = dir.join("stimuli.tsv");
+    let names: Vec<String> = (0..60).map(|s| format!("s{s:02}.png")).collect();
+    std::fs::write(&list, format!("path\n{}\n", names.join("\n"))).unwrap();
+    // Responses linear in the stimuli's CLIP embeddings at the mask's voxels, 0 elsewhere.
+    let clip = Clip::load_dir(&clip_dir, &cortexlens_inference::device()).unwrap();
+    let features = embed_images(&clip, &stimuli, 16, &AtomicBool::new(false), &mut |_, _| {}).unwrap();
+    let d = clip.projection_dim();
+    let mask_path = clip_dir.join("mask.nii");
+    let mask = load_volume(&mask_path, &mut |_| {}).unwrap();
+    let frame = mask.frame_len();
+    let mut data = vec![0.0f32; 60 * frame];
+    for (s, feature) in features.chunks(d).enumerate() {
+        for v in (0..frame).filter(|&v| mask.data[v] != 0.0) {
+            let weight = |k: usize| (((v * 31 + k * 17) % 13) as f32 - 6.0) / 6.0;
+            data[s * frame + v] = feature.iter().enumerate().map(|(k, f)| weight(k) * f).sum::<f32>() + 0.5;
+        }
+    }
+    let [nx, ny, nz, _] = mask.shape;
+    let responses = cortexlens_data::Volume::from_f32("responses", [nx, ny, nz, 60], mask.affine, data);
+    let responses_path = dir.join("responses.nii.gz");
+    save_nifti(&responses_path, &responses).unwrap();
+
+    let mut harness = harness(Startup::Files(vec![responses_path, mask_path]));
+    step_until(&mut harness, "responses and mask", |app| {
+        app.viewer.layers.len() == 2 && !app.is_loading()
+    });
+    let app = harness.state_mut();
+    let (responses_id, mask_id) = (app.viewer.layers[0].id, app.viewer.layers[1].id);
+    app.selected = Some(responses_id);
+    let out = dir.join("models/enc.safetensors");
+    app.encoder_fit_form.stimuli = Some(list.clone());
+    app.encoder_fit_form.clip = clip_dir.display().to_string();
+    app.encoder_fit_form.out = Some(out.clone());
+    app.encoder_fit_form.mask = Some(mask_id);
+    app.encoder_fit_form.folds = 3;
+    harness.run_steps(2);
+    // The button, pressed as assistive technology does (accesskit's click action).
+    harness
+        .get_by_label("Fit encoder to responses.nii.gz")
+        .click_accesskit();
+    harness.run_steps(1);
+    assert!(harness.state().encoder_fit.is_some(), "the button starts a fit");
+    step_until(&mut harness, "the fit and its maps", |app| {
+        app.encoder_fit.is_none() && app.viewer.layers.len() == 4 && !app.is_loading()
+    });
+
+    let app = harness.state();
+    let fitted = mask.data.iter().filter(|v| **v != 0.0).count();
+    let [UserMessage::Info(message)] = &app.messages[..] else {
+        panic!("{:?}", app.messages);
+    };
+    assert!(
+        message.starts_with(&format!("Fitted an encoder to {fitted} voxels of responses.nii.gz")),
+        "{message}"
+    );
+    let median: f32 = message
+        .split("median held-out R² ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert!(
+        median > 0.9,
+        "noise-free linear responses are predicted on held-out stimuli: {message}"
+    );
+    assert_eq!(
+        app.caption_paths.encoder.as_ref(),
+        Some(&out),
+        "the captions use the new encoder"
+    );
+    let encoder = cortexlens_inference::encoder::file::load_encoder(&out).unwrap();
+    assert_eq!(encoder.voxel_count(), fitted);
+    let names: Vec<&str> = app.viewer.layers.iter().map(|l| l.name()).collect();
+    assert_eq!(
+        names[2..],
+        ["enc_r2.nii.gz", "enc_pearson.nii.gz"],
+        "the maps open as overlays"
+    );
+    for layer in &app.viewer.layers[2..] {
+        let finite = layer.volume.data.iter().filter(|v| v.is_finite()).count();
+        assert_eq!(finite, fitted, "{}: values at the fitted voxels only", layer.name());
+    }
+
+    // Cancelled before its first batch (the stimulus list is a FIFO that the worker blocks on
+    // until the cancel flag is up); a stimulus list that does not match the frames is an error;
+    // neither touches the open layers or the captions' encoder.
+    let fifo = dir.join("stimuli.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let app = harness.state_mut();
+    app.messages.clear();
+    app.encoder_fit_form.stimuli = Some(fifo.clone());
+    app.encoder_fit_form.out = Some(dir.join("models/other.safetensors"));
+    app.start_encoder_fit(responses_id);
+    app.encoder_fit.as_ref().unwrap().cancel();
+    std::fs::write(&fifo, std::fs::read(&list).unwrap()).unwrap();
+    step_until(&mut harness, "the cancelled fit", |app| app.encoder_fit.is_none());
+    let short = dir.join("short.tsv");
+    std::fs::write(&short, "s00.png\ns01.png\n").unwrap();
+    let app = harness.state_mut();
+    app.encoder_fit_form.stimuli = Some(short);
+    app.start_encoder_fit(responses_id);
+    step_until(&mut harness, "the failed fit", |app| app.encoder_fit.is_none());
+    let app = harness.state();
+    assert!(
+        matches!(&app.messages[..], [UserMessage::Info(a), UserMessage::Error(b)]
+            if a.ends_with("cancelled") && b.contains("2 stimuli listed for 60 responses")),
+        "{:?}",
+        app.messages
+    );
+    assert_eq!(app.viewer.layers.len(), 4);
+    assert_eq!(app.caption_paths.encoder.as_ref(), Some(&out));
+    assert!(!dir.join("models/other.safetensors").exists());
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use clap::{Args, Subcommand};
 use cortexlens_data::formats::{load_volume, save_nifti};
-use cortexlens_inference::clip::Clip;
+use cortexlens_inference::clip::{Clip, HF_FILES};
 use cortexlens_inference::encoder::VoxelOrder;
 use cortexlens_inference::encoder::file::save_encoder;
 use cortexlens_inference::encoder::fit::{EncoderFitConfig, Responses, fit_encoder, read_stimuli};
@@ -15,9 +15,6 @@ use cortexlens_inference::hub::{default_cache_dir, resolve};
 use cortexlens_inference::{device, device_name};
 
 use super::CliError;
-
-/// The files of a Hugging Face CLIP model that `encoder fit` reads.
-const CLIP_FILES: [&str; 2] = ["config.json", "model.safetensors"];
 
 /// Arguments of `cortexlens encoder`.
 #[derive(Debug, Args)]
@@ -144,7 +141,7 @@ fn fit(args: &FitEncoderArgs) -> Result<(), CliError> {
     let stimuli = read_stimuli(&args.stimuli).map_err(CliError::bad_input)?;
     let device = device();
     let cache = default_cache_dir().map_err(CliError::bad_input)?;
-    let clip_dir = resolve(&args.clip, &CLIP_FILES, &cache, args.download).map_err(CliError::bad_input)?;
+    let clip_dir = resolve(&args.clip, &HF_FILES, &cache, args.download).map_err(CliError::bad_input)?;
     let clip = Clip::load_dir(&clip_dir, &device).map_err(CliError::bad_input)?;
     let mut config = EncoderFitConfig {
         batch: args.batch,
@@ -181,9 +178,10 @@ fn fit(args: &FitEncoderArgs) -> Result<(), CliError> {
             save_nifti(path, volume).map_err(CliError::bad_input)?;
         }
     }
-    let mut r2: Vec<f32> = fit.r2.data.iter().copied().filter(|v| v.is_finite()).collect();
-    r2.sort_by(f32::total_cmp);
-    let median = r2.get(r2.len() / 2).copied().unwrap_or(f32::NAN);
-    eprintln!("saved {} (median held-out R² {median:.3})", args.out.display());
+    eprintln!(
+        "saved {} (median held-out R² {:.3})",
+        args.out.display(),
+        fit.median_r2()
+    );
     Ok(())
 }

@@ -48,6 +48,7 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
     super::surface_panel::show(app, ui);
     super::volume3d_panel::show(app, ui);
     super::caption_panel::show(app, ui);
+    super::encoder_panel::show(app, ui);
 }
 
 fn layer_settings(app: &mut CortexApp, ui: &mut egui::Ui, id: LayerId) {

@@ -1,6 +1,7 @@
 //! The eframe application: panels around the slice views, loading, screenshots.
 
 mod caption_panel;
+mod encoder_panel;
 mod layers_panel;
 mod menu;
 mod readout;
@@ -23,11 +24,13 @@ use egui_wgpu::RenderState;
 use crate::baking::BakeJob;
 use crate::captioning::{CaptionJob, CaptionModels, CaptionOutcome, ModelPaths};
 use crate::demo;
+use crate::encoder_fitting::EncoderFitJob;
 use crate::fitting::FitJob;
 use crate::gpu_bridge::{SliceResources, SurfaceResources};
 use crate::loader::{JobId, LoadEvent, Loader, Opened};
 use crate::viewer::{FieldDrawing, Layer, LayerId, Viewer, default_style};
 
+pub use encoder_panel::EncoderFitForm;
 pub use screenshot::ScreenshotSettings;
 
 /// The cortexlens window.
@@ -64,6 +67,10 @@ pub struct CortexApp {
     caption_followed: Option<glam::DVec3>,
     /// Why the followed crosshair has no caption (e.g. no encoder voxel there).
     pub caption_status: Option<String>,
+    /// The choices of the next encoder fit.
+    pub encoder_fit_form: EncoderFitForm,
+    /// The encoder fit running, if any.
+    pub encoder_fit: Option<EncoderFitJob>,
     loader: Loader,
     /// Finished loads waiting for earlier requests, so layers stack in request order.
     finished: BTreeMap<JobId, (PathBuf, Result<Opened, LoadError>)>,
@@ -124,6 +131,8 @@ impl CortexApp {
             caption_follow: false,
             caption_followed: None,
             caption_status: None,
+            encoder_fit_form: EncoderFitForm::default(),
+            encoder_fit: None,
             loader: Loader::new(Arc::new(move || ctx.request_repaint())),
             ctx: cc.egui_ctx.clone(),
             finished: BTreeMap::new(),
@@ -438,6 +447,7 @@ impl eframe::App for CortexApp {
         self.receive_fit();
         self.drive_bake();
         self.receive_caption();
+        self.receive_encoder_fit();
         self.follow_crosshair();
         menu::shortcuts(self, &ctx);
         egui::Panel::top("menu").show(ui, |ui| menu::menu_bar(self, ui));

@@ -47,6 +47,9 @@ pub enum ClipError {
     Candle(#[from] candle_core::Error),
 }
 
+/// The files of a Hugging Face CLIP model folder that [`Clip::load_dir`] reads.
+pub const HF_FILES: [&str; 2] = ["config.json", "model.safetensors"];
+
 /// A loaded CLIP model: both towers and their projections.
 pub struct Clip {
     model: ClipModel,

@@ -234,6 +234,15 @@ pub struct EncoderFit {
     pub alpha: Vec<f64>,
 }
 
+impl EncoderFit {
+    /// The median of the finite held-out R² values (NaN when there are none).
+    pub fn median_r2(&self) -> f32 {
+        let mut r2: Vec<f32> = self.r2.data.iter().copied().filter(|v| v.is_finite()).collect();
+        r2.sort_by(f32::total_cmp);
+        r2.get(r2.len() / 2).copied().unwrap_or(f32::NAN)
+    }
+}
+
 /// Embeds `stimuli` with `clip` and fits a ridge encoder to `responses`.
 ///
 /// `progress(done, total)` reports the embedded images; `cancel` is read between batches and folds.

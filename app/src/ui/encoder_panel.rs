@@ -1,0 +1,235 @@
+//! The "Fit an encoder" section of the side panel: responses from the selected 4D layer, an
+//! optional mask layer, the stimulus list, the CLIP model and the output file; progress and cancel
+//! while it runs. The fitted encoder becomes the captions' encoder and its held-out maps open as
+//! overlays.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{CortexApp, UserMessage};
+use crate::captioning::models_dir;
+use crate::encoder_fitting::{EncoderFitFailure, EncoderFitJob, EncoderFitRequest};
+use crate::viewer::LayerId;
+
+/// The CLIP model named when the models folder has no `clip/` folder.
+pub const DEFAULT_CLIP: &str = "openai/clip-vit-base-patch32";
+
+/// The choices of the next encoder fit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EncoderFitForm {
+    /// The stimulus list (one image path per line, in frame order).
+    pub stimuli: Option<PathBuf>,
+    /// CLIP: a model folder or a Hugging Face repository id.
+    pub clip: String,
+    /// Where to write the encoder.
+    pub out: Option<PathBuf>,
+    /// The mask layer (none: every voxel whose responses vary).
+    pub mask: Option<LayerId>,
+    /// Cross-validation folds.
+    pub folds: usize,
+}
+
+impl Default for EncoderFitForm {
+    /// CLIP from the models folder's `clip/` when there is one, else [`DEFAULT_CLIP`] from the
+    /// Hugging Face cache.
+    fn default() -> Self {
+        let folder = models_dir().join("clip");
+        EncoderFitForm {
+            stimuli: None,
+            clip: if folder.is_dir() {
+                folder.display().to_string()
+            } else {
+                DEFAULT_CLIP.to_owned()
+            },
+            out: None,
+            mask: None,
+            folds: 5,
+        }
+    }
+}
+
+/// Fit-an-encoder controls, or the running fit's progress.
+pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
+    ui.separator();
+    ui.heading("Fit an encoder");
+    if let Some(job) = &app.encoder_fit {
+        ui.horizontal(|ui| {
+            let (text, fraction) = match job.progress() {
+                Some((done, total)) if done < total => {
+                    (format!("CLIP embeddings {done}/{total}"), done as f32 / total as f32)
+                }
+                Some(_) => ("ridge regression, cross-validated…".to_owned(), 1.0),
+                None => ("loading CLIP and the stimuli…".to_owned(), 0.0),
+            };
+            ui.add(egui::ProgressBar::new(fraction).text(text).desired_width(200.0));
+            if ui.button("Cancel").clicked() {
+                job.cancel();
+            }
+        });
+        ui.label(format!("Fitting {} on {}", job.name, job.device_name()));
+        return;
+    }
+    let responses = app
+        .selected
+        .and_then(|id| app.viewer.layer(id))
+        .filter(|layer| layer.volume.frames() > 1);
+    let Some(responses) = responses else {
+        ui.small("Select a 4D layer with one frame per stimulus to fit a CLIP encoder to it.");
+        return;
+    };
+    let (responses_id, name, frames) = (responses.id, responses.name().to_owned(), responses.volume.frames());
+    let grid = responses.volume.shape;
+    let masks: Vec<(LayerId, String)> = app
+        .viewer
+        .layers
+        .iter()
+        .filter(|l| l.id != responses_id && l.volume.shape[..3] == grid[..3])
+        .map(|l| (l.id, l.name().to_owned()))
+        .collect();
+    let form = &mut app.encoder_fit_form;
+    if form.mask.is_some_and(|id| masks.iter().all(|(m, _)| *m != id)) {
+        form.mask = None;
+    }
+    egui::Grid::new("encoder-fit").num_columns(3).show(ui, |ui| {
+        ui.label("Responses");
+        ui.label(format!("{name} ({frames} frames)"));
+        ui.end_row();
+
+        let label = ui.label("Mask");
+        let shown = form
+            .mask
+            .and_then(|id| masks.iter().find(|(m, _)| *m == id))
+            .map_or("varying voxels", |(_, n)| n.as_str());
+        egui::ComboBox::from_id_salt("encoder-mask")
+            .selected_text(shown)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut form.mask, None, "varying voxels");
+                for (id, mask_name) in &masks {
+                    ui.selectable_value(&mut form.mask, Some(*id), mask_name);
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        ui.end_row();
+
+        ui.label("Stimuli");
+        path_label(ui, &form.stimuli);
+        if ui.small_button("Choose…").clicked()
+            && let Some(path) = rfd::FileDialog::new()
+                .add_filter("Stimulus list", &["tsv", "txt", "csv"])
+                .pick_file()
+        {
+            form.stimuli = Some(path);
+        }
+        ui.end_row();
+
+        let label = ui.label("CLIP");
+        ui.text_edit_singleline(&mut form.clip)
+            .on_hover_text(
+                "A Hugging Face CLIP folder (config.json, model.safetensors) or a repository id in the cache",
+            )
+            .labelled_by(label.id);
+        if ui.small_button("Choose…").clicked()
+            && let Some(path) = rfd::FileDialog::new().pick_folder()
+        {
+            form.clip = path.display().to_string();
+        }
+        ui.end_row();
+
+        ui.label("Save as");
+        path_label(ui, &form.out);
+        if ui.small_button("Choose…").clicked()
+            && let Some(path) = rfd::FileDialog::new()
+                .add_filter("safetensors", &["safetensors"])
+                .set_directory(models_dir())
+                .set_file_name("encoder.safetensors")
+                .save_file()
+        {
+            form.out = Some(path);
+        }
+        ui.end_row();
+
+        let label = ui.label("CV folds");
+        ui.add(egui::DragValue::new(&mut form.folds).range(2..=20))
+            .labelled_by(label.id);
+        ui.end_row();
+    });
+    let ready = form.stimuli.is_some() && form.out.is_some() && !form.clip.trim().is_empty();
+    if ui
+        .add_enabled(ready, egui::Button::new(format!("Fit encoder to {name}")))
+        .on_hover_text("CLIP image embeddings of the stimuli, ridge regression with a cross-validated penalty per voxel; the held-out R² and r maps open as overlays")
+        .on_disabled_hover_text("Choose the stimulus list and where to save the encoder")
+        .clicked()
+    {
+        app.start_encoder_fit(responses_id);
+    }
+}
+
+fn path_label(ui: &mut egui::Ui, path: &Option<PathBuf>) {
+    let name = path
+        .as_ref()
+        .and_then(|p| p.file_name())
+        .map_or("—".into(), |n| n.to_string_lossy().into_owned());
+    ui.label(name)
+        .on_hover_text(path.as_ref().map_or(String::new(), |p| p.display().to_string()));
+}
+
+impl CortexApp {
+    /// Fit an encoder to layer `id` with the form's choices (one fit at a time; a form without a
+    /// stimulus list or output file does nothing).
+    pub fn start_encoder_fit(&mut self, id: LayerId) {
+        let form = &self.encoder_fit_form;
+        let (Some(stimuli), Some(out)) = (form.stimuli.clone(), form.out.clone()) else {
+            return;
+        };
+        if self.encoder_fit.is_some() {
+            return;
+        }
+        let Some(layer) = self.viewer.layer(id) else {
+            return;
+        };
+        let mask = form.mask.and_then(|m| self.viewer.layer(m)).map(|m| m.volume.clone());
+        let request = EncoderFitRequest {
+            responses: layer.volume.clone(),
+            mask,
+            stimuli,
+            clip: form.clip.trim().to_owned(),
+            out,
+            folds: form.folds,
+        };
+        let ctx = self.ctx.clone();
+        self.encoder_fit = Some(EncoderFitJob::start(request, Arc::new(move || ctx.request_repaint())));
+    }
+
+    /// Take a finished encoder fit: its encoder becomes the captions' encoder, its maps open.
+    pub(super) fn receive_encoder_fit(&mut self) {
+        let Some(outcome) = self.encoder_fit.as_ref().and_then(EncoderFitJob::poll) else {
+            return;
+        };
+        let Some(job) = self.encoder_fit.take() else {
+            return;
+        };
+        match outcome {
+            Ok(fit) => {
+                self.messages.push(UserMessage::Info(format!(
+                    "Fitted an encoder to {} voxels of {} (median held-out R² {:.3}); saved {}",
+                    fit.voxels,
+                    job.name,
+                    fit.median_r2,
+                    fit.encoder.display()
+                )));
+                self.open(&fit.r2);
+                self.open(&fit.pearson);
+                self.caption_paths.encoder = Some(fit.encoder);
+            }
+            Err(EncoderFitFailure::Cancelled) => self.messages.push(UserMessage::Info(format!(
+                "Fitting an encoder to {} cancelled",
+                job.name
+            ))),
+            Err(error) => self.messages.push(UserMessage::Error(format!(
+                "Fitting an encoder to {} failed: {error}",
+                job.name
+            ))),
+        }
+    }
+}
