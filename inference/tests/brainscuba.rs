@@ -1,5 +1,8 @@
 //! The BrainSCUBA pipeline end to end on the tiny fixture models: encoder voxels → projection onto
 //! an embedding pool → ClipCap + GPT-2 captions.
+//!
+//! Runs on `cortexlens_inference::device()`: the CPU, or CUDA in a `cuda` build on a machine with a
+//! GPU (`tools/gpu/check.sh`).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -8,7 +11,7 @@ use cortexlens_inference::brainscuba::{BrainScubaError, Stage, caption_voxels};
 use cortexlens_inference::caption::{Captioner, DecodeConfig};
 use cortexlens_inference::encoder::Encoder;
 use cortexlens_inference::projection::{EmbeddingPool, ProjectionConfig, project};
-use cortexlens_inference::{Device, Tensor};
+use cortexlens_inference::{Tensor, device};
 use glam::{DMat4, DVec3};
 
 fn fixtures() -> PathBuf {
@@ -36,7 +39,7 @@ fn encoder(pool: &EmbeddingPool) -> Encoder {
 #[test]
 fn captions_equal_projecting_then_decoding() {
     let pool = EmbeddingPool::open(&fixtures().join("clip_tiny/pool.safetensors")).unwrap();
-    let captioner = Captioner::load(&fixtures().join("clipcap_tiny"), &Device::Cpu).unwrap();
+    let captioner = Captioner::load(&fixtures().join("clipcap_tiny"), &device()).unwrap();
     let encoder = encoder(&pool);
     let projection = ProjectionConfig {
         top_k: 2,
@@ -76,8 +79,8 @@ fn captions_equal_projecting_then_decoding() {
     assert!(stages.iter().any(|s| s.0 == Stage::Projecting) && stages.last().unwrap().0 == Stage::Captioning);
 
     let weights: Vec<f32> = [2, 0].iter().flat_map(|&v| encoder.voxel_weight(v).to_vec()).collect();
-    let projected = project(&weights, &pool, &projection, &Device::Cpu, &never, &mut |_, _| {}).unwrap();
-    let prefixes = Tensor::from_slice(&projected.projected, (2, pool.dim()), &Device::Cpu).unwrap();
+    let projected = project(&weights, &pool, &projection, &device(), &never, &mut |_, _| {}).unwrap();
+    let prefixes = Tensor::from_slice(&projected.projected, (2, pool.dim()), &device()).unwrap();
     let direct = captioner.caption(&prefixes, &decode, &never, &mut |_| {}).unwrap();
     assert_eq!(captions.iter().map(|c| c.caption.clone()).collect::<Vec<_>>(), direct);
     assert!(direct.iter().all(|c| !c.is_empty()), "{direct:?}");
@@ -86,7 +89,7 @@ fn captions_equal_projecting_then_decoding() {
 #[test]
 fn mismatches_and_cancel_are_errors() {
     let pool = EmbeddingPool::open(&fixtures().join("clip_tiny/pool.safetensors")).unwrap();
-    let captioner = Captioner::load(&fixtures().join("clipcap_tiny"), &Device::Cpu).unwrap();
+    let captioner = Captioner::load(&fixtures().join("clipcap_tiny"), &device()).unwrap();
     let encoder = encoder(&pool);
     let run = |voxels: &[usize], cancel: bool| {
         caption_voxels(

@@ -2,6 +2,9 @@
 //! `tests/fixtures/make_caption_fixtures.py`): mapper and logits to 1e-4, beam-search and greedy
 //! tokens and texts exactly, the key/value cache against full re-runs, and typed errors for broken
 //! decoder directories.
+//!
+//! Runs on `cortexlens_inference::device()`: the CPU, or CUDA in a `cuda` build on a machine with a
+//! GPU (`tools/gpu/check.sh`).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -9,7 +12,7 @@ use std::sync::atomic::AtomicBool;
 use cortexlens_inference::caption::{
     CaptionError, CaptionProgress, Captioner, DecodeConfig, DecoderConfig, Gpt2, KvCache, Mapper, Strategy, Weights,
 };
-use cortexlens_inference::{Device, Tensor};
+use cortexlens_inference::{Tensor, device};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -21,7 +24,7 @@ fn tiny() -> PathBuf {
 }
 
 fn reference() -> std::collections::HashMap<String, Tensor> {
-    candle_core::safetensors::load(tiny().join("reference.safetensors"), &Device::Cpu).unwrap()
+    candle_core::safetensors::load(tiny().join("reference.safetensors"), &device()).unwrap()
 }
 
 fn reference_json() -> Value {
@@ -44,12 +47,12 @@ fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
 
 fn tiny_gpt() -> Gpt2 {
     let config = DecoderConfig::from_file(&tiny().join("config.json")).unwrap();
-    let weights = Weights::from_safetensors(&tiny().join("model.safetensors"), &Device::Cpu).unwrap();
+    let weights = Weights::from_safetensors(&tiny().join("model.safetensors"), &device()).unwrap();
     Gpt2::load(&config.gpt2, &weights, "gpt.transformer.").unwrap()
 }
 
 fn captioner() -> Captioner {
-    Captioner::load(&tiny(), &Device::Cpu).unwrap()
+    Captioner::load(&tiny(), &device()).unwrap()
 }
 
 fn ids(value: &Value) -> Vec<u32> {
@@ -72,7 +75,7 @@ fn settings(strategy: Strategy, max_tokens: usize) -> DecodeConfig {
 #[test]
 fn mapper_matches_clipcap() {
     let config = DecoderConfig::from_file(&tiny().join("config.json")).unwrap();
-    let weights = Weights::from_safetensors(&tiny().join("model.safetensors"), &Device::Cpu).unwrap();
+    let weights = Weights::from_safetensors(&tiny().join("model.safetensors"), &device()).unwrap();
     let mapper = Mapper::load(&config, &weights).unwrap();
     let r = reference();
     let diff = max_diff(&mapper.forward(&r["prefixes"]).unwrap(), &r["mapped"]);
@@ -129,7 +132,7 @@ fn cached_steps_equal_full_runs() {
         .unwrap();
     assert!(max_diff(&rest, &expected.narrow(1, 9, 5).unwrap()) < 1e-5);
     // Reordering a batched cache reorders (and duplicates) the sequences.
-    let rows = Tensor::new(&[1u32, 0, 1], &Device::Cpu).unwrap();
+    let rows = Tensor::new(&[1u32, 0, 1], &device()).unwrap();
     let batch = Tensor::cat(&[embeds, &(embeds * 0.5).unwrap()], 0).unwrap();
     let mut cache = KvCache::new();
     gpt.forward_embeds(&batch.narrow(1, 0, 13).unwrap(), &mut cache)
@@ -152,7 +155,7 @@ fn cached_steps_equal_full_runs() {
 #[test]
 fn too_many_positions_is_an_error() {
     let gpt = tiny_gpt();
-    let embeds = Tensor::zeros((1, 129, 64), candle_core::DType::F32, &Device::Cpu).unwrap();
+    let embeds = Tensor::zeros((1, 129, 64), candle_core::DType::F32, &device()).unwrap();
     assert!(matches!(
         gpt.forward_embeds(&embeds, &mut KvCache::new()),
         Err(CaptionError::Input(_))
@@ -261,20 +264,20 @@ fn cancel_stops_captioning() {
 #[test]
 fn wrong_prefix_size_is_an_input_error() {
     let captioner = captioner();
-    let prefixes = Tensor::zeros((2, 31), candle_core::DType::F32, &Device::Cpu).unwrap();
+    let prefixes = Tensor::zeros((2, 31), candle_core::DType::F32, &device()).unwrap();
     assert!(matches!(
         captioner.caption_batch(&prefixes),
         Err(CaptionError::Input(_))
     ));
-    let flat = Tensor::zeros(32, candle_core::DType::F32, &Device::Cpu).unwrap();
+    let flat = Tensor::zeros(32, candle_core::DType::F32, &device()).unwrap();
     assert!(matches!(captioner.caption_batch(&flat), Err(CaptionError::Input(_))));
 }
 
 #[test]
 fn clipcap_pytorch_checkpoint_loads() {
     let dir = fixtures().join("clipcap_tiny_pt");
-    let captioner = Captioner::load(&dir, &Device::Cpu).unwrap();
-    let r = candle_core::safetensors::load(dir.join("reference.safetensors"), &Device::Cpu).unwrap();
+    let captioner = Captioner::load(&dir, &device()).unwrap();
+    let r = candle_core::safetensors::load(dir.join("reference.safetensors"), &device()).unwrap();
     let model = captioner.model();
     let embeds = model.mapper.forward(&r["prefixes"]).unwrap();
     let logits = model.gpt.forward_embeds(&embeds, &mut KvCache::new()).unwrap();
@@ -297,7 +300,7 @@ fn broken_dir(name: &str, edit: impl FnOnce(&Path)) -> PathBuf {
 
 fn load_error(name: &str, edit: impl FnOnce(&Path)) -> CaptionError {
     let dir = broken_dir(name, edit);
-    let result = Captioner::load(&dir, &Device::Cpu);
+    let result = Captioner::load(&dir, &device());
     let _ = std::fs::remove_dir_all(&dir);
     match result {
         Ok(_) => panic!("{name}: the broken decoder loaded"),
@@ -309,7 +312,7 @@ fn load_error(name: &str, edit: impl FnOnce(&Path)) -> CaptionError {
 fn missing_files_are_all_named() {
     let dir = std::env::temp_dir().join(format!("cortexlens-caption-empty-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let error = Captioner::load(&dir, &Device::Cpu).err().unwrap();
+    let error = Captioner::load(&dir, &device()).err().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     let CaptionError::MissingFiles { missing, .. } = &error else {
         panic!("{error}");
@@ -355,7 +358,7 @@ fn malformed_decoder_files_give_typed_errors() {
 
     let error = load_error("tensor", |d| {
         let path = d.join("model.safetensors");
-        let mut tensors = candle_core::safetensors::load(&path, &Device::Cpu).unwrap();
+        let mut tensors = candle_core::safetensors::load(&path, &device()).unwrap();
         tensors.remove("gpt.transformer.h.1.mlp.c_fc.bias");
         candle_core::safetensors::save(&tensors, &path).unwrap();
     });

@@ -1,5 +1,8 @@
 //! Encoder files, checkpoint import, ridge fitting (against NumPy and on synthetic data) and the
 //! fit driver on the tiny CLIP.
+//!
+//! Runs on `cortexlens_inference::device()`: the CPU, or CUDA in a `cuda` build on a machine with a
+//! GPU (`tools/gpu/check.sh`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,7 +15,7 @@ use cortexlens_inference::encoder::import::import_checkpoint;
 use cortexlens_inference::encoder::metrics::{pearson, r2};
 use cortexlens_inference::encoder::ridge::{RidgeConfig, fit_ridge, log_space};
 use cortexlens_inference::encoder::{Encoder, EncoderError, VoxelOrder};
-use cortexlens_inference::{Device, Tensor};
+use cortexlens_inference::{Tensor, device};
 use glam::DMat4;
 use safetensors::tensor::{Dtype, TensorView};
 
@@ -21,7 +24,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn load(name: &str) -> HashMap<String, Tensor> {
-    candle_core::safetensors::load(fixtures().join(name), &Device::Cpu).unwrap()
+    candle_core::safetensors::load(fixtures().join(name), &device()).unwrap()
 }
 
 fn f32s(t: &Tensor) -> Vec<f32> {
@@ -155,13 +158,13 @@ fn encoder_file_round_trip_and_predict() {
     let back = load_encoder(&path).unwrap();
     assert_eq!(back, enc);
     // The file is readable by any safetensors reader with the documented names and dtypes.
-    let tensors = candle_core::safetensors::load(&path, &Device::Cpu).unwrap();
+    let tensors = candle_core::safetensors::load(&path, &device()).unwrap();
     assert_eq!(tensors["voxel_ijk"].dtype(), candle_core::DType::I64);
     assert_eq!(
         tensors["grid_affine"].to_vec2::<f64>().unwrap()[0],
         vec![2.0, 0.0, 0.0, -5.0]
     );
-    let features = Tensor::new(&[[1.0f32, 2.0, 2.0], [0.0, 0.0, 5.0]], &Device::Cpu).unwrap();
+    let features = Tensor::new(&[[1.0f32, 2.0, 2.0], [0.0, 0.0, 5.0]], &device()).unwrap();
     let pred = back.predict(&features).unwrap().to_vec2::<f32>().unwrap();
     let expect = [
         [(1.0 + 4.0 + 6.0) / 3.0 + 0.1, (-1.0 + 1.0 + 0.5) / 3.0 - 0.2],
@@ -372,7 +375,7 @@ fn fit_driver_from_volume_and_tsv() {
     let stimuli = read_stimuli(&stimuli_path).unwrap();
     assert_eq!(stimuli.len(), 48);
     assert_eq!(stimuli[3], dir.join("stim_03.png"));
-    let clip = Clip::load_dir(&fixtures(), &Device::Cpu).unwrap();
+    let clip = Clip::load_dir(&fixtures(), &device()).unwrap();
 
     // Responses that are a linear function of the (unit-normalised) embeddings, so R² is near 1.
     let features =
@@ -427,7 +430,7 @@ fn fit_driver_from_volume_and_tsv() {
     // The prediction of the fitted encoder reproduces the training responses.
     let pred = fit
         .encoder
-        .predict(&Tensor::from_slice(&features, (48, 32), &Device::Cpu).unwrap())
+        .predict(&Tensor::from_slice(&features, (48, 32), &device()).unwrap())
         .unwrap();
     let pred = f32s(&pred);
     assert!(max_diff(&pred[..n], &responses.values[..n]) < 1e-2);

@@ -1,5 +1,8 @@
 //! Short fits on a small synthetic volume: the PSNR rises above a stated bound with and without
 //! CAM, the field comes back in the volume's units over its world box, and cancelling stops at once.
+//!
+//! Runs on `cortexlens_inference::device()`: the CPU, or CUDA in a `cuda` build on a machine with a
+//! GPU (`tools/gpu/check.sh`).
 
 mod common;
 
@@ -7,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::blob_volume;
 use cortexlens_data::field::{FieldOutput, load_field, save_field};
-use cortexlens_inference::{Device, EncodingConfig, FitConfig, FitError, FitProgress, VALIDATE_EVERY, fit, psnr};
+use cortexlens_inference::{EncodingConfig, FitConfig, FitError, FitProgress, VALIDATE_EVERY, device, fit, psnr};
 
 /// PSNR (dB) that 200 steps must exceed on the 20³ blob volume, CAM or not.
 const PSNR_BOUND: f32 = 30.0;
@@ -60,7 +63,7 @@ fn short_fits_reach_the_psnr_bound_with_and_without_cam() {
     for cam in [false, true] {
         let config = small_config(cam);
         let mut reports: Vec<FitProgress> = Vec::new();
-        let field = fit(&volume, 0, &config, &Device::Cpu, &AtomicBool::new(false), &mut |p| {
+        let field = fit(&volume, 0, &config, &device(), &AtomicBool::new(false), &mut |p| {
             reports.push(p.clone())
         })
         .unwrap();
@@ -132,7 +135,7 @@ fn cancelling_stops_before_the_next_step() {
     let volume = blob_volume(12);
     let cancel = AtomicBool::new(false);
     let mut steps = Vec::new();
-    let result = fit(&volume, 0, &small_config(true), &Device::Cpu, &cancel, &mut |p| {
+    let result = fit(&volume, 0, &small_config(true), &device(), &cancel, &mut |p| {
         steps.push(p.step);
         if p.step == 3 {
             cancel.store(true, Ordering::Relaxed);
@@ -143,7 +146,7 @@ fn cancelling_stops_before_the_next_step() {
 
     let cancelled = AtomicBool::new(true);
     let mut called = false;
-    let result = fit(&volume, 0, &small_config(false), &Device::Cpu, &cancelled, &mut |_| {
+    let result = fit(&volume, 0, &small_config(false), &device(), &cancelled, &mut |_| {
         called = true
     });
     assert!(matches!(result, Err(FitError::Cancelled)));
@@ -154,11 +157,11 @@ fn cancelling_stops_before_the_next_step() {
 fn bad_requests_fail_with_their_error() {
     let volume = blob_volume(8);
     let never = AtomicBool::new(false);
-    let result = fit(&volume, 1, &small_config(false), &Device::Cpu, &never, &mut |_| {});
+    let result = fit(&volume, 1, &small_config(false), &device(), &never, &mut |_| {});
     assert!(matches!(result, Err(FitError::Frame { frame: 1, frames: 1 })));
     let mut config = small_config(false);
     config.batch = 0;
-    let result = fit(&volume, 0, &config, &Device::Cpu, &never, &mut |_| {});
+    let result = fit(&volume, 0, &config, &device(), &never, &mut |_| {});
     assert!(matches!(result, Err(FitError::Config(_))));
 }
 
@@ -168,8 +171,8 @@ fn the_same_seed_gives_the_same_field() {
     let mut config = small_config(true);
     config.steps = 5;
     let never = AtomicBool::new(false);
-    let a = fit(&volume, 0, &config, &Device::Cpu, &never, &mut |_| {}).unwrap();
-    let b = fit(&volume, 0, &config, &Device::Cpu, &never, &mut |_| {}).unwrap();
+    let a = fit(&volume, 0, &config, &device(), &never, &mut |_| {}).unwrap();
+    let b = fit(&volume, 0, &config, &device(), &never, &mut |_| {}).unwrap();
     assert_eq!(a, b);
 }
 
@@ -178,7 +181,7 @@ fn a_fitted_field_saves_and_loads_as_nfield() {
     let volume = blob_volume(10);
     let mut config = small_config(true);
     config.steps = 3;
-    let field = fit(&volume, 0, &config, &Device::Cpu, &AtomicBool::new(false), &mut |_| {}).unwrap();
+    let field = fit(&volume, 0, &config, &device(), &AtomicBool::new(false), &mut |_| {}).unwrap();
     let path = std::env::temp_dir().join(format!("cortexlens-inference-{}.nfield", std::process::id()));
     save_field(&path, &field).unwrap();
     let loaded = load_field(&path);

@@ -1,11 +1,14 @@
 //! A candle forward pass of a field's weights equals the CPU reference `NeuralField::eval`, and
 //! loading a field into candle and reading it back changes nothing.
+//!
+//! Runs on `cortexlens_inference::device()`: the CPU, or CUDA in a `cuda` build on a machine with a
+//! GPU (`tools/gpu/check.sh`).
 
 mod common;
 
 use common::{Kind, random_field, random_points};
 use cortexlens_data::field::{FieldOutput, NeuralField};
-use cortexlens_inference::{DType, Device, FieldModel, Tensor};
+use cortexlens_inference::{DType, FieldModel, Tensor, device};
 
 const INTENSITY: FieldOutput = FieldOutput::Intensity {
     scale: 3.0,
@@ -14,7 +17,7 @@ const INTENSITY: FieldOutput = FieldOutput::Intensity {
 
 /// Largest |candle − eval| over 1000 points, in `dtype`.
 fn max_diff(field: &NeuralField, dtype: DType) -> f32 {
-    let device = Device::Cpu;
+    let device = device();
     let model = FieldModel::from_field_with_dtype(field, &device, dtype).unwrap();
     let points = random_points(field, 1000, 11);
     let flat: Vec<f32> = points.iter().flatten().copied().collect();
@@ -60,7 +63,7 @@ fn round_trip_through_candle_is_exact() {
         for cam in [false, true] {
             let field = random_field(kind, cam, INTENSITY, 9);
             for dtype in [DType::F32, DType::F64] {
-                let model = FieldModel::from_field_with_dtype(&field, &Device::Cpu, dtype).unwrap();
+                let model = FieldModel::from_field_with_dtype(&field, &device(), dtype).unwrap();
                 assert_eq!(model.to_field(), field, "{kind:?} cam={cam} {dtype:?}");
                 assert_eq!(model.parameter_count(), field.parameter_count());
             }
@@ -71,11 +74,11 @@ fn round_trip_through_candle_is_exact() {
 #[test]
 fn forward_returns_one_row_per_point() {
     let field = random_field(Kind::Hash, true, FieldOutput::DensityRgb, 2);
-    let model = FieldModel::from_field(&field, &Device::Cpu).unwrap();
-    let points = Tensor::zeros((7, 3), DType::F32, &Device::Cpu).unwrap();
+    let model = FieldModel::from_field(&field, &device()).unwrap();
+    let points = Tensor::zeros((7, 3), DType::F32, &device()).unwrap();
     use cortexlens_inference::Module;
     assert_eq!(model.forward(&points).unwrap().dims(), &[7, 4]);
-    let none = Tensor::zeros((0, 3), DType::F32, &Device::Cpu).unwrap();
+    let none = Tensor::zeros((0, 3), DType::F32, &device()).unwrap();
     assert_eq!(model.forward(&none).unwrap().dims(), &[0, 4]);
 }
 
@@ -83,8 +86,8 @@ fn forward_returns_one_row_per_point() {
 fn inconsistent_fields_are_rejected() {
     let mut field = random_field(Kind::Hash, true, INTENSITY, 3);
     field.layers[1].weight.pop();
-    assert!(FieldModel::from_field(&field, &Device::Cpu).is_err());
+    assert!(FieldModel::from_field(&field, &device()).is_err());
     let mut field = random_field(Kind::Dense, true, INTENSITY, 3);
     field.cam.as_mut().unwrap().pop();
-    assert!(FieldModel::from_field(&field, &Device::Cpu).is_err());
+    assert!(FieldModel::from_field(&field, &device()).is_err());
 }

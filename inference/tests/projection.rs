@@ -1,10 +1,13 @@
 //! BrainSCUBA's `softmax_convex` projection against NumPy, and streaming invariance.
+//!
+//! Runs on `cortexlens_inference::device()`: the CPU, or CUDA in a `cuda` build on a machine with a
+//! GPU (`tools/gpu/check.sh`).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use cortexlens_inference::projection::{EmbeddingPool, ProjectionConfig, ProjectionError, project, write_pool};
-use cortexlens_inference::{Device, Tensor};
+use cortexlens_inference::{Tensor, device};
 use half::f16;
 
 fn fixtures() -> PathBuf {
@@ -12,7 +15,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn reference() -> std::collections::HashMap<String, Tensor> {
-    candle_core::safetensors::load(fixtures().join("projection_ref.safetensors"), &Device::Cpu).unwrap()
+    candle_core::safetensors::load(fixtures().join("projection_ref.safetensors"), &device()).unwrap()
 }
 
 fn f32s(t: &Tensor) -> Vec<f32> {
@@ -42,7 +45,7 @@ fn run(
         weights,
         pool,
         config,
-        &Device::Cpu,
+        &device(),
         &AtomicBool::new(false),
         &mut |_, _| {},
     )
@@ -137,13 +140,13 @@ fn written_pools_read_back_and_bad_input_is_an_error() {
 
     let never = AtomicBool::new(false);
     let config = ProjectionConfig::default();
-    let err = project(&[1.0; 5], &pool, &config, &Device::Cpu, &never, &mut |_, _| {});
+    let err = project(&[1.0; 5], &pool, &config, &device(), &never, &mut |_, _| {});
     assert!(matches!(err, Err(ProjectionError::Invalid(_))));
     let cancelled = project(
         &[1.0; 4],
         &pool,
         &config,
-        &Device::Cpu,
+        &device(),
         &AtomicBool::new(true),
         &mut |_, _| {},
     );
@@ -153,7 +156,7 @@ fn written_pools_read_back_and_bad_input_is_an_error() {
         block: 30_000,
         ..ProjectionConfig::default()
     };
-    project(&[1.0; 4], &pool, &small, &Device::Cpu, &never, &mut |d, t| {
+    project(&[1.0; 4], &pool, &small, &device(), &never, &mut |d, t| {
         seen.push((d, t))
     })
     .unwrap();
