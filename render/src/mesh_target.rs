@@ -1,7 +1,8 @@
 //! Offscreen targets of the surface view: a colour texture and its depth buffer.
 
 use crate::error::RenderError;
-use crate::target::{SLICE_FORMAT, read_texture};
+use crate::readback::read_texture;
+use crate::target::SLICE_FORMAT;
 
 /// Colour format of every [`MeshTarget`]: straight 8-bit RGBA, not sRGB-encoded, as slice
 /// targets, so the same [`crate::Compositor`] shows both.

@@ -59,12 +59,7 @@ fn model_rows(app: &mut CortexApp, ui: &mut egui::Ui) {
     egui::Grid::new("caption-models").num_columns(3).show(ui, |ui| {
         for (label, path, folder) in rows {
             ui.label(label);
-            let name = path
-                .as_ref()
-                .and_then(|p| p.file_name())
-                .map_or("—".into(), |n| n.to_string_lossy().into_owned());
-            ui.label(name)
-                .on_hover_text(path.as_ref().map_or(String::new(), |p| p.display().to_string()));
+            super::path_label(ui, path);
             if ui.small_button("Choose…").clicked() {
                 let dialog = rfd::FileDialog::new();
                 let picked = if folder {

@@ -113,7 +113,7 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
         ui.end_row();
 
         ui.label("Stimuli");
-        path_label(ui, &form.stimuli);
+        super::path_label(ui, &form.stimuli);
         if ui.small_button("Choose…").clicked()
             && let Some(path) = rfd::FileDialog::new()
                 .add_filter("Stimulus list", &["tsv", "txt", "csv"])
@@ -137,7 +137,7 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
         ui.end_row();
 
         ui.label("Save as");
-        path_label(ui, &form.out);
+        super::path_label(ui, &form.out);
         if ui.small_button("Choose…").clicked()
             && let Some(path) = rfd::FileDialog::new()
                 .add_filter("safetensors", &["safetensors"])
@@ -163,15 +163,6 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
     {
         app.start_encoder_fit(responses_id);
     }
-}
-
-fn path_label(ui: &mut egui::Ui, path: &Option<PathBuf>) {
-    let name = path
-        .as_ref()
-        .and_then(|p| p.file_name())
-        .map_or("—".into(), |n| n.to_string_lossy().into_owned());
-    ui.label(name)
-        .on_hover_text(path.as_ref().map_or(String::new(), |p| p.display().to_string()));
 }
 
 impl CortexApp {

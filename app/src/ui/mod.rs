@@ -472,6 +472,16 @@ impl eframe::App for CortexApp {
     }
 }
 
+/// A file's name (the whole path on hover), or a dash when none is chosen.
+fn path_label(ui: &mut egui::Ui, path: &Option<PathBuf>) {
+    let name = path
+        .as_ref()
+        .and_then(|p| p.file_name())
+        .map_or("—".into(), |n| n.to_string_lossy().into_owned());
+    ui.label(name)
+        .on_hover_text(path.as_ref().map_or(String::new(), |p| p.display().to_string()));
+}
+
 fn show_drop_hint(ui: &egui::Ui, area: egui::Rect) {
     if ui.ctx().input(|i| !i.raw.hovered_files.is_empty()) {
         ui.painter()
