@@ -41,12 +41,17 @@ pub use crate::init::initial_field;
 pub use crate::model::FieldModel;
 pub use crate::occupancy::{OCCUPANCY_MAX_CELLS, SIGNAL_FRACTION};
 
-/// The device to fit on: the first CUDA GPU when the crate is built with the `cuda` feature and one
-/// can be opened, else the CPU.
+/// The device models run on: the first CUDA GPU when the crate is built with the `cuda` feature and
+/// one can be opened, else the CPU. Every call returns the same device (one CUDA context), so tensors
+/// made through separate calls can be combined: candle tells CUDA devices apart by the `Device::new_cuda`
+/// call that made them, not by the GPU.
 pub fn device() -> Device {
     #[cfg(feature = "cuda")]
-    if let Ok(device) = Device::new_cuda(0) {
-        return device;
+    {
+        static CUDA: std::sync::OnceLock<Option<Device>> = std::sync::OnceLock::new();
+        if let Some(device) = CUDA.get_or_init(|| Device::new_cuda(0).ok()) {
+            return device.clone();
+        }
     }
     Device::Cpu
 }

@@ -6,13 +6,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use cortexlens_inference::encoder::import::BRAINSCUBA_BACKBONE;
+
 use super::{CortexApp, UserMessage};
 use crate::captioning::models_dir;
 use crate::encoder_fitting::{EncoderFitFailure, EncoderFitJob, EncoderFitRequest};
 use crate::viewer::LayerId;
-
-/// The CLIP model named when the models folder has no `clip/` folder.
-pub const DEFAULT_CLIP: &str = "openai/clip-vit-base-patch32";
 
 /// The choices of the next encoder fit.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,8 +29,8 @@ pub struct EncoderFitForm {
 }
 
 impl Default for EncoderFitForm {
-    /// CLIP from the models folder's `clip/` when there is one, else [`DEFAULT_CLIP`] from the
-    /// Hugging Face cache.
+    /// CLIP from the models folder's `clip/` when there is one, else BrainSCUBA's backbone
+    /// (`openai/clip-vit-base-patch32`) from the Hugging Face cache.
     fn default() -> Self {
         let folder = models_dir().join("clip");
         EncoderFitForm {
@@ -39,7 +38,7 @@ impl Default for EncoderFitForm {
             clip: if folder.is_dir() {
                 folder.display().to_string()
             } else {
-                DEFAULT_CLIP.to_owned()
+                BRAINSCUBA_BACKBONE.to_owned()
             },
             out: None,
             mask: None,
@@ -169,13 +168,13 @@ impl CortexApp {
     /// Fit an encoder to layer `id` with the form's choices (one fit at a time; a form without a
     /// stimulus list or output file does nothing).
     pub fn start_encoder_fit(&mut self, id: LayerId) {
+        if self.encoder_fit.is_some() {
+            return;
+        }
         let form = &self.encoder_fit_form;
         let (Some(stimuli), Some(out)) = (form.stimuli.clone(), form.out.clone()) else {
             return;
         };
-        if self.encoder_fit.is_some() {
-            return;
-        }
         let Some(layer) = self.viewer.layer(id) else {
             return;
         };

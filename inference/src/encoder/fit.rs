@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use cortexlens_data::Volume;
 use glam::DMat4;
 
+use super::import::BRAINSCUBA_BACKBONE;
 use super::ridge::{RidgeConfig, fit_ridge};
 use super::{Encoder, EncoderError, VoxelOrder, mask_voxels};
 use crate::clip::preprocess::{batch_tensor, load_image};
@@ -216,7 +217,7 @@ impl Default for EncoderFitConfig {
         EncoderFitConfig {
             ridge: RidgeConfig::default(),
             batch: 32,
-            backbone: "openai/clip-vit-base-patch32".into(),
+            backbone: BRAINSCUBA_BACKBONE.into(),
         }
     }
 }
