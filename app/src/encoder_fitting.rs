@@ -7,11 +7,10 @@ use std::sync::Arc;
 
 use cortexlens_data::Volume;
 use cortexlens_data::formats::save_nifti;
-use cortexlens_inference::clip::{Clip, HF_FILES};
+use cortexlens_inference::clip::Clip;
 use cortexlens_inference::encoder::EncoderError;
 use cortexlens_inference::encoder::file::save_encoder;
 use cortexlens_inference::encoder::fit::{EncoderFitConfig, Responses, fit_encoder, read_stimuli};
-use cortexlens_inference::hub::{default_cache_dir, resolve};
 use cortexlens_inference::{device, device_name};
 
 use crate::worker::Worker;
@@ -26,8 +25,8 @@ pub struct EncoderFitRequest {
     pub mask: Option<Arc<Volume>>,
     /// The stimulus list (image paths in frame order).
     pub stimuli: PathBuf,
-    /// CLIP: a Hugging Face model folder, or a repository id in the Hugging Face cache.
-    pub clip: String,
+    /// CLIP's folder (Hugging Face's `config.json` and `model.safetensors`).
+    pub clip: PathBuf,
     /// Where to write the encoder (`.safetensors`); the maps go beside it.
     pub out: PathBuf,
     /// Cross-validation folds of the ridge penalty.
@@ -96,9 +95,7 @@ impl EncoderFitJob {
             let responses = Responses::from_volume(&request.responses, request.mask.as_deref())
                 .map_err(EncoderFitFailure::from_display)?;
             let stimuli = read_stimuli(&request.stimuli).map_err(EncoderFitFailure::from_display)?;
-            let cache = default_cache_dir().map_err(EncoderFitFailure::from_display)?;
-            let folder = resolve(&request.clip, &HF_FILES, &cache, false).map_err(EncoderFitFailure::from_display)?;
-            let clip = Clip::load_dir(&folder, &device).map_err(EncoderFitFailure::from_display)?;
+            let clip = Clip::load_dir(&request.clip, &device).map_err(EncoderFitFailure::from_display)?;
             let mut config = EncoderFitConfig::default();
             config.ridge.folds = request.folds;
             let fit = fit_encoder(&responses, &stimuli, &clip, &config, cancel, &mut |done, total| {

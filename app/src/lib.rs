@@ -19,6 +19,7 @@ pub mod encoder_fitting;
 pub mod fitting;
 pub mod gpu_bridge;
 pub mod loader;
+pub mod model_download;
 pub mod picture;
 pub mod ui;
 pub mod viewer;

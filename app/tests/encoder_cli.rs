@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 
 use cortexlens_data::formats::{load_volume, save_nifti};
 use cortexlens_inference::encoder::file::load_encoder;
+use cortexlens_inference::hub::mirror::{COMMIT, LocalMirror};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../inference/tests/fixtures/clip_tiny")
@@ -241,6 +242,38 @@ fn fit_from_a_4d_nifti_and_a_tsv() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("config.json, model.safetensors not in the Hugging Face cache"),
+        "{}",
+        stderr(&out)
+    );
+
+    // `--download` fetches a missing repository into the cache from the hub at HF_ENDPOINT (here a
+    // local stand-in); one the hub lacks fails with exit code 1, naming the file.
+    let served = |file: &str| std::fs::read(clip.join(file)).unwrap();
+    let mirror = LocalMirror::serve(vec![
+        ("tiny/remote-clip", "config.json", served("config.json")),
+        ("tiny/remote-clip", "model.safetensors", served("model.safetensors")),
+    ])
+    .unwrap();
+    let download = |id: &str| {
+        Command::new(env!("CARGO_BIN_EXE_cortexlens"))
+            .env("HF_HOME", &hf_home)
+            .env("HF_ENDPOINT", mirror.endpoint())
+            .args(["encoder", "fit", "--responses", path(&tsv), "--stimuli", path(&list)])
+            .args(["--clip", id, "--download", "--out", path(&enc_tsv), "--folds", "3"])
+            .output()
+            .expect("run cortexlens")
+    };
+    let out = download("tiny/remote-clip");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let fetched = hf_home.join("hub/models--tiny--remote-clip/snapshots").join(COMMIT);
+    assert_eq!(
+        std::fs::read(fetched.join("model.safetensors")).unwrap(),
+        served("model.safetensors")
+    );
+    let out = download("tiny/absent-clip");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("downloading config.json from tiny/absent-clip"),
         "{}",
         stderr(&out)
     );

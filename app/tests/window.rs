@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use cortexlens::{CortexApp, Startup};
 use cortexlens_data::Plane;
 use egui::{Event, Modifiers, PointerButton, Pos2};
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::{Harness, SnapshotOptions};
 use glam::DVec2;
 
@@ -702,5 +702,109 @@ fn fitting_an_encoder_opens_its_maps_and_sets_the_caption_encoder() {
     assert_eq!(app.viewer.layers.len(), 4);
     assert_eq!(app.caption_paths.encoder.as_ref(), Some(&out));
     assert!(!dir.join("models/other.safetensors").exists());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn clip_missing_from_the_cache_downloads_in_the_app_with_progress_and_cancel() {
+    use cortexlens::ui::UserMessage;
+    use cortexlens_data::formats::save_nifti;
+    use cortexlens_inference::hub::Hub;
+    use cortexlens_inference::hub::mirror::LocalMirror;
+
+    let clip_dir = repo().join("inference/tests/fixtures/clip_tiny");
+    let served = |file: &str| std::fs::read(clip_dir.join(file)).unwrap();
+    let mirror = LocalMirror::serve(vec![
+        ("tiny/remote-clip", "config.json", served("config.json")),
+        ("tiny/remote-clip", "model.safetensors", served("model.safetensors")),
+    ])
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("cortexlens-clip-download-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let responses = cortexlens_data::Volume::from_f32(
+        "responses",
+        [2, 2, 2, 3],
+        glam::DMat4::IDENTITY,
+        (0..24).map(|v| v as f32).collect(),
+    );
+    let responses_path = dir.join("responses.nii.gz");
+    save_nifti(&responses_path, &responses).unwrap();
+
+    let mut harness = harness(Startup::Files(vec![responses_path]));
+    step_until(&mut harness, "the responses", |app| {
+        app.viewer.layers.len() == 1 && !app.is_loading()
+    });
+    let app = harness.state_mut();
+    app.selected = Some(app.viewer.layers[0].id);
+    app.hub = Some(Hub {
+        cache_dir: dir.join("hf/hub"),
+        endpoint: mirror.endpoint(),
+    });
+    app.encoder_fit_form.clip = "tiny/remote-clip".into();
+    app.encoder_fit_form.stimuli = Some(dir.join("stimuli.tsv"));
+    app.encoder_fit_form.out = Some(dir.join("enc.safetensors"));
+    harness.run_steps(2);
+    harness.get_by_label("not in the Hugging Face cache: config.json, model.safetensors");
+    assert!(
+        harness
+            .get_by_label("Fit encoder to responses.nii.gz")
+            .accesskit_node()
+            .is_disabled(),
+        "no fit without CLIP on disk"
+    );
+
+    // Held by the hub after 4 KiB of the model: the progress shows, Cancel stops it mid-file.
+    mirror.hold_after(4096);
+    harness.get_by_label("Download").click_accesskit();
+    step_until(&mut harness, "the first bytes of the model", |app| {
+        app.model_download
+            .as_ref()
+            .and_then(|job| job.progress())
+            .is_some_and(|p| p.file == "model.safetensors" && p.bytes > 0)
+    });
+    harness.get_by_label("Cancel").click_accesskit();
+    harness.run_steps(1);
+    mirror.release();
+    step_until(&mut harness, "the cancelled download", |app| {
+        app.model_download.is_none()
+    });
+    assert!(
+        matches!(&harness.state().messages[..], [UserMessage::Info(m)] if m.ends_with("the next download resumes it")),
+        "{:?}",
+        harness.state().messages
+    );
+    harness.get_by_label("not in the Hugging Face cache: model.safetensors");
+
+    // Downloaded in full: the model is in the cache and the fit can start.
+    harness.get_by_label("Download").click_accesskit();
+    harness.run_steps(1);
+    assert!(
+        harness.state().model_download.is_some(),
+        "the button starts the download"
+    );
+    step_until(&mut harness, "the download", |app| app.model_download.is_none());
+    let app = harness.state();
+    assert!(
+        matches!(&app.messages[1..], [UserMessage::Info(m)] if m.starts_with("Downloaded tiny/remote-clip into")),
+        "{:?}",
+        app.messages
+    );
+    let folder = app
+        .hub
+        .as_ref()
+        .unwrap()
+        .locate("tiny/remote-clip", &["config.json", "model.safetensors"])
+        .unwrap();
+    assert_eq!(
+        std::fs::read(folder.join("model.safetensors")).unwrap(),
+        served("model.safetensors")
+    );
+    assert!(
+        !harness
+            .get_by_label("Fit encoder to responses.nii.gz")
+            .accesskit_node()
+            .is_disabled()
+    );
     std::fs::remove_dir_all(dir).ok();
 }

@@ -11,8 +11,9 @@ use cortexlens_inference::encoder::VoxelOrder;
 use cortexlens_inference::encoder::file::save_encoder;
 use cortexlens_inference::encoder::fit::{EncoderFitConfig, Responses, fit_encoder, read_stimuli};
 use cortexlens_inference::encoder::import::{BRAINSCUBA_BACKBONE, import_checkpoint};
-use cortexlens_inference::hub::{default_cache_dir, resolve};
+use cortexlens_inference::hub::{Hub, HubError};
 use cortexlens_inference::{device, device_name};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
 
@@ -140,8 +141,7 @@ fn fit(args: &FitEncoderArgs) -> Result<(), CliError> {
     .map_err(CliError::bad_input)?;
     let stimuli = read_stimuli(&args.stimuli).map_err(CliError::bad_input)?;
     let device = device();
-    let cache = default_cache_dir().map_err(CliError::bad_input)?;
-    let clip_dir = resolve(&args.clip, &HF_FILES, &cache, args.download).map_err(CliError::bad_input)?;
+    let clip_dir = clip_folder(&args.clip, args.download)?;
     let clip = Clip::load_dir(&clip_dir, &device).map_err(CliError::bad_input)?;
     let mut config = EncoderFitConfig {
         batch: args.batch,
@@ -184,4 +184,32 @@ fn fit(args: &FitEncoderArgs) -> Result<(), CliError> {
         fit.median_r2()
     );
     Ok(())
+}
+
+/// CLIP's folder: `spec` itself, or a repository's snapshot folder in the Hugging Face cache, its
+/// missing files first downloaded (with a progress bar on a terminal) when `download`.
+fn clip_folder(spec: &str, download: bool) -> Result<PathBuf, CliError> {
+    let hub = Hub::from_env().map_err(CliError::bad_input)?;
+    if !download {
+        return hub.locate(spec, &HF_FILES).map_err(CliError::bad_input);
+    }
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let folder = hub.download(
+        spec,
+        &HF_FILES,
+        &mut |p| {
+            bar.set_message(format!("{} ({}/{})", p.file, p.index + 1, p.count));
+            bar.set_length(p.size);
+            bar.set_position(p.bytes);
+        },
+        &AtomicBool::new(false),
+    );
+    bar.finish_and_clear();
+    folder.map_err(|e| match e {
+        HubError::Download { .. } => CliError::failure(e),
+        e => CliError::bad_input(e),
+    })
 }

@@ -6,11 +6,14 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use cortexlens_inference::clip::HF_FILES;
 use cortexlens_inference::encoder::import::BRAINSCUBA_BACKBONE;
+use cortexlens_inference::hub::{Hub, HubError};
 
 use super::{CortexApp, UserMessage};
 use crate::captioning::models_dir;
 use crate::encoder_fitting::{EncoderFitFailure, EncoderFitJob, EncoderFitRequest};
+use crate::model_download::{ModelDownloadJob, describe};
 use crate::viewer::LayerId;
 
 /// The choices of the next encoder fit.
@@ -85,6 +88,8 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
         .filter(|l| l.id != responses_id && l.volume.shape[..3] == grid[..3])
         .map(|l| (l.id, l.name().to_owned()))
         .collect();
+    let clip_missing = clip_missing(app.hub.as_ref(), app.encoder_fit_form.clip.trim());
+    let mut download = false;
     let form = &mut app.encoder_fit_form;
     if form.mask.is_some_and(|id| masks.iter().all(|(m, _)| *m != id)) {
         form.mask = None;
@@ -135,6 +140,39 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
         }
         ui.end_row();
 
+        match (&app.model_download, &clip_missing) {
+            (Some(job), _) => {
+                ui.label("");
+                let (text, fraction) = job
+                    .progress()
+                    .as_ref()
+                    .map_or(("connecting…".to_owned(), 0.0), describe);
+                ui.add(egui::ProgressBar::new(fraction).text(text).desired_width(200.0));
+                if ui.small_button("Cancel").clicked() {
+                    job.cancel();
+                }
+                ui.end_row();
+            }
+            (None, Ok(missing)) if !missing.is_empty() => {
+                ui.label("");
+                ui.small(format!("not in the Hugging Face cache: {}", missing.join(", ")));
+                let hub = app.hub.as_ref();
+                download = ui
+                    .small_button("Download")
+                    .on_hover_text(hub.map_or(String::new(), |hub| {
+                        format!("from {} into {}", hub.endpoint, hub.cache_dir.display())
+                    }))
+                    .clicked();
+                ui.end_row();
+            }
+            (None, Err(error)) => {
+                ui.label("");
+                ui.small(egui::RichText::new(error).color(ui.visuals().error_fg_color));
+                ui.end_row();
+            }
+            (None, Ok(_)) => {}
+        }
+
         ui.label("Save as");
         super::path_label(ui, &form.out);
         if ui.small_button("Choose…").clicked()
@@ -153,15 +191,36 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
             .labelled_by(label.id);
         ui.end_row();
     });
-    let ready = form.stimuli.is_some() && form.out.is_some() && !form.clip.trim().is_empty();
+    let clip_ready = clip_missing.as_ref().is_ok_and(Vec::is_empty) && app.model_download.is_none();
+    let ready = form.stimuli.is_some() && form.out.is_some() && clip_ready;
+    if download && let (Some(hub), Ok(missing)) = (app.hub.clone(), clip_missing) {
+        let ctx = app.ctx.clone();
+        let repo = form.clip.trim().to_owned();
+        app.model_download = Some(ModelDownloadJob::start(
+            hub,
+            repo,
+            missing,
+            Arc::new(move || ctx.request_repaint()),
+        ));
+    }
     if ui
         .add_enabled(ready, egui::Button::new(format!("Fit encoder to {name}")))
         .on_hover_text("CLIP image embeddings of the stimuli, ridge regression with a cross-validated penalty per voxel; the held-out R² and r maps open as overlays")
-        .on_disabled_hover_text("Choose the stimulus list and where to save the encoder")
+        .on_disabled_hover_text("Choose the stimulus list, a CLIP model on disk and where to save the encoder")
         .clicked()
     {
         app.start_encoder_fit(responses_id);
     }
+}
+
+/// CLIP's files missing from disk: none for a folder (its contents are checked when it loads), the
+/// ones not in the Hugging Face cache for a repository id; an error for anything else.
+fn clip_missing(hub: Option<&Hub>, spec: &str) -> Result<Vec<String>, String> {
+    if std::path::Path::new(spec).is_dir() {
+        return Ok(Vec::new());
+    }
+    let hub = hub.ok_or_else(|| HubError::NoCache.to_string())?;
+    hub.missing(spec, &HF_FILES).map_err(|e| e.to_string())
 }
 
 impl CortexApp {
@@ -178,17 +237,43 @@ impl CortexApp {
         let Some(layer) = self.viewer.layer(id) else {
             return;
         };
+        let clip = match clip_folder(self.hub.as_ref(), form.clip.trim()) {
+            Ok(folder) => folder,
+            Err(error) => {
+                self.messages
+                    .push(UserMessage::Error(format!("Fitting an encoder: CLIP {error}")));
+                return;
+            }
+        };
         let mask = form.mask.and_then(|m| self.viewer.layer(m)).map(|m| m.volume.clone());
         let request = EncoderFitRequest {
             responses: layer.volume.clone(),
             mask,
             stimuli,
-            clip: form.clip.trim().to_owned(),
+            clip,
             out,
             folds: form.folds,
         };
         let ctx = self.ctx.clone();
         self.encoder_fit = Some(EncoderFitJob::start(request, Arc::new(move || ctx.request_repaint())));
+    }
+
+    /// Take a finished model download and say how it went.
+    pub(super) fn receive_model_download(&mut self) {
+        let Some(outcome) = self.model_download.as_ref().and_then(ModelDownloadJob::poll) else {
+            return;
+        };
+        let Some(job) = self.model_download.take() else {
+            return;
+        };
+        self.messages.push(match outcome {
+            Ok(folder) => UserMessage::Info(format!("Downloaded {} into {}", job.repo, folder.display())),
+            Err(HubError::Cancelled) => UserMessage::Info(format!(
+                "Downloading {} cancelled; the next download resumes it",
+                job.repo
+            )),
+            Err(error) => UserMessage::Error(format!("Downloading {} failed: {error}", job.repo)),
+        });
     }
 
     /// Take a finished encoder fit: its encoder becomes the captions' encoder, its maps open.
@@ -222,4 +307,13 @@ impl CortexApp {
             ))),
         }
     }
+}
+
+/// CLIP's folder on disk: `spec` itself, or a repository's snapshot folder in the cache.
+fn clip_folder(hub: Option<&Hub>, spec: &str) -> Result<PathBuf, HubError> {
+    let folder = std::path::Path::new(spec);
+    if folder.is_dir() {
+        return Ok(folder.to_owned());
+    }
+    hub.ok_or(HubError::NoCache)?.locate(spec, &HF_FILES)
 }

@@ -28,7 +28,9 @@ use crate::encoder_fitting::EncoderFitJob;
 use crate::fitting::FitJob;
 use crate::gpu_bridge::{SliceResources, SurfaceResources};
 use crate::loader::{JobId, LoadEvent, Loader, Opened};
+use crate::model_download::ModelDownloadJob;
 use crate::viewer::{FieldDrawing, Layer, LayerId, Viewer, default_style};
+use cortexlens_inference::hub::Hub;
 
 pub use encoder_panel::EncoderFitForm;
 pub use screenshot::ScreenshotSettings;
@@ -71,6 +73,11 @@ pub struct CortexApp {
     pub encoder_fit_form: EncoderFitForm,
     /// The encoder fit running, if any.
     pub encoder_fit: Option<EncoderFitJob>,
+    /// Where models named by repository id are looked up and downloaded from (none without a home
+    /// folder or `HF_HOME`).
+    pub hub: Option<Hub>,
+    /// The model download running, if any.
+    pub model_download: Option<ModelDownloadJob>,
     loader: Loader,
     /// Finished loads waiting for earlier requests, so layers stack in request order.
     finished: BTreeMap<JobId, (PathBuf, Result<Opened, LoadError>)>,
@@ -133,6 +140,8 @@ impl CortexApp {
             caption_status: None,
             encoder_fit_form: EncoderFitForm::default(),
             encoder_fit: None,
+            hub: Hub::from_env().ok(),
+            model_download: None,
             loader: Loader::new(Arc::new(move || ctx.request_repaint())),
             ctx: cc.egui_ctx.clone(),
             finished: BTreeMap::new(),
@@ -448,6 +457,7 @@ impl eframe::App for CortexApp {
         self.drive_bake();
         self.receive_caption();
         self.receive_encoder_fit();
+        self.receive_model_download();
         self.follow_crosshair();
         menu::shortcuts(self, &ctx);
         egui::Panel::top("menu").show(ui, |ui| menu::menu_bar(self, ui));
