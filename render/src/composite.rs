@@ -1,7 +1,8 @@
 //! Draws a [`SliceTarget`] or [`crate::MeshTarget`] into someone else's render pass (egui's, in
 //! the app).
 
-use crate::target::SliceTarget;
+use crate::setup;
+use crate::target::OffscreenTarget;
 
 /// A textured quad covering the pass's current viewport, for a pass of a given colour format
 /// with no depth buffer and one sample per pixel.
@@ -20,61 +21,23 @@ pub struct Compositor {
 impl Compositor {
     /// Build the pipeline for passes rendering to `format`.
     pub fn new(device: &wgpu::Device, format: wgpu::TextureFormat) -> Compositor {
-        let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("composite.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(include_str!("../shaders/composite.wgsl").into()),
-        });
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("composite"),
-            entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Texture {
-                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
-                        view_dimension: wgpu::TextureViewDimension::D2,
-                        multisampled: false,
-                    },
-                    count: None,
-                },
-                wgpu::BindGroupLayoutEntry {
-                    binding: 1,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
-                    count: None,
-                },
-            ],
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("composite"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("composite"),
-            layout: Some(&pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &shader,
-                entry_point: Some("vs_main"),
-                compilation_options: Default::default(),
-                buffers: &[],
-            },
-            primitive: wgpu::PrimitiveState::default(),
-            depth_stencil: None,
-            multisample: wgpu::MultisampleState::default(),
-            fragment: Some(wgpu::FragmentState {
-                module: &shader,
-                entry_point: Some(if format.is_srgb() { "fs_main_srgb" } else { "fs_main" }),
-                compilation_options: Default::default(),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format,
-                    blend: None,
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
-            }),
-            multiview_mask: None,
-            cache: None,
-        });
+        let shader = setup::wgsl(device, "composite.wgsl", include_str!("../shaders/composite.wgsl"));
+        let fragment = wgpu::ShaderStages::FRAGMENT;
+        let texture = setup::texture(
+            0,
+            fragment,
+            wgpu::TextureSampleType::Float { filterable: true },
+            wgpu::TextureViewDimension::D2,
+        );
+        let layout = setup::bind_group_layout(device, "composite", &[texture, setup::sampler(1, fragment)]);
+        let pipeline = setup::fullscreen_pipeline(
+            device,
+            "composite",
+            &setup::pipeline_layout(device, "composite", &[Some(&layout)]),
+            &shader,
+            if format.is_srgb() { "fs_main_srgb" } else { "fs_main" },
+            &[setup::opaque(format)],
+        );
         let sampler = |filter| {
             device.create_sampler(&wgpu::SamplerDescriptor {
                 label: Some("composite"),
@@ -92,11 +55,6 @@ impl Compositor {
             nearest: sampler(wgpu::FilterMode::Nearest),
             linear: sampler(wgpu::FilterMode::Linear),
         }
-    }
-
-    /// The bind group that shows `target`; make it again when the target is replaced.
-    pub fn bind(&self, device: &wgpu::Device, target: &SliceTarget) -> wgpu::BindGroup {
-        self.bind_view(device, target.view())
     }
 
     /// The bind group that shows any 2D colour view with a float sample type (e.g. a
@@ -132,5 +90,52 @@ impl Compositor {
         pass.set_pipeline(&self.pipeline);
         pass.set_bind_group(0, bind, &[]);
         pass.draw(0..6, 0..1);
+    }
+
+    /// Keep `slot` holding a target of `size` with its binding: made when absent or of another size.
+    pub fn keep_size<T: OffscreenTarget>(
+        &self,
+        device: &wgpu::Device,
+        slot: &mut Option<Composited<T>>,
+        size: (u32, u32),
+        sampling: Sampling,
+    ) {
+        if slot.as_ref().is_some_and(|shown| shown.target.size() == size) {
+            return;
+        }
+        let target = T::create(device, size.0, size.1);
+        let bind = match sampling {
+            Sampling::Nearest => self.bind_view(device, target.view()),
+            Sampling::Linear => self.bind_view_smooth(device, target.view()),
+        };
+        *slot = Some(Composited { target, bind });
+    }
+
+    /// Draw a composited target over the pass's current viewport.
+    pub fn paint_target<T>(&self, pass: &mut wgpu::RenderPass<'_>, shown: &Composited<T>) {
+        self.paint(pass, &shown.bind);
+    }
+}
+
+/// How the compositor samples a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sampling {
+    /// Pixel for pixel (the target has the viewport's size).
+    Nearest,
+    /// Bilinear (a target smaller than the viewport).
+    Linear,
+}
+
+/// An offscreen target with the bind group that shows it through a [`Compositor`]
+/// ([`Compositor::keep_size`], [`Compositor::paint_target`]).
+pub struct Composited<T> {
+    target: T,
+    bind: wgpu::BindGroup,
+}
+
+impl<T> Composited<T> {
+    /// The target, to render into.
+    pub fn target(&self) -> &T {
+        &self.target
     }
 }

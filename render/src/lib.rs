@@ -43,6 +43,7 @@ pub mod mesh_target;
 pub mod raymarch;
 pub mod raymarch_cpu_reference;
 mod readback;
+mod setup;
 pub mod shaders;
 pub mod slice;
 pub mod target;

@@ -8,6 +8,7 @@ use crate::error::RenderError;
 use crate::gpu_mesh::GpuMesh;
 use crate::lighting::Lighting;
 use crate::mesh_target::{MESH_COLOR_FORMAT, MESH_DEPTH_FORMAT, MeshTarget};
+use crate::setup;
 
 /// One mesh to draw, moved by `offset` (e.g. inflated hemispheres pushed apart).
 #[derive(Clone, Copy)]
@@ -54,28 +55,13 @@ pub struct MeshRenderer {
 impl MeshRenderer {
     /// Build the pipeline (targets are [`MeshTarget`]s).
     pub fn new(device: &wgpu::Device) -> MeshRenderer {
-        let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("mesh.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(include_str!("../shaders/mesh.wgsl").into()),
-        });
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("mesh frame"),
-            entries: &[wgpu::BindGroupLayoutEntry {
-                binding: 0,
-                visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Uniform,
-                    has_dynamic_offset: false,
-                    min_binding_size: wgpu::BufferSize::new(std::mem::size_of::<FrameUniform>() as u64),
-                },
-                count: None,
-            }],
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("mesh"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
+        let shader = setup::wgsl(device, "mesh.wgsl", include_str!("../shaders/mesh.wgsl"));
+        let layout = setup::bind_group_layout(
+            device,
+            "mesh frame",
+            &[setup::uniform::<FrameUniform>(0, wgpu::ShaderStages::VERTEX_FRAGMENT)],
+        );
+        let pipeline_layout = setup::pipeline_layout(device, "mesh", &[Some(&layout)]);
         const OFFSET: [wgpu::VertexAttribute; 1] = wgpu::vertex_attr_array![3 => Float32x3];
         let [positions, normals, colors] = GpuMesh::layouts();
         let buffers = [
@@ -115,11 +101,7 @@ impl MeshRenderer {
                 module: &shader,
                 entry_point: Some("fs_main"),
                 compilation_options: Default::default(),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format: MESH_COLOR_FORMAT,
-                    blend: None,
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
+                targets: &[setup::opaque(MESH_COLOR_FORMAT)],
             }),
             multiview_mask: None,
             cache: None,

@@ -2,6 +2,7 @@
 
 use crate::error::RenderError;
 use crate::readback::read_texture;
+use crate::setup;
 use crate::target::SLICE_FORMAT;
 
 /// Colour format of every [`MeshTarget`]: straight 8-bit RGBA, not sRGB-encoded, as slice
@@ -20,38 +21,28 @@ pub struct MeshTarget {
     size: (u32, u32),
 }
 
+crate::target::offscreen_target!(MeshTarget);
+
 impl MeshTarget {
     /// A `width × height` target, each side clamped to `1..=max_texture_dimension_2d`.
     pub fn new(device: &wgpu::Device, width: u32, height: u32) -> MeshTarget {
-        let max = device.limits().max_texture_dimension_2d;
-        let size = (width.clamp(1, max), height.clamp(1, max));
-        if size != (width, height) {
-            tracing::warn!("mesh target {width}×{height} clamped to {}×{}", size.0, size.1);
-        }
-        let texture = |label, format, usage| {
-            device.create_texture(&wgpu::TextureDescriptor {
-                label: Some(label),
-                size: wgpu::Extent3d {
-                    width: size.0,
-                    height: size.1,
-                    depth_or_array_layers: 1,
-                },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format,
-                usage,
-                view_formats: &[],
-            })
-        };
-        let color = texture(
+        let size = setup::clamp_target_size(device, width, height, "mesh target");
+        let color = setup::texture_2d(
+            device,
             "mesh target",
+            size,
             MESH_COLOR_FORMAT,
             wgpu::TextureUsages::RENDER_ATTACHMENT
                 | wgpu::TextureUsages::TEXTURE_BINDING
                 | wgpu::TextureUsages::COPY_SRC,
         );
-        let depth = texture("mesh depth", MESH_DEPTH_FORMAT, wgpu::TextureUsages::RENDER_ATTACHMENT);
+        let depth = setup::texture_2d(
+            device,
+            "mesh depth",
+            size,
+            MESH_DEPTH_FORMAT,
+            wgpu::TextureUsages::RENDER_ATTACHMENT,
+        );
         MeshTarget {
             color_view: color.create_view(&wgpu::TextureViewDescriptor::default()),
             depth_view: depth.create_view(&wgpu::TextureViewDescriptor::default()),

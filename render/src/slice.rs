@@ -5,6 +5,7 @@ use cortexlens_data::{Colormap, Interpolation, LayerStyle, SliceGeometry};
 use glam::{DMat4, DVec4};
 use wgpu::util::DeviceExt;
 
+use crate::setup;
 use crate::target::{SLICE_FORMAT, SliceTarget};
 use crate::volume_texture::VolumeTexture;
 
@@ -84,66 +85,29 @@ pub struct SliceRenderer {
 impl SliceRenderer {
     /// Build the pipeline (targets are [`SliceTarget`]s, `Rgba8Unorm`).
     pub fn new(device: &wgpu::Device) -> SliceRenderer {
-        let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("slice.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(include_str!("../shaders/slice.wgsl").into()),
-        });
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("slice layer"),
-            entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Texture {
-                        sample_type: wgpu::TextureSampleType::Float { filterable: false },
-                        view_dimension: wgpu::TextureViewDimension::D3,
-                        multisampled: false,
-                    },
-                    count: None,
-                },
-                wgpu::BindGroupLayoutEntry {
-                    binding: 1,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: false,
-                        min_binding_size: wgpu::BufferSize::new(std::mem::size_of::<LayerUniform>() as u64),
-                    },
-                    count: None,
-                },
+        let shader = setup::wgsl(device, "slice.wgsl", include_str!("../shaders/slice.wgsl"));
+        let fragment = wgpu::ShaderStages::FRAGMENT;
+        let layout = setup::bind_group_layout(
+            device,
+            "slice layer",
+            &[
+                setup::volume_texture(0, fragment),
+                setup::uniform::<LayerUniform>(1, fragment),
             ],
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("slice"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("slice"),
-            layout: Some(&pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &shader,
-                entry_point: Some("vs_main"),
-                compilation_options: Default::default(),
-                buffers: &[],
-            },
-            primitive: wgpu::PrimitiveState::default(),
-            depth_stencil: None,
-            multisample: wgpu::MultisampleState::default(),
-            fragment: Some(wgpu::FragmentState {
-                module: &shader,
-                entry_point: Some("fs_main"),
-                compilation_options: Default::default(),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format: SLICE_FORMAT,
-                    // Straight alpha: colour = src·a + dst·(1 − a); the opaque black clear keeps alpha 1.
-                    blend: Some(wgpu::BlendState::ALPHA_BLENDING),
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
-            }),
-            multiview_mask: None,
-            cache: None,
-        });
+        );
+        let pipeline = setup::fullscreen_pipeline(
+            device,
+            "slice",
+            &setup::pipeline_layout(device, "slice", &[Some(&layout)]),
+            &shader,
+            "fs_main",
+            &[Some(wgpu::ColorTargetState {
+                format: SLICE_FORMAT,
+                // Straight alpha: colour = src·a + dst·(1 − a); the opaque black clear keeps alpha 1.
+                blend: Some(wgpu::BlendState::ALPHA_BLENDING),
+                write_mask: wgpu::ColorWrites::ALL,
+            })],
+        );
         SliceRenderer { pipeline, layout }
     }
 

@@ -2,9 +2,41 @@
 
 use crate::error::RenderError;
 pub use crate::readback::read_texture;
+use crate::setup;
 
 /// Format of every [`SliceTarget`]: straight 8-bit RGBA, not sRGB-encoded.
 pub const SLICE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+
+/// An offscreen colour target of a given size that a [`crate::Compositor`] can show
+/// ([`crate::composite::Composited`]).
+pub trait OffscreenTarget {
+    /// A `width × height` target.
+    fn create(device: &wgpu::Device, width: u32, height: u32) -> Self;
+    /// `(width, height)` in pixels.
+    fn size(&self) -> (u32, u32);
+    /// The colour view, rendered into and sampled by the compositor.
+    fn view(&self) -> &wgpu::TextureView;
+}
+
+/// Implements [`OffscreenTarget`] with the type's own `new`, `size` and `view`.
+macro_rules! offscreen_target {
+    ($target:ty) => {
+        impl $crate::target::OffscreenTarget for $target {
+            fn create(device: &wgpu::Device, width: u32, height: u32) -> Self {
+                <$target>::new(device, width, height)
+            }
+            fn size(&self) -> (u32, u32) {
+                <$target>::size(self)
+            }
+            fn view(&self) -> &wgpu::TextureView {
+                <$target>::view(self)
+            }
+        }
+    };
+}
+pub(crate) use offscreen_target;
+
+offscreen_target!(SliceTarget);
 
 /// An offscreen `Rgba8Unorm` colour target (render attachment, texture binding, copy source).
 pub struct SliceTarget {
@@ -16,27 +48,11 @@ pub struct SliceTarget {
 impl SliceTarget {
     /// A `width × height` target, each side clamped to `1..=max_texture_dimension_2d`.
     pub fn new(device: &wgpu::Device, width: u32, height: u32) -> SliceTarget {
-        let max = device.limits().max_texture_dimension_2d;
-        let size = (width.clamp(1, max), height.clamp(1, max));
-        if size != (width, height) {
-            tracing::warn!("slice target {width}×{height} clamped to {}×{}", size.0, size.1);
-        }
-        let texture = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("slice target"),
-            size: wgpu::Extent3d {
-                width: size.0,
-                height: size.1,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: SLICE_FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-                | wgpu::TextureUsages::TEXTURE_BINDING
-                | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
+        let size = setup::clamp_target_size(device, width, height, "slice target");
+        let usage = wgpu::TextureUsages::RENDER_ATTACHMENT
+            | wgpu::TextureUsages::TEXTURE_BINDING
+            | wgpu::TextureUsages::COPY_SRC;
+        let texture = setup::texture_2d(device, "slice target", size, SLICE_FORMAT, usage);
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
         SliceTarget { texture, view, size }
     }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use cortexlens_data::{LayerStyle, Plane, SliceGeometry, Volume};
+use cortexlens_render::composite::{Composited, Sampling};
 use cortexlens_render::{Compositor, GpuField, RayMarchRenderer, RayTarget, SliceRenderer, SliceTarget, VolumeTexture};
 use egui_wgpu::{CallbackResources, CallbackTrait, RenderState, ScreenDescriptor};
 
@@ -23,9 +24,11 @@ pub struct SliceResources {
     pub fields: HashMap<FieldId, GpuField>,
     /// Uploaded baked grids of neural fields.
     pub baked: HashMap<FieldId, VolumeTexture>,
-    targets: HashMap<Plane, (SliceTarget, wgpu::BindGroup)>,
-    /// The 3D view's target, its compositor binding, and what it last showed.
-    pub(super) ray_target: Option<(RayTarget, wgpu::BindGroup, u64)>,
+    targets: HashMap<Plane, Option<Composited<SliceTarget>>>,
+    /// The 3D view's target.
+    pub(super) ray_target: Option<Composited<RayTarget>>,
+    /// What the 3D view's target last showed ([`super::Frame3d::key`]).
+    pub(super) ray_shown: u64,
 }
 
 impl SliceResources {
@@ -40,6 +43,7 @@ impl SliceResources {
             baked: HashMap::new(),
             targets: HashMap::new(),
             ray_target: None,
+            ray_shown: 0,
         }
     }
 
@@ -132,18 +136,17 @@ impl CallbackTrait for SliceCallback {
             return Vec::new();
         };
         let size = (self.geometry.width.max(1), self.geometry.height.max(1));
-        let stale = res.targets.get(&self.plane).is_none_or(|(t, _)| t.size() != size);
-        if stale {
-            let target = SliceTarget::new(device, size.0, size.1);
-            let bind = res.compositor.bind(device, &target);
-            res.targets.insert(self.plane, (target, bind));
-        }
+        let slot = res.targets.entry(self.plane).or_default();
+        res.compositor.keep_size(device, slot, size, Sampling::Nearest);
         let res: &SliceResources = res;
-        let Some((target, _)) = res.targets.get(&self.plane) else {
+        let Some(Some(shown)) = res.targets.get(&self.plane) else {
             return Vec::new();
         };
         let layers = res.layer_refs(&self.layers);
-        vec![res.renderer.draw(device, queue, target, &self.geometry, &layers)]
+        vec![
+            res.renderer
+                .draw(device, queue, shown.target(), &self.geometry, &layers),
+        ]
     }
 
     fn paint(
@@ -153,9 +156,9 @@ impl CallbackTrait for SliceCallback {
         resources: &CallbackResources,
     ) {
         if let Some(res) = resources.get::<SliceResources>()
-            && let Some((_, bind)) = res.targets.get(&self.plane)
+            && let Some(Some(shown)) = res.targets.get(&self.plane)
         {
-            res.compositor.paint(pass, bind);
+            res.compositor.paint_target(pass, shown);
         }
     }
 }

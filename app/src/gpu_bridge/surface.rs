@@ -6,6 +6,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use cortexlens_data::camera::OrbitCamera;
 use cortexlens_data::mesh::Mesh;
 use cortexlens_data::vertex_colors::{VertexLayer, vertex_colors};
+use cortexlens_render::composite::{Composited, Sampling};
 use cortexlens_render::{Compositor, GpuMesh, Lighting, MeshInstance, MeshRenderer, MeshTarget};
 use egui_wgpu::{CallbackResources, CallbackTrait, RenderState, ScreenDescriptor};
 use glam::Vec3;
@@ -60,7 +61,7 @@ pub struct SurfaceResources {
     meshes: HashMap<SurfaceId, UploadedMesh>,
     /// What each hemisphere's uploaded colours were computed from.
     colour_keys: HashMap<SurfaceId, u64>,
-    target: Option<(MeshTarget, wgpu::BindGroup)>,
+    target: Option<Composited<MeshTarget>>,
 }
 
 impl SurfaceResources {
@@ -186,15 +187,13 @@ impl CallbackTrait for SurfaceCallback {
             return Vec::new();
         };
         let size = (self.size.0.max(1), self.size.1.max(1));
-        if res.target.as_ref().is_none_or(|(t, _)| t.size() != size) {
-            let target = MeshTarget::new(device, size.0, size.1);
-            let bind = res.compositor.bind_view(device, target.view());
-            res.target = Some((target, bind));
-        }
+        res.compositor
+            .keep_size(device, &mut res.target, size, Sampling::Nearest);
         let res: &SurfaceResources = res;
-        let Some((target, _)) = &res.target else {
+        let Some(shown) = &res.target else {
             return Vec::new();
         };
+        let target = shown.target();
         let instances = res.instances(&self.instances);
         vec![
             res.renderer
@@ -209,9 +208,9 @@ impl CallbackTrait for SurfaceCallback {
         resources: &CallbackResources,
     ) {
         if let Some(res) = resources.get::<SurfaceResources>()
-            && let Some((_, bind)) = &res.target
+            && let Some(shown) = &res.target
         {
-            res.compositor.paint(pass, bind);
+            res.compositor.paint_target(pass, shown);
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use cortexlens_data::LayerStyle;
 use cortexlens_data::camera::OrbitCamera;
+use cortexlens_render::composite::Sampling;
 use cortexlens_render::{RayMarchSettings, RayTarget, RenderError};
 use egui_wgpu::{CallbackResources, CallbackTrait, ScreenDescriptor};
 
@@ -152,22 +153,17 @@ impl CallbackTrait for Volume3dCallback {
         };
         let size = (self.size.0.max(1), self.size.1.max(1));
         let key = self.frame.key(size);
-        if res.ray_target.as_ref().is_some_and(|(_, _, last)| *last == key) {
+        if res.ray_target.is_some() && res.ray_shown == key {
             return Vec::new();
         }
-        if res.ray_target.as_ref().is_none_or(|(t, _, _)| t.size() != size) {
-            let target = RayTarget::new(device, size.0, size.1);
-            let bind = res.compositor.bind_view_smooth(device, target.view());
-            res.ray_target = Some((target, bind, 0));
-        }
+        res.compositor
+            .keep_size(device, &mut res.ray_target, size, Sampling::Linear);
         let res_ref: &SliceResources = res;
-        let Some((target, _, _)) = &res_ref.ray_target else {
+        let Some(shown) = &res_ref.ray_target else {
             return Vec::new();
         };
-        let commands = self.frame.draw(res_ref, device, queue, target);
-        if let Some((_, _, last)) = &mut res.ray_target {
-            *last = key;
-        }
+        let commands = self.frame.draw(res_ref, device, queue, shown.target());
+        res.ray_shown = key;
         commands.into_iter().collect()
     }
 
@@ -178,9 +174,9 @@ impl CallbackTrait for Volume3dCallback {
         resources: &CallbackResources,
     ) {
         if let Some(res) = resources.get::<SliceResources>()
-            && let Some((_, bind, _)) = &res.ray_target
+            && let Some(shown) = &res.ray_target
         {
-            res.compositor.paint(pass, bind);
+            res.compositor.paint_target(pass, shown);
         }
     }
 }

@@ -4,6 +4,7 @@
 use super::{GpuField, field_bind_group_layout};
 use crate::error::RenderError;
 use crate::readback::read_buffer;
+use crate::setup;
 use crate::shaders::FIELD_EVAL;
 
 /// Points per dispatch (16 MiB of input).
@@ -21,38 +22,16 @@ pub(crate) struct Evaluator {
 
 impl Evaluator {
     fn new(device: &wgpu::Device) -> Evaluator {
-        let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("field_eval"),
-            source: wgpu::ShaderSource::Wgsl(FIELD_EVAL.into()),
-        });
-        let buffer = |binding, read_only| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let points_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("field eval points"),
-            entries: &[buffer(0, true), buffer(1, false)],
-        });
-        let field_layout = field_bind_group_layout(device, wgpu::ShaderStages::COMPUTE);
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("field eval"),
-            bind_group_layouts: &[Some(&points_layout), Some(&field_layout)],
-            immediate_size: 0,
-        });
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("field eval"),
-            layout: Some(&pipeline_layout),
-            module: &shader,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        let shader = setup::wgsl(device, "field_eval", FIELD_EVAL);
+        let compute = wgpu::ShaderStages::COMPUTE;
+        let points_layout = setup::bind_group_layout(
+            device,
+            "field eval points",
+            &[setup::storage(0, compute, true), setup::storage(1, compute, false)],
+        );
+        let field_layout = field_bind_group_layout(device, compute);
+        let layout = setup::pipeline_layout(device, "field eval", &[Some(&points_layout), Some(&field_layout)]);
+        let pipeline = setup::compute_pipeline(device, "field eval", &layout, &shader);
         Evaluator {
             pipeline,
             points_layout,

@@ -22,6 +22,7 @@ pub use self::eval::eval_field_gpu;
 use self::layout::{FieldHeader, FieldLayout};
 pub use self::layout::{MAX_LAYERS, MAX_LEVELS, MAX_WIDTH};
 use crate::error::RenderError;
+use crate::setup;
 
 /// A neural field uploaded for `shaders/field.wgsl` (bind group 1 of the field pipelines).
 pub struct GpuField {
@@ -130,31 +131,13 @@ impl GpuField {
 /// Bind group 1 of every pipeline that evaluates a field: the header (uniform), the encoding
 /// and the network (read-only storage).
 pub(crate) fn field_bind_group_layout(device: &wgpu::Device, visibility: wgpu::ShaderStages) -> wgpu::BindGroupLayout {
-    let storage = |binding| wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Storage { read_only: true },
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    };
-    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-        label: Some("field"),
-        entries: &[
-            wgpu::BindGroupLayoutEntry {
-                binding: 0,
-                visibility,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Uniform,
-                    has_dynamic_offset: false,
-                    min_binding_size: wgpu::BufferSize::new(std::mem::size_of::<FieldHeader>() as u64),
-                },
-                count: None,
-            },
-            storage(1),
-            storage(2),
+    setup::bind_group_layout(
+        device,
+        "field",
+        &[
+            setup::uniform::<FieldHeader>(0, visibility),
+            setup::storage(1, visibility, true),
+            setup::storage(2, visibility, true),
         ],
-    })
+    )
 }

@@ -14,6 +14,7 @@ use wgpu::util::DeviceExt;
 
 use super::uniform::{OCCUPANCY_CELL, cell_dims};
 use crate::error::RenderError;
+use crate::setup;
 use crate::shaders::OCCUPANCY;
 use crate::volume_texture::VolumeTexture;
 
@@ -42,6 +43,9 @@ impl VolumeOccupancy {
     }
 }
 
+/// The shader's grid uniform: the volume's dimensions, 0, the cell counts, the cell size.
+type GridUniform = [i32; 8];
+
 /// Builds [`VolumeOccupancy`] grids (`shaders/occupancy.wgsl`).
 pub(crate) struct OccupancyBuilder {
     pipeline: wgpu::ComputePipeline,
@@ -50,58 +54,19 @@ pub(crate) struct OccupancyBuilder {
 
 impl OccupancyBuilder {
     pub(crate) fn new(device: &wgpu::Device) -> OccupancyBuilder {
-        let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("occupancy.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(OCCUPANCY.into()),
-        });
-        let entry = |binding, ty| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty,
-            count: None,
-        };
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("occupancy"),
-            entries: &[
-                entry(
-                    0,
-                    wgpu::BindingType::Texture {
-                        sample_type: wgpu::TextureSampleType::Float { filterable: false },
-                        view_dimension: wgpu::TextureViewDimension::D3,
-                        multisampled: false,
-                    },
-                ),
-                entry(
-                    1,
-                    wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Storage { read_only: false },
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                ),
-                entry(
-                    2,
-                    wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                ),
+        let shader = setup::wgsl(device, "occupancy.wgsl", OCCUPANCY);
+        let compute = wgpu::ShaderStages::COMPUTE;
+        let layout = setup::bind_group_layout(
+            device,
+            "occupancy",
+            &[
+                setup::volume_texture(0, compute),
+                setup::storage(1, compute, false),
+                setup::uniform::<GridUniform>(2, compute),
             ],
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("occupancy"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("occupancy"),
-            layout: Some(&pipeline_layout),
-            module: &shader,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        );
+        let pipeline_layout = setup::pipeline_layout(device, "occupancy", &[Some(&layout)]);
+        let pipeline = setup::compute_pipeline(device, "occupancy", &pipeline_layout, &shader);
         OccupancyBuilder { pipeline, layout }
     }
 
@@ -117,7 +82,7 @@ impl OccupancyBuilder {
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
             mapped_at_creation: false,
         });
-        let grid: [i32; 8] = [
+        let grid: GridUniform = [
             dims[0] as i32,
             dims[1] as i32,
             dims[2] as i32,

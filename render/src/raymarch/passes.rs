@@ -11,6 +11,7 @@
 //! longest possible ray, so every ray finishes.
 
 use super::settings::{MAX_SAMPLES, RenderMode};
+use crate::setup;
 
 /// Loop iterations one pass may run per pixel (below lavapipe's 65,535, with room for the ray
 /// setup).
@@ -98,23 +99,10 @@ pub(crate) struct StateTargets {
 
 impl StateTargets {
     pub(crate) fn new(device: &wgpu::Device, size: (u32, u32)) -> StateTargets {
+        let size = (size.0.max(1), size.1.max(1));
+        let usage = wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING;
         let texture = |label, format| {
-            device
-                .create_texture(&wgpu::TextureDescriptor {
-                    label: Some(label),
-                    size: wgpu::Extent3d {
-                        width: size.0.max(1),
-                        height: size.1.max(1),
-                        depth_or_array_layers: 1,
-                    },
-                    mip_level_count: 1,
-                    sample_count: 1,
-                    dimension: wgpu::TextureDimension::D2,
-                    format,
-                    usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
-                    view_formats: &[],
-                })
-                .create_view(&wgpu::TextureViewDescriptor::default())
+            setup::texture_2d(device, label, size, format, usage).create_view(&wgpu::TextureViewDescriptor::default())
         };
         StateTargets {
             colour: texture("raymarch state colour", STATE_COLOUR_FORMAT),
@@ -126,33 +114,17 @@ impl StateTargets {
 /// Bind group 2 of the ray-marching pipelines: the pass uniform and the state of the previous
 /// pass.
 pub(crate) fn pass_bind_group_layout(device: &wgpu::Device) -> wgpu::BindGroupLayout {
-    let texture = |binding, sample_type| wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::FRAGMENT,
-        ty: wgpu::BindingType::Texture {
-            sample_type,
-            view_dimension: wgpu::TextureViewDimension::D2,
-            multisampled: false,
-        },
-        count: None,
-    };
-    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-        label: Some("raymarch pass"),
-        entries: &[
-            wgpu::BindGroupLayoutEntry {
-                binding: 0,
-                visibility: wgpu::ShaderStages::FRAGMENT,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Uniform,
-                    has_dynamic_offset: false,
-                    min_binding_size: wgpu::BufferSize::new(std::mem::size_of::<PassUniform>() as u64),
-                },
-                count: None,
-            },
-            texture(1, wgpu::TextureSampleType::Float { filterable: false }),
-            texture(2, wgpu::TextureSampleType::Uint),
+    let fragment = wgpu::ShaderStages::FRAGMENT;
+    let state = |binding, sample_type| setup::texture(binding, fragment, sample_type, wgpu::TextureViewDimension::D2);
+    setup::bind_group_layout(
+        device,
+        "raymarch pass",
+        &[
+            setup::uniform::<PassUniform>(0, fragment),
+            state(1, wgpu::TextureSampleType::Float { filterable: false }),
+            state(2, wgpu::TextureSampleType::Uint),
         ],
-    })
+    )
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use super::target::RayTarget;
 use super::uniform::{DataBox, GridParams, RayUniform};
 use crate::error::RenderError;
 use crate::field_gpu::{GpuField, field_bind_group_layout};
+use crate::setup;
 use crate::shaders::{RAYMARCH_FIELD, RAYMARCH_VOLUME};
 use crate::target::SLICE_FORMAT;
 use crate::volume_texture::VolumeTexture;
@@ -50,19 +51,6 @@ pub struct RayMarchRenderer {
     empty_state: super::passes::StateTargets,
 }
 
-fn uniform_entry(visibility: wgpu::ShaderStages) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding: 0,
-        visibility,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Uniform,
-            has_dynamic_offset: false,
-            min_binding_size: wgpu::BufferSize::new(std::mem::size_of::<RayUniform>() as u64),
-        },
-        count: None,
-    }
-}
-
 /// The state and last-pass pipelines of one composed shader.
 fn pipelines(
     device: &wgpu::Device,
@@ -70,48 +58,15 @@ fn pipelines(
     source: &str,
     layouts: &[Option<&wgpu::BindGroupLayout>],
 ) -> Pipelines {
-    let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some(label),
-        source: wgpu::ShaderSource::Wgsl(source.into()),
-    });
-    let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-        label: Some(label),
-        bind_group_layouts: layouts,
-        immediate_size: 0,
-    });
-    let target = |format| {
-        Some(wgpu::ColorTargetState {
-            format,
-            blend: None,
-            write_mask: wgpu::ColorWrites::ALL,
-        })
-    };
-    let make = |entry: &str, targets: &[Option<wgpu::ColorTargetState>]| {
-        device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some(label),
-            layout: Some(&layout),
-            vertex: wgpu::VertexState {
-                module: &shader,
-                entry_point: Some("vs_main"),
-                compilation_options: Default::default(),
-                buffers: &[],
-            },
-            primitive: wgpu::PrimitiveState::default(),
-            depth_stencil: None,
-            multisample: wgpu::MultisampleState::default(),
-            fragment: Some(wgpu::FragmentState {
-                module: &shader,
-                entry_point: Some(entry),
-                compilation_options: Default::default(),
-                targets,
-            }),
-            multiview_mask: None,
-            cache: None,
-        })
-    };
+    let shader = setup::wgsl(device, label, source);
+    let layout = setup::pipeline_layout(device, label, layouts);
+    let make = |fragment, targets: &[_]| setup::fullscreen_pipeline(device, label, &layout, &shader, fragment, targets);
     Pipelines {
-        state: make("fs_state", &[target(STATE_COLOUR_FORMAT), target(STATE_MISC_FORMAT)]),
-        last: make("fs_final", &[target(SLICE_FORMAT)]),
+        state: make(
+            "fs_state",
+            &[setup::opaque(STATE_COLOUR_FORMAT), setup::opaque(STATE_MISC_FORMAT)],
+        ),
+        last: make("fs_final", &[setup::opaque(SLICE_FORMAT)]),
     }
 }
 
@@ -120,30 +75,17 @@ impl RayMarchRenderer {
     /// first field is drawn).
     pub fn new(device: &wgpu::Device) -> RayMarchRenderer {
         let fragment = wgpu::ShaderStages::FRAGMENT;
-        let texture = |binding| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: fragment,
-            ty: wgpu::BindingType::Texture {
-                sample_type: wgpu::TextureSampleType::Float { filterable: false },
-                view_dimension: wgpu::TextureViewDimension::D3,
-                multisampled: false,
-            },
-            count: None,
-        };
-        let cells = |binding| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: fragment,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only: true },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let volume_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("raymarch volume"),
-            entries: &[uniform_entry(fragment), texture(1), texture(2), cells(3), cells(4)],
-        });
+        let volume_layout = setup::bind_group_layout(
+            device,
+            "raymarch volume",
+            &[
+                setup::uniform::<RayUniform>(0, fragment),
+                setup::volume_texture(1, fragment),
+                setup::volume_texture(2, fragment),
+                setup::storage(3, fragment, true),
+                setup::storage(4, fragment, true),
+            ],
+        );
         let pass_layout = pass_bind_group_layout(device);
         let volume = pipelines(
             device,
@@ -184,10 +126,11 @@ impl RayMarchRenderer {
 
     fn field_pipeline(&self, device: &wgpu::Device) -> &FieldPipeline {
         self.field.get_or_init(|| {
-            let ray_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                label: Some("raymarch field"),
-                entries: &[uniform_entry(wgpu::ShaderStages::FRAGMENT)],
-            });
+            let ray_layout = setup::bind_group_layout(
+                device,
+                "raymarch field",
+                &[setup::uniform::<RayUniform>(0, wgpu::ShaderStages::FRAGMENT)],
+            );
             let field_layout = field_bind_group_layout(device, wgpu::ShaderStages::FRAGMENT);
             let pipelines = pipelines(
                 device,

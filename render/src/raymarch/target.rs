@@ -20,6 +20,8 @@ pub struct RayTarget {
     state: OnceLock<[StateTargets; 2]>,
 }
 
+crate::target::offscreen_target!(RayTarget);
+
 impl RayTarget {
     /// A `width × height` target, each side clamped to `1..=max_texture_dimension_2d`.
     pub fn new(device: &wgpu::Device, width: u32, height: u32) -> RayTarget {

@@ -37,7 +37,7 @@ fn composites_into_the_viewport_exactly() {
 
     for format in [wgpu::TextureFormat::Rgba8Unorm, wgpu::TextureFormat::Rgba8UnormSrgb] {
         let compositor = Compositor::new(device, format);
-        let bind = compositor.bind(device, &target);
+        let bind = compositor.bind_view(device, target.view());
         // As egui does for a paint callback: the viewport is the callback's rectangle.
         let screen_pixels = composite(
             &compositor,
@@ -194,4 +194,27 @@ fn composite(
     }
     queue.submit([encoder.finish()]);
     read_texture(device, queue, &screen).unwrap()
+}
+
+#[test]
+fn a_composited_target_is_remade_only_when_the_size_changes() {
+    use cortexlens_render::composite::{Composited, Sampling};
+    let ctx = shared_context();
+    let device = &ctx.device;
+    let compositor = Compositor::new(device, wgpu::TextureFormat::Rgba8Unorm);
+    let mut slot: Option<Composited<SliceTarget>> = None;
+    compositor.keep_size(device, &mut slot, (30, 20), Sampling::Nearest);
+    let first = slot.as_ref().map(|s| s.target().texture().clone()).unwrap();
+    assert_eq!(slot.as_ref().unwrap().target().size(), (30, 20));
+    compositor.keep_size(device, &mut slot, (30, 20), Sampling::Nearest);
+    assert!(
+        slot.as_ref().unwrap().target().texture() == &first,
+        "same size: same target"
+    );
+    compositor.keep_size(device, &mut slot, (31, 20), Sampling::Linear);
+    assert_eq!(slot.as_ref().unwrap().target().size(), (31, 20));
+    assert!(
+        slot.as_ref().unwrap().target().texture() != &first,
+        "new size: new target"
+    );
 }
