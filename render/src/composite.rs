@@ -69,20 +69,15 @@ impl Compositor {
     }
 
     fn bind_with(&self, device: &wgpu::Device, view: &wgpu::TextureView, sampler: &wgpu::Sampler) -> wgpu::BindGroup {
-        device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("composite"),
-            layout: &self.layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::TextureView(view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: wgpu::BindingResource::Sampler(sampler),
-                },
+        setup::bind_group(
+            device,
+            "composite",
+            &self.layout,
+            &[
+                wgpu::BindingResource::TextureView(view),
+                wgpu::BindingResource::Sampler(sampler),
             ],
-        })
+        )
     }
 
     /// Draw the bound target over the pass's current viewport (opaque, no blending).

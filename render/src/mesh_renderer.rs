@@ -126,19 +126,8 @@ impl MeshRenderer {
     ) -> wgpu::CommandBuffer {
         // Buffers per draw, so that several draws before one submit keep their own parameters.
         let uniform = FrameUniform::new(camera, target.aspect(), lighting);
-        let frame = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("mesh frame"),
-            contents: bytemuck::bytes_of(&uniform),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("mesh frame"),
-            layout: &self.layout,
-            entries: &[wgpu::BindGroupEntry {
-                binding: 0,
-                resource: frame.as_entire_binding(),
-            }],
-        });
+        let frame = setup::uniform_buffer(device, "mesh frame", &uniform);
+        let bind_group = setup::bind_group(device, "mesh frame", &self.layout, &[frame.as_entire_binding()]);
         let offsets: Vec<[f32; 3]> = instances.iter().map(|i| i.offset.to_array()).collect();
         let offsets = (!offsets.is_empty()).then(|| {
             device.create_buffer_init(&wgpu::util::BufferInitDescriptor {

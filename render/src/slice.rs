@@ -3,7 +3,6 @@
 use cortexlens_data::colormap::LUT_SIZE;
 use cortexlens_data::{Colormap, Interpolation, LayerStyle, SliceGeometry};
 use glam::{DMat4, DVec4};
-use wgpu::util::DeviceExt;
 
 use crate::setup;
 use crate::target::{SLICE_FORMAT, SliceTarget};
@@ -144,25 +143,16 @@ impl SliceRenderer {
                     return None;
                 };
                 let uniform = LayerUniform::new(m, texture.dims(), style);
-                let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some("slice layer"),
-                    contents: bytemuck::bytes_of(&uniform),
-                    usage: wgpu::BufferUsages::UNIFORM,
-                });
-                Some(device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some("slice layer"),
-                    layout: &self.layout,
-                    entries: &[
-                        wgpu::BindGroupEntry {
-                            binding: 0,
-                            resource: wgpu::BindingResource::TextureView(texture.view()),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 1,
-                            resource: buffer.as_entire_binding(),
-                        },
+                let buffer = setup::uniform_buffer(device, "slice layer", &uniform);
+                Some(setup::bind_group(
+                    device,
+                    "slice layer",
+                    &self.layout,
+                    &[
+                        wgpu::BindingResource::TextureView(texture.view()),
+                        buffer.as_entire_binding(),
                     ],
-                }))
+                ))
             })
             .collect();
 

@@ -61,20 +61,12 @@ impl Evaluator {
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
             mapped_at_creation: false,
         });
-        let points_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("field eval points"),
-            layout: &self.points_layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: input.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: output.as_entire_binding(),
-                },
-            ],
-        });
+        let points_group = setup::bind_group(
+            device,
+            "field eval points",
+            &self.points_layout,
+            &[input.as_entire_binding(), output.as_entire_binding()],
+        );
         let field_group = field.bind_group(device, &self.field_layout);
         let groups = padded.len().div_ceil(WORKGROUP) as u32;
         let max = device.limits().max_compute_workgroups_per_dimension.max(1);

@@ -107,24 +107,16 @@ impl GpuField {
 
     /// The bind group of the field for a pipeline whose group 1 is [`field_bind_group_layout`].
     pub(crate) fn bind_group(&self, device: &wgpu::Device, layout: &wgpu::BindGroupLayout) -> wgpu::BindGroup {
-        device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("field"),
+        setup::bind_group(
+            device,
+            "field",
             layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: self.header.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: self.encoding.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: self.network.as_entire_binding(),
-                },
+            &[
+                self.header.as_entire_binding(),
+                self.encoding.as_entire_binding(),
+                self.network.as_entire_binding(),
             ],
-        })
+        )
     }
 }
 

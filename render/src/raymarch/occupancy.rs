@@ -10,8 +10,6 @@
 //! rounding. So changing the transfer function, level or mode needs no rebuild, and a skipped
 //! cell provably contains no sample that would change the picture.
 
-use wgpu::util::DeviceExt;
-
 use super::uniform::{OCCUPANCY_CELL, cell_dims};
 use crate::error::RenderError;
 use crate::setup;
@@ -92,29 +90,17 @@ impl OccupancyBuilder {
             cells[2] as i32,
             OCCUPANCY_CELL as i32,
         ];
-        let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("occupancy grid"),
-            contents: bytemuck::cast_slice(&grid),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("occupancy"),
-            layout: &self.layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::TextureView(volume.view()),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: buffer.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: uniform.as_entire_binding(),
-                },
+        let uniform = setup::uniform_buffer(device, "occupancy grid", &grid);
+        let bind_group = setup::bind_group(
+            device,
+            "occupancy",
+            &self.layout,
+            &[
+                wgpu::BindingResource::TextureView(volume.view()),
+                buffer.as_entire_binding(),
+                uniform.as_entire_binding(),
             ],
-        });
+        );
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("occupancy"),
         });

@@ -197,39 +197,19 @@ impl RayMarchRenderer {
             Some((texture, _)) if skipping => self.occupancy(device, queue, texture).buffer(),
             _ => &self.empty_cells,
         };
-        let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("raymarch volume"),
-            contents: bytemuck::bytes_of(&uniform),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("raymarch volume"),
-            layout: &self.volume_layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: buffer.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: wgpu::BindingResource::TextureView(volume.view()),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: wgpu::BindingResource::TextureView(
-                        overlay.map_or(&self.empty_view, |(texture, _)| texture.view()),
-                    ),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: anatomy_cells.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: overlay_cells.as_entire_binding(),
-                },
+        let buffer = setup::uniform_buffer(device, "raymarch volume", &uniform);
+        let bind_group = setup::bind_group(
+            device,
+            "raymarch volume",
+            &self.volume_layout,
+            &[
+                buffer.as_entire_binding(),
+                wgpu::BindingResource::TextureView(volume.view()),
+                wgpu::BindingResource::TextureView(overlay.map_or(&self.empty_view, |(texture, _)| texture.view())),
+                anatomy_cells.as_entire_binding(),
+                overlay_cells.as_entire_binding(),
             ],
-        });
+        );
         let plan = PassPlan::new(
             data.diagonal,
             settings.effective_step(data.diagonal as f32),
@@ -265,19 +245,8 @@ impl RayMarchRenderer {
         let data = DataBox::of_bounds(min, max);
         let mut uniform = RayUniform::new(camera, target.size(), settings, &data, mode);
         uniform.set_skipping(settings.empty_space_skipping && field.has_occupancy());
-        let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("raymarch field"),
-            contents: bytemuck::bytes_of(&uniform),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        let ray_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("raymarch field"),
-            layout: &fp.ray_layout,
-            entries: &[wgpu::BindGroupEntry {
-                binding: 0,
-                resource: buffer.as_entire_binding(),
-            }],
-        });
+        let buffer = setup::uniform_buffer(device, "raymarch field", &uniform);
+        let ray_group = setup::bind_group(device, "raymarch field", &fp.ray_layout, &[buffer.as_entire_binding()]);
         let field_group = field.bind_group(device, &fp.field_layout);
         let plan = PassPlan::new(
             data.diagonal,
@@ -351,33 +320,21 @@ impl RayMarchRenderer {
         };
         let state = (plan.passes > 1).then(|| target.state(device));
         for index in 0..plan.passes {
-            let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("raymarch pass"),
-                contents: bytemuck::bytes_of(&plan.uniform(index)),
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
+            let uniform = setup::uniform_buffer(device, "raymarch pass", &plan.uniform(index));
             let previous = match (index, state) {
                 (0, _) | (_, None) => &self.empty_state,
                 (_, Some(state)) => &state[(index as usize - 1) % 2],
             };
-            let pass_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("raymarch pass"),
-                layout: &self.pass_layout,
-                entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: uniform.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 1,
-                        resource: wgpu::BindingResource::TextureView(&previous.colour),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 2,
-                        resource: wgpu::BindingResource::TextureView(&previous.misc),
-                    },
+            let pass_group = setup::bind_group(
+                device,
+                "raymarch pass",
+                &self.pass_layout,
+                &[
+                    uniform.as_entire_binding(),
+                    wgpu::BindingResource::TextureView(&previous.colour),
+                    wgpu::BindingResource::TextureView(&previous.misc),
                 ],
-            });
+            );
             let last = index + 1 == plan.passes;
             let (pipeline, views) = match state {
                 Some(state) if !last => {
