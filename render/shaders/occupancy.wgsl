@@ -1,4 +1,4 @@
-// Occupancy grid of a volume texture: per cell of `cell`³ voxels, the (min, max) of the finite
+// Occupancy grid of a volume texture (after voxel_sampling.wgsl): per cell of `cell`³ voxels, the (min, max) of the finite
 // voxels that trilinear or nearest sampling anywhere in the cell can read. Cell c covers the
 // continuous voxel coordinates [c·cell − 0.5, (c + 1)·cell − 0.5) on each axis, so it reads
 // voxels c·cell − 1 ..= (c + 1)·cell (clamped to the grid). A cell without finite voxels stores
@@ -15,10 +15,6 @@ struct Grid {
 @group(0) @binding(0) var volume: texture_3d<f32>;
 @group(0) @binding(1) var<storage, read_write> ranges: array<vec2<f32>>;
 @group(0) @binding(2) var<uniform> grid: Grid;
-
-fn is_finite(v: f32) -> bool {
-    return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
-}
 
 @compute @workgroup_size(4, 4, 4)
 fn main(@builtin(global_invocation_id) id: vec3<u32>) {

@@ -1,6 +1,6 @@
 // Ray marcher, part 1 of 3: the per-draw uniform and the maths shared by every data source.
-// Composed as raymarch_common.wgsl + (volume_sampler.wgsl | field.wgsl + field_sampler.wgsl)
-// + raymarch.wgsl; see `src/shaders.rs`. The definitions are in `src/raymarch/mod.rs`, the CPU
+// Composed as raymarch_common.wgsl + (voxel_sampling.wgsl + volume_sampler.wgsl | field.wgsl +
+// field_sampler.wgsl) + raymarch.wgsl; see `src/shaders.rs`. The definitions are in `src/raymarch/mod.rs`, the CPU
 // twin in `src/raymarch_cpu_reference/`.
 
 const MODE_MIP: u32 = 0u;
@@ -81,11 +81,6 @@ struct Ray {
 }
 
 @group(0) @binding(0) var<uniform> u: Ray;
-
-// NaN and ±inf by their bits: WGSL lets implementations assume floats are finite.
-fn is_finite(v: f32) -> bool {
-    return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
-}
 
 // `TransferFunction::index` of a finite value.
 fn transfer_index(value: f32) -> i32 {

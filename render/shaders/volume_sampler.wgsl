@@ -1,5 +1,6 @@
-// Ray marcher, part 2 of 3 for volumes: the anatomy and overlay textures, their occupancy grids
-// (value range per cell), and the `src_*` functions that raymarch.wgsl calls.
+// Ray marcher, part 2 of 3 for volumes (after voxel_sampling.wgsl): the anatomy and overlay
+// textures, their occupancy grids (value range per cell), and the `src_*` functions that
+// raymarch.wgsl calls. Samples are trilinear for the anatomy, as the slice shader's Linear mode.
 
 @group(0) @binding(1) var anatomy: texture_3d<f32>;
 @group(0) @binding(2) var overlay: texture_3d<f32>;
@@ -7,97 +8,6 @@
 // min > max when there are none. See `occupancy.wgsl`.
 @group(0) @binding(3) var<storage, read> anatomy_cells: array<vec2<f32>>;
 @group(0) @binding(4) var<storage, read> overlay_cells: array<vec2<f32>>;
-
-fn fetch_anatomy(i: vec3<i32>) -> f32 {
-    return textureLoad(anatomy, i, 0).x;
-}
-
-fn fetch_overlay(i: vec3<i32>) -> f32 {
-    return textureLoad(overlay, i, 0).x;
-}
-
-// Any non-finite corner (even at weight 0) means no sample, as IEEE arithmetic would.
-fn all_finite(v: array<f32, 8>) -> bool {
-    return is_finite(v[0]) && is_finite(v[1]) && is_finite(v[2]) && is_finite(v[3]) && is_finite(v[4])
-        && is_finite(v[5]) && is_finite(v[6]) && is_finite(v[7]);
-}
-
-// Trilinear interpolation of corners v (index bit 0: x, bit 1: y, bit 2: z) with weights w, as
-// the slice shader's Linear mode. The samplers return x = value, y = 1 when valid (inside
-// −0.5..n−0.5 and all 8 corners finite).
-fn trilinear(v: array<f32, 8>, w: vec3<f32>) -> f32 {
-    let c00 = v[0] * (1.0 - w.x) + v[1] * w.x;
-    let c10 = v[2] * (1.0 - w.x) + v[3] * w.x;
-    let c01 = v[4] * (1.0 - w.x) + v[5] * w.x;
-    let c11 = v[6] * (1.0 - w.x) + v[7] * w.x;
-    let c0 = c00 * (1.0 - w.y) + c10 * w.y;
-    let c1 = c01 * (1.0 - w.y) + c11 * w.y;
-    return c0 * (1.0 - w.z) + c1 * w.z;
-}
-
-// The eight corners of trilinear interpolation around the continuous voxel coordinate f0 + w,
-// written out (no loop: lavapipe counts loop iterations).
-fn anatomy_linear(p: vec3<f32>) -> vec2<f32> {
-    let n = vec3<f32>(u.dims.xyz);
-    if !(all(p >= vec3<f32>(-0.5)) && all(p <= n - vec3<f32>(0.5))) {
-        return vec2<f32>(0.0, 0.0);
-    }
-    let f0 = floor(p);
-    let last = u.dims.xyz - vec3<i32>(1);
-    let i0 = clamp(vec3<i32>(f0), vec3<i32>(0), last);
-    let i1 = clamp(vec3<i32>(f0) + vec3<i32>(1), vec3<i32>(0), last);
-    let v = array<f32, 8>(
-        fetch_anatomy(vec3<i32>(i0.x, i0.y, i0.z)),
-        fetch_anatomy(vec3<i32>(i1.x, i0.y, i0.z)),
-        fetch_anatomy(vec3<i32>(i0.x, i1.y, i0.z)),
-        fetch_anatomy(vec3<i32>(i1.x, i1.y, i0.z)),
-        fetch_anatomy(vec3<i32>(i0.x, i0.y, i1.z)),
-        fetch_anatomy(vec3<i32>(i1.x, i0.y, i1.z)),
-        fetch_anatomy(vec3<i32>(i0.x, i1.y, i1.z)),
-        fetch_anatomy(vec3<i32>(i1.x, i1.y, i1.z)),
-    );
-    if !all_finite(v) {
-        return vec2<f32>(0.0, 0.0);
-    }
-    return vec2<f32>(trilinear(v, p - f0), 1.0);
-}
-
-fn overlay_linear(p: vec3<f32>) -> vec2<f32> {
-    let n = vec3<f32>(u.ov_dims.xyz);
-    if !(all(p >= vec3<f32>(-0.5)) && all(p <= n - vec3<f32>(0.5))) {
-        return vec2<f32>(0.0, 0.0);
-    }
-    let f0 = floor(p);
-    let last = u.ov_dims.xyz - vec3<i32>(1);
-    let i0 = clamp(vec3<i32>(f0), vec3<i32>(0), last);
-    let i1 = clamp(vec3<i32>(f0) + vec3<i32>(1), vec3<i32>(0), last);
-    let v = array<f32, 8>(
-        fetch_overlay(vec3<i32>(i0.x, i0.y, i0.z)),
-        fetch_overlay(vec3<i32>(i1.x, i0.y, i0.z)),
-        fetch_overlay(vec3<i32>(i0.x, i1.y, i0.z)),
-        fetch_overlay(vec3<i32>(i1.x, i1.y, i0.z)),
-        fetch_overlay(vec3<i32>(i0.x, i0.y, i1.z)),
-        fetch_overlay(vec3<i32>(i1.x, i0.y, i1.z)),
-        fetch_overlay(vec3<i32>(i0.x, i1.y, i1.z)),
-        fetch_overlay(vec3<i32>(i1.x, i1.y, i1.z)),
-    );
-    if !all_finite(v) {
-        return vec2<f32>(0.0, 0.0);
-    }
-    return vec2<f32>(trilinear(v, p - f0), 1.0);
-}
-
-fn overlay_nearest(p: vec3<f32>) -> vec2<f32> {
-    let i = floor(p + vec3<f32>(0.5));
-    if !(all(i >= vec3<f32>(0.0)) && all(i < vec3<f32>(u.ov_dims.xyz))) {
-        return vec2<f32>(0.0, 0.0);
-    }
-    let v = fetch_overlay(vec3<i32>(i));
-    if !is_finite(v) {
-        return vec2<f32>(0.0, 0.0);
-    }
-    return vec2<f32>(v, 1.0);
-}
 
 // The anatomy at world point p (tap < 0), or gradient tap `tap` around it: one voxel along
 // voxel axis tap / 2, forwards for even taps and backwards for odd ones, the position clamped
@@ -108,7 +18,7 @@ fn src_eval(p: vec3<f32>, tap: i32) -> Sample {
         let n = vec3<f32>(u.dims.xyz);
         q = clamp(q + axis_step(tap / 2, select(-1.0, 1.0, tap % 2 == 0)), vec3<f32>(-0.5), n - vec3<f32>(0.5));
     }
-    let s = anatomy_linear(q);
+    let s = sample_linear(anatomy, u.dims.xyz, q);
     return Sample(s.x, s.y > 0.0, vec3<f32>(0.0));
 }
 
@@ -120,42 +30,14 @@ fn src_gradient(forward: vec3<f32>, backward: vec3<f32>) -> vec3<f32> {
     return vec3<f32>(dot(m[0].xyz, g), dot(m[1].xyz, g), dot(m[2].xyz, g));
 }
 
-// The overlay LUT entry of a value as `LayerStyle::lut_entry` defines it, or -1 when not drawn.
-fn overlay_index(value: f32) -> i32 {
-    var magnitude = value;
-    var base = 0;
-    if u.ov_flags.y == 1u && value < 0.0 {
-        magnitude = -value;
-        base = 256;
-    }
-    if u.ov_flags.x == 1u && magnitude < u.ov_params.z {
-        return -1;
-    }
-    let lo = u.ov_params.x;
-    let hi = u.ov_params.y;
-    let span = hi - lo;
-    var t = 0.0;
-    if span != 0.0 {
-        t = (magnitude - lo) / span;
-    } else if magnitude >= hi {
-        t = 1.0;
-    }
-    return base + min(i32(floor(clamp(t, 0.0, 1.0) * 255.0 + 0.5)), 255);
-}
-
 // The overlay's colour at world point p: (rgb, 1) where it is drawn, zero elsewhere.
 fn src_overlay(p: vec3<f32>) -> vec4<f32> {
     let q = (u.ov_world_to_voxel * vec4<f32>(p, 1.0)).xyz;
-    var s: vec2<f32>;
-    if u.ov_dims.w == 0 {
-        s = overlay_nearest(q);
-    } else {
-        s = overlay_linear(q);
-    }
+    let s = sample_layer(overlay, u.ov_dims.xyz, u.ov_dims.w, q);
     if s.y == 0.0 {
         return vec4<f32>(0.0);
     }
-    let entry = overlay_index(s.x);
+    let entry = lut_entry(s.x, u.ov_params, u.ov_flags);
     if entry < 0 {
         return vec4<f32>(0.0);
     }

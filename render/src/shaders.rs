@@ -1,9 +1,16 @@
 //! WGSL sources. WGSL has no includes: the ray marchers are put together from parts here, and
 //! `tests/shader_validation.rs` validates every module below with naga.
 
-/// The volume ray marcher: common maths, the volume sampler, the marching loop.
+/// The slice reslicer: voxel sampling, the per-layer pass.
+pub const SLICE: &str = concat!(
+    include_str!("../shaders/voxel_sampling.wgsl"),
+    include_str!("../shaders/slice.wgsl"),
+);
+
+/// The volume ray marcher: common maths, voxel sampling, the volume sampler, the marching loop.
 pub const RAYMARCH_VOLUME: &str = concat!(
     include_str!("../shaders/raymarch_common.wgsl"),
+    include_str!("../shaders/voxel_sampling.wgsl"),
     include_str!("../shaders/volume_sampler.wgsl"),
     include_str!("../shaders/raymarch.wgsl"),
 );
@@ -23,14 +30,23 @@ pub const FIELD_EVAL: &str = concat!(
 );
 
 /// A volume's occupancy grid (compute).
-pub const OCCUPANCY: &str = include_str!("../shaders/occupancy.wgsl");
+pub const OCCUPANCY: &str = concat!(
+    include_str!("../shaders/voxel_sampling.wgsl"),
+    include_str!("../shaders/occupancy.wgsl"),
+);
 
 /// Every composed module: `(name, source, parts)`, the parts being file names in `shaders/`.
-pub const COMPOSED: [(&str, &str, &[&str]); 4] = [
+pub const COMPOSED: [(&str, &str, &[&str]); 5] = [
+    ("slice", SLICE, &["voxel_sampling.wgsl", "slice.wgsl"]),
     (
         "raymarch_volume",
         RAYMARCH_VOLUME,
-        &["raymarch_common.wgsl", "volume_sampler.wgsl", "raymarch.wgsl"],
+        &[
+            "raymarch_common.wgsl",
+            "voxel_sampling.wgsl",
+            "volume_sampler.wgsl",
+            "raymarch.wgsl",
+        ],
     ),
     (
         "raymarch_field",
@@ -43,5 +59,5 @@ pub const COMPOSED: [(&str, &str, &[&str]); 4] = [
         ],
     ),
     ("field_eval", FIELD_EVAL, &["field.wgsl", "field_eval.wgsl"]),
-    ("occupancy", OCCUPANCY, &["occupancy.wgsl"]),
+    ("occupancy", OCCUPANCY, &["voxel_sampling.wgsl", "occupancy.wgsl"]),
 ];

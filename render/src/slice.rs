@@ -5,6 +5,7 @@ use cortexlens_data::{Colormap, Interpolation, LayerStyle, SliceGeometry};
 use glam::{DMat4, DVec4};
 
 use crate::setup;
+use crate::shaders::SLICE;
 use crate::target::{SLICE_FORMAT, SliceTarget};
 use crate::volume_texture::VolumeTexture;
 
@@ -84,7 +85,7 @@ pub struct SliceRenderer {
 impl SliceRenderer {
     /// Build the pipeline (targets are [`SliceTarget`]s, `Rgba8Unorm`).
     pub fn new(device: &wgpu::Device) -> SliceRenderer {
-        let shader = setup::wgsl(device, "slice.wgsl", include_str!("../shaders/slice.wgsl"));
+        let shader = setup::wgsl(device, "slice", SLICE);
         let fragment = wgpu::ShaderStages::FRAGMENT;
         let layout = setup::bind_group_layout(
             device,

@@ -7,7 +7,7 @@ use std::path::Path;
 use cortexlens_render::shaders::COMPOSED;
 
 /// Files that are complete modules on their own.
-const STANDALONE: [&str; 3] = ["composite.wgsl", "mesh.wgsl", "slice.wgsl"];
+const STANDALONE: [&str; 2] = ["composite.wgsl", "mesh.wgsl"];
 
 fn validate(name: &str, source: &str) {
     let module =
@@ -65,6 +65,7 @@ fn every_shader_validates() {
             "raymarch_common.wgsl",
             "slice.wgsl",
             "volume_sampler.wgsl",
+            "voxel_sampling.wgsl",
         ]
     );
 }
