@@ -128,52 +128,40 @@ pub enum LoadError {
     },
 }
 
+/// Implements `file()` and `in_file()` for an error enum whose listed variants (all of them) have a
+/// `file: String` field naming the file the error is about.
+macro_rules! impl_file_name {
+    ($error:ident: $($variant:ident),+ $(,)?) => {
+        impl $error {
+            /// The file name the error is about (empty while a parser has not been told it yet).
+            pub fn file(&self) -> &str {
+                match self {
+                    $($error::$variant { file, .. })|+ => file,
+                }
+            }
+
+            /// Sets the file name if none is set yet (errors about a side file, such as a GIFTI's
+            /// external data file, keep the name they were given).
+            pub fn in_file(mut self, name: &str) -> Self {
+                let slot = match &mut self {
+                    $($error::$variant { file, .. })|+ => file,
+                };
+                if slot.is_empty() {
+                    *slot = name.to_owned();
+                }
+                self
+            }
+        }
+    };
+}
+pub(crate) use impl_file_name;
+
+impl_file_name!(LoadError:
+    Io, NotGzip, BadGzip, BadMagic, Truncated, TooLarge, BadHeader, UnsupportedDatatype, Xml, Base64, Gifti,
+    FreeSurfer, UnknownFormat, WrongKind,
+);
+
 impl LoadError {
-    /// The file name the error is about (empty while a parser has not been told it yet).
-    pub fn file(&self) -> &str {
-        match self {
-            LoadError::Io { file, .. }
-            | LoadError::NotGzip { file }
-            | LoadError::BadGzip { file, .. }
-            | LoadError::BadMagic { file, .. }
-            | LoadError::Truncated { file, .. }
-            | LoadError::TooLarge { file, .. }
-            | LoadError::BadHeader { file, .. }
-            | LoadError::UnsupportedDatatype { file, .. }
-            | LoadError::Xml { file, .. }
-            | LoadError::Base64 { file, .. }
-            | LoadError::Gifti { file, .. }
-            | LoadError::FreeSurfer { file, .. }
-            | LoadError::UnknownFormat { file, .. }
-            | LoadError::WrongKind { file, .. } => file,
-        }
-    }
-
-    /// Sets the file name if none is set yet (errors about a side file, such as a GIFTI's
-    /// external data file, keep the name they were given).
-    pub fn in_file(mut self, name: &str) -> Self {
-        let slot = match &mut self {
-            LoadError::Io { file, .. }
-            | LoadError::NotGzip { file }
-            | LoadError::BadGzip { file, .. }
-            | LoadError::BadMagic { file, .. }
-            | LoadError::Truncated { file, .. }
-            | LoadError::TooLarge { file, .. }
-            | LoadError::BadHeader { file, .. }
-            | LoadError::UnsupportedDatatype { file, .. }
-            | LoadError::Xml { file, .. }
-            | LoadError::Base64 { file, .. }
-            | LoadError::Gifti { file, .. }
-            | LoadError::FreeSurfer { file, .. }
-            | LoadError::UnknownFormat { file, .. }
-            | LoadError::WrongKind { file, .. } => file,
-        };
-        if slot.is_empty() {
-            *slot = name.to_owned();
-        }
-        self
-    }
-
     pub(crate) fn io(source: io::Error) -> Self {
         LoadError::Io {
             file: String::new(),

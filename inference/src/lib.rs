@@ -21,6 +21,7 @@ pub mod clip;
 mod config;
 pub mod encoder;
 mod error;
+mod file_error;
 mod fit;
 pub mod hub;
 mod init;
@@ -36,6 +37,7 @@ pub use candle_core::{DType, Device, Module, Tensor};
 
 pub use crate::config::{EncodingConfig, FitConfig};
 pub use crate::error::FitError;
+pub use crate::file_error::FileError;
 pub use crate::fit::{CAM_LEARNING_RATE_FACTOR, FitProgress, VALIDATE_EVERY, fit, psnr};
 pub use crate::init::initial_field;
 pub use crate::model::FieldModel;

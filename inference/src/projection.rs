@@ -12,13 +12,15 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use candle_core::{D, DType, Device, Tensor};
 use half::f16;
 use memmap2::Mmap;
 use safetensors::tensor::{Dtype, SafeTensors};
+
+use crate::FileError;
 
 /// BrainSCUBA's softmax temperature (the inverse of τ = 1/150).
 pub const DEFAULT_TEMPERATURE: f32 = 150.0;
@@ -28,22 +30,10 @@ pub const POOL_TENSOR: &str = "embeddings";
 /// Why a projection failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
-    /// The pool file could not be read or written.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The pool file is not a safetensors file with an `embeddings` `[M, D]` f16 tensor.
-    #[error("{}: {message}", path.display())]
-    Format {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
+    /// The pool file could not be read or written, or is not a safetensors file with an
+    /// `embeddings` `[M, D]` f16 tensor.
+    #[error(transparent)]
+    File(#[from] FileError),
     /// Bad arguments (dimensions that disagree, a zero block size, a non-finite temperature).
     #[error("projection: {0}")]
     Invalid(String),
@@ -66,14 +56,8 @@ pub struct EmbeddingPool {
 impl EmbeddingPool {
     /// Maps `path` and checks its `embeddings` tensor.
     pub fn open(path: &Path) -> Result<EmbeddingPool, ProjectionError> {
-        let io = |source| ProjectionError::Io {
-            path: path.to_owned(),
-            source,
-        };
-        let format = |message: String| ProjectionError::Format {
-            path: path.to_owned(),
-            message,
-        };
+        let io = FileError::io(path);
+        let format = |message: String| ProjectionError::from(FileError::format(path, message));
         let file = File::open(path).map_err(io)?;
         // SAFETY: the map is read-only; a pool file truncated or rewritten by another process while
         // mapped is outside what this program supports (as for any memory-mapped model file).
@@ -151,10 +135,7 @@ pub fn write_pool(
     dim: usize,
     mut fill: impl FnMut(usize, &mut [f16]),
 ) -> Result<(), ProjectionError> {
-    let io = |source| ProjectionError::Io {
-        path: path.to_owned(),
-        source,
-    };
+    let io = FileError::io(path);
     let bytes = count * dim * 2;
     let mut header =
         format!("{{\"{POOL_TENSOR}\":{{\"dtype\":\"F16\",\"shape\":[{count},{dim}],\"data_offsets\":[0,{bytes}]}}}}");
@@ -175,7 +156,7 @@ pub fn write_pool(
         raw.extend(block.iter().flat_map(|v| v.to_le_bytes()));
         out.write_all(&raw).map_err(io)?;
     }
-    out.flush().map_err(io)
+    Ok(out.flush().map_err(io)?)
 }
 
 /// Options of [`project`].

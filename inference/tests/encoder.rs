@@ -15,7 +15,7 @@ use cortexlens_inference::encoder::import::import_checkpoint;
 use cortexlens_inference::encoder::metrics::{pearson, r2};
 use cortexlens_inference::encoder::ridge::{RidgeConfig, fit_ridge, log_space};
 use cortexlens_inference::encoder::{Encoder, EncoderError, VoxelOrder};
-use cortexlens_inference::{Tensor, device};
+use cortexlens_inference::{FileError, Tensor, device};
 use glam::DMat4;
 use safetensors::tensor::{Dtype, TensorView};
 
@@ -279,12 +279,12 @@ fn malformed_encoder_files_are_typed_errors() {
     std::fs::write(&bad, tampered(None, Some("weight"), None)).unwrap();
     let err = load_encoder(&bad).unwrap_err();
     assert!(
-        matches!(err, EncoderError::Format { .. }) && err.to_string().contains("weight"),
+        matches!(err, EncoderError::File(FileError::Format { .. })) && err.to_string().contains("weight"),
         "{err}"
     );
     assert!(matches!(
         load_encoder(&dir.join("missing")),
-        Err(EncoderError::Io { .. })
+        Err(EncoderError::File(FileError::Io { .. }))
     ));
     std::fs::remove_dir_all(dir).ok();
 }
@@ -317,7 +317,7 @@ fn imports_brainscuba_and_braindive_checkpoints() {
     let scuba = fixtures().join("brainscuba_linear.chkpt");
     assert!(matches!(
         import_checkpoint(&scuba, Some("nope"), &mask, VoxelOrder::C, "b"),
-        Err(EncoderError::Format { .. })
+        Err(EncoderError::File(FileError::Format { .. }))
     ));
     let other_mask = fixtures().join("preprocess_wide.png");
     assert!(import_checkpoint(&scuba, Some("network"), &other_mask, VoxelOrder::C, "b").is_err());
@@ -333,7 +333,7 @@ fn imports_brainscuba_and_braindive_checkpoints() {
     ));
     assert!(matches!(
         import_checkpoint(&dir.join("none.chkpt"), Some("network"), &mask, VoxelOrder::C, "b"),
-        Err(EncoderError::Io { .. })
+        Err(EncoderError::File(FileError::Io { .. }))
     ));
     assert!(matches!(
         import_checkpoint(
@@ -343,7 +343,7 @@ fn imports_brainscuba_and_braindive_checkpoints() {
             VoxelOrder::C,
             "b"
         ),
-        Err(EncoderError::Format { .. })
+        Err(EncoderError::File(FileError::Format { .. }))
     ));
     std::fs::remove_dir_all(dir).ok();
 }
@@ -471,7 +471,7 @@ fn fit_driver_from_volume_and_tsv() {
     std::fs::write(dir.join("ragged.tsv"), "1\t2\n3\n").unwrap();
     assert!(matches!(
         Responses::from_tsv(&dir.join("ragged.tsv"), None),
-        Err(EncoderError::Format { .. })
+        Err(EncoderError::File(FileError::Format { .. }))
     ));
     std::fs::write(dir.join("empty.tsv"), "# nothing\n").unwrap();
     assert!(read_stimuli(&dir.join("empty.tsv")).is_err());

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use cortexlens_inference::projection::{EmbeddingPool, ProjectionConfig, ProjectionError, project, write_pool};
-use cortexlens_inference::{Tensor, device};
+use cortexlens_inference::{FileError, Tensor, device};
 use half::f16;
 
 fn fixtures() -> PathBuf {
@@ -166,15 +166,15 @@ fn written_pools_read_back_and_bad_input_is_an_error() {
     std::fs::write(dir.join("junk"), b"junk").unwrap();
     assert!(matches!(
         EmbeddingPool::open(&dir.join("junk")),
-        Err(ProjectionError::Format { .. })
+        Err(ProjectionError::File(FileError::Format { .. }))
     ));
     assert!(matches!(
         EmbeddingPool::open(&fixtures().join("clip_io.safetensors")),
-        Err(ProjectionError::Format { .. })
+        Err(ProjectionError::File(FileError::Format { .. }))
     ));
     assert!(matches!(
         EmbeddingPool::open(&dir.join("missing")),
-        Err(ProjectionError::Io { .. })
+        Err(ProjectionError::File(FileError::Io { .. }))
     ));
     std::fs::remove_dir_all(dir).ok();
 }

@@ -118,43 +118,12 @@ pub(crate) fn display_name(path: &Path) -> String {
         .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
+crate::error::impl_file_name!(FieldError:
+    Io, NotFormat, Truncated, TooLarge, BadHeader, MissingTensor, UnexpectedTensor, TensorMismatch, Invalid,
+    Unsupported,
+);
+
 impl FieldError {
-    /// The file name the error is about (empty while none has been set).
-    pub fn file(&self) -> &str {
-        match self {
-            FieldError::Io { file, .. }
-            | FieldError::NotFormat { file, .. }
-            | FieldError::Truncated { file, .. }
-            | FieldError::TooLarge { file, .. }
-            | FieldError::BadHeader { file, .. }
-            | FieldError::MissingTensor { file, .. }
-            | FieldError::UnexpectedTensor { file, .. }
-            | FieldError::TensorMismatch { file, .. }
-            | FieldError::Invalid { file, .. }
-            | FieldError::Unsupported { file, .. } => file,
-        }
-    }
-
-    /// Sets the file name if none is set yet.
-    pub fn in_file(mut self, name: &str) -> Self {
-        let slot = match &mut self {
-            FieldError::Io { file, .. }
-            | FieldError::NotFormat { file, .. }
-            | FieldError::Truncated { file, .. }
-            | FieldError::TooLarge { file, .. }
-            | FieldError::BadHeader { file, .. }
-            | FieldError::MissingTensor { file, .. }
-            | FieldError::UnexpectedTensor { file, .. }
-            | FieldError::TensorMismatch { file, .. }
-            | FieldError::Invalid { file, .. }
-            | FieldError::Unsupported { file, .. } => file,
-        };
-        if slot.is_empty() {
-            *slot = name.to_owned();
-        }
-        self
-    }
-
     pub(crate) fn io(source: io::Error) -> Self {
         FieldError::Io {
             file: String::new(),

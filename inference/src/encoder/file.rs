@@ -10,6 +10,7 @@ use glam::DMat4;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
 use super::{Encoder, EncoderError};
+use crate::FileError;
 
 /// The `format` metadata value.
 pub const FORMAT: &str = "cortexlens-encoder";
@@ -50,23 +51,14 @@ pub fn to_bytes(encoder: &Encoder) -> Result<Vec<u8>, EncoderError> {
 /// Writes `encoder` to `path`.
 pub fn save_encoder(path: &Path, encoder: &Encoder) -> Result<(), EncoderError> {
     let bytes = to_bytes(encoder)?;
-    std::fs::write(path, bytes).map_err(|source| EncoderError::Io {
-        path: path.to_owned(),
-        source,
-    })
+    Ok(std::fs::write(path, bytes).map_err(FileError::io(path))?)
 }
 
 /// Reads an encoder file, validating every array (see [`Encoder::new`]).
 pub fn load_encoder(path: &Path) -> Result<Encoder, EncoderError> {
-    let bytes = std::fs::read(path).map_err(|source| EncoderError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(FileError::io(path))?;
     from_bytes(&bytes).map_err(|e| match e {
-        EncoderError::Invalid(message) => EncoderError::Format {
-            path: path.to_owned(),
-            message,
-        },
+        EncoderError::Invalid(message) => FileError::format(path, message).into(),
         other => other,
     })
 }

@@ -14,6 +14,7 @@ use glam::DMat4;
 use super::import::BRAINSCUBA_BACKBONE;
 use super::ridge::{RidgeConfig, fit_ridge};
 use super::{Encoder, EncoderError, VoxelOrder, mask_voxels};
+use crate::FileError;
 use crate::clip::preprocess::{batch_tensor, load_image};
 use crate::clip::{Clip, unit_normalize};
 
@@ -94,14 +95,8 @@ impl Responses {
     /// mask's non-zero voxels in Fortran order; without, they get a `[N, 1, 1]` grid with an identity
     /// affine.
     pub fn from_tsv(path: &Path, mask: Option<&Volume>) -> Result<Responses, EncoderError> {
-        let text = std::fs::read_to_string(path).map_err(|source| EncoderError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let format = |message: String| EncoderError::Format {
-            path: path.to_owned(),
-            message,
-        };
+        let text = std::fs::read_to_string(path).map_err(FileError::io(path))?;
+        let format = |message: String| EncoderError::from(FileError::format(path, message));
         let mut rows: Vec<Vec<f32>> = Vec::new();
         for (line_no, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
@@ -153,10 +148,7 @@ impl Responses {
 /// relative to the list's folder unless absolute. Lines starting with `#` and a first line whose
 /// first column is `path`, `image`, `file` or `stimulus` are skipped.
 pub fn read_stimuli(path: &Path) -> Result<Vec<PathBuf>, EncoderError> {
-    let text = std::fs::read_to_string(path).map_err(|source| EncoderError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(FileError::io(path))?;
     let base = path.parent().unwrap_or(Path::new(""));
     let mut out = Vec::new();
     for (line_no, line) in text.lines().enumerate() {
@@ -170,10 +162,7 @@ pub fn read_stimuli(path: &Path) -> Result<Vec<PathBuf>, EncoderError> {
         out.push(base.join(first));
     }
     if out.is_empty() {
-        return Err(EncoderError::Format {
-            path: path.to_owned(),
-            message: "no stimuli listed".into(),
-        });
+        return Err(FileError::format(path, "no stimuli listed").into());
     }
     Ok(out)
 }

@@ -13,6 +13,7 @@ use candle_core::{DType, Tensor};
 use cortexlens_data::{Loaded, load_path};
 
 use super::{Encoder, EncoderError, VoxelOrder, mask_voxels};
+use crate::FileError;
 
 /// The backbone of BrainSCUBA's encoders.
 pub const BRAINSCUBA_BACKBONE: &str = "openai/clip-vit-base-patch32";
@@ -22,15 +23,10 @@ pub const BRAINSCUBA_BACKBONE: &str = "openai/clip-vit-base-patch32";
 /// `key` is the entry of the pickled dict holding the state dict (`Some("network")` for both
 /// projects, `None` for a bare state dict).
 pub fn read_linear_head(path: &Path, key: Option<&str>) -> Result<(Vec<f32>, Vec<f32>, usize, usize), EncoderError> {
-    let format = |message: String| EncoderError::Format {
-        path: path.to_owned(),
-        message,
-    };
+    let format = |message: String| EncoderError::from(FileError::format(path, message));
     if !path.is_file() {
-        return Err(EncoderError::Io {
-            path: path.to_owned(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-        });
+        let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        return Err(FileError::io(path)(missing).into());
     }
     let tensors = candle_core::pickle::read_all_with_key(path, key)
         .map_err(|e| format(format!("not a readable PyTorch checkpoint: {e}")))?;
@@ -79,10 +75,7 @@ pub fn import_checkpoint(
     let volume = match load_path(mask, &mut |_| {})? {
         Loaded::Volume(volume) => volume,
         Loaded::Surface(_) => {
-            return Err(EncoderError::Format {
-                path: mask.to_owned(),
-                message: "a surface file, not a mask volume".into(),
-            });
+            return Err(FileError::format(mask, "a surface file, not a mask volume").into());
         }
     };
     let shape = [volume.shape[0], volume.shape[1], volume.shape[2]];

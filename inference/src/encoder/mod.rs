@@ -10,32 +10,18 @@ pub mod import;
 pub mod metrics;
 pub mod ridge;
 
-use std::path::PathBuf;
-
 use candle_core::Tensor;
 use glam::DMat4;
 
+use crate::FileError;
 use crate::clip::{ClipError, unit_normalize};
 
 /// Why an encoder could not be built, read, written, imported or fitted.
 #[derive(Debug, thiserror::Error)]
 pub enum EncoderError {
-    /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// A file that is not a valid encoder / checkpoint / table (the message says why).
-    #[error("{}: {message}", path.display())]
-    Format {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
+    /// A file could not be read or written, or is not a valid encoder / checkpoint / table.
+    #[error(transparent)]
+    File(#[from] FileError),
     /// Arrays that do not agree (shapes, voxel indices outside the grid, bad options).
     #[error("invalid encoder: {0}")]
     Invalid(String),
