@@ -292,17 +292,7 @@ mod tests {
                 }
             }
         }
-        Volume {
-            name: "synthetic".into(),
-            shape: [shape[0], shape[1], shape[2], 1],
-            ndim: 3,
-            zooms: vec![1.0; 3],
-            affine,
-            datatype: "float32".into(),
-            scl_slope: 1.0,
-            scl_inter: 0.0,
-            data,
-        }
+        Volume::from_f32("synthetic", [shape[0], shape[1], shape[2], 1], affine, data)
     }
 
     fn edge_uses(mesh: &Mesh) -> std::collections::HashMap<(u32, u32), (usize, i32)> {

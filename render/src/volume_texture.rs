@@ -338,17 +338,7 @@ mod tests {
     use glam::DVec3;
 
     fn volume(shape: [usize; 3], data: Vec<f32>, affine: DMat4) -> Volume {
-        Volume {
-            name: "t".into(),
-            shape: [shape[0], shape[1], shape[2], 1],
-            ndim: 3,
-            zooms: vec![1.0; 3],
-            affine,
-            datatype: "float32".into(),
-            scl_slope: 1.0,
-            scl_inter: 0.0,
-            data,
-        }
+        Volume::from_f32("t", [shape[0], shape[1], shape[2], 1], affine, data)
     }
 
     #[test]
