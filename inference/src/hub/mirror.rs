@@ -1,4 +1,4 @@
-//! A local stand-in for the Hugging Face hub, for tests of downloading (feature `test-mirror`): it
+//! A local stand-in for the Hugging Face hub, for tests of downloading (feature `testing`): it
 //! answers `GET /{owner}/{name}/resolve/{revision}/{file}` with the headers hf-hub reads (`ETag`,
 //! `X-Repo-Commit`, `Content-Range`) and honours byte ranges, so resumed downloads can be checked.
 //! It can hold a transfer after a number of bytes until released, to test cancelling mid-file.

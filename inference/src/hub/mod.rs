@@ -3,7 +3,7 @@
 //! with hf-hub ([`Hub::download`]: progress reports and cancel).
 
 mod download;
-#[cfg(feature = "test-mirror")]
+#[cfg(feature = "testing")]
 pub mod mirror;
 
 pub use download::DownloadProgress;
