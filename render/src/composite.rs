@@ -1,4 +1,4 @@
-//! Draws a [`SliceTarget`] or [`crate::MeshTarget`] into someone else's render pass (egui's, in
+//! Draws a [`crate::SliceTarget`] or [`crate::MeshTarget`] into someone else's render pass (egui's, in
 //! the app).
 
 use crate::setup;

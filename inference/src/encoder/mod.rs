@@ -1,6 +1,6 @@
 //! Voxel-wise linear encoders: `response = W · feature + b` for each voxel of a reference grid.
 //!
-//! [`Encoder`] holds the weights and the voxels' grid indices; [`file`] reads and writes the
+//! [`Encoder`] holds the weights and the voxels' grid indices; [`file`](mod@file) reads and writes the
 //! safetensors format, [`import`] reads BrainSCUBA/BrainDiVE PyTorch checkpoints, [`ridge`] fits
 //! encoders by ridge regression and [`fit`] drives a fit from a 4D NIfTI (or TSV) and stimulus images.
 

@@ -148,7 +148,7 @@ impl RayMarchRenderer {
 
     /// The occupancy grid of `volume`'s current frame, built on the GPU the first time it is
     /// asked for (and again after [`VolumeTexture::set_frame`]); see
-    /// [`crate::raymarch::occupancy`]. Independent of the transfer function.
+    /// [`VolumeOccupancy`]. Independent of the transfer function.
     pub fn occupancy<'a>(
         &self,
         device: &wgpu::Device,
