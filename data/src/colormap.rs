@@ -3,6 +3,22 @@
 /// Entries in every lookup table.
 pub const LUT_SIZE: usize = 256;
 
+/// The lookup-table entry of a finite value in the display range `(lo, hi)`:
+/// `floor(clamp((value − lo) / (hi − lo), 0, 1) · 255 + 0.5)`; with a zero span, values `≥ hi` map
+/// to 255 and the rest to 0. The shaders' `lut_entry` (voxel_sampling.wgsl) does the same.
+pub fn range_index(value: f32, (lo, hi): (f32, f32)) -> usize {
+    let span = hi - lo;
+    let t = if span != 0.0 {
+        (value - lo) / span
+    } else if value >= hi {
+        1.0
+    } else {
+        0.0
+    };
+    let index = (t.clamp(0.0, 1.0) * (LUT_SIZE - 1) as f32 + 0.5).floor() as usize;
+    index.min(LUT_SIZE - 1)
+}
+
 /// The colormaps a layer can use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Colormap {

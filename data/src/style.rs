@@ -3,7 +3,7 @@
 //! [`LayerStyle::shade`] is the definition; the WGSL slice shader implements the same steps
 //! and is tested pixel by pixel against it.
 
-use crate::colormap::{Colormap, LUT_SIZE};
+use crate::colormap::{Colormap, range_index};
 
 /// How a volume is sampled between voxel centres.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -76,17 +76,7 @@ impl LayerStyle {
         {
             return None;
         }
-        let (lo, hi) = self.range;
-        let span = hi - lo;
-        let t = if span != 0.0 {
-            (magnitude - lo) / span
-        } else if magnitude >= hi {
-            1.0
-        } else {
-            0.0
-        };
-        let index = (t.clamp(0.0, 1.0) * (LUT_SIZE - 1) as f32 + 0.5).floor() as usize;
-        Some((colormap, index.min(LUT_SIZE - 1)))
+        Some((colormap, range_index(magnitude, self.range)))
     }
 
     /// The straight (non-premultiplied) colour of a value, alpha including the opacity; `None` when not drawn.

@@ -5,7 +5,7 @@
 //! read the same 256-entry table, indexed by [`TransferFunction::index`] (the same rounding as
 //! [`crate::LayerStyle::lut_entry`]).
 
-use crate::colormap::{Colormap, LUT_SIZE};
+use crate::colormap::{Colormap, LUT_SIZE, range_index};
 
 /// A colormap over a value range plus a piecewise-linear opacity curve.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,6 +40,12 @@ impl TransferFunction {
     /// The opacity curve at `t` (see [`TransferFunction::opacity`]), clamped to 0..=1; points
     /// out of order are taken sorted by `t`, non-finite ones ignored.
     pub fn opacity_at(&self, t: f32) -> f32 {
+        let points = self.opacity_points();
+        opacity_on(&points, t)
+    }
+
+    /// The opacity curve's finite points, sorted by `t`.
+    fn opacity_points(&self) -> Vec<[f32; 2]> {
         let mut points: Vec<[f32; 2]> = self
             .opacity
             .iter()
@@ -47,7 +53,7 @@ impl TransferFunction {
             .filter(|p| p[0].is_finite() && p[1].is_finite())
             .collect();
         points.sort_by(|a, b| a[0].total_cmp(&b[0]));
-        opacity_on(&points, t)
+        points
     }
 
     /// Lookup-table entry of a value: `floor(clamp((value − lo) / (hi − lo), 0, 1) · 255 + 0.5)`,
@@ -57,29 +63,13 @@ impl TransferFunction {
         if !value.is_finite() {
             return None;
         }
-        let (lo, hi) = self.range;
-        let span = hi - lo;
-        let t = if span != 0.0 {
-            (value - lo) / span
-        } else if value >= hi {
-            1.0
-        } else {
-            0.0
-        };
-        let index = (t.clamp(0.0, 1.0) * (LUT_SIZE - 1) as f32 + 0.5).floor() as usize;
-        Some(index.min(LUT_SIZE - 1))
+        Some(range_index(value, self.range))
     }
 
     /// The table: RGB of the colormap's entry `i`, alpha the opacity curve at `t = i / 255`
     /// rounded to 8 bits.
     pub fn lut(&self) -> [[u8; 4]; LUT_SIZE] {
-        let mut points: Vec<[f32; 2]> = self
-            .opacity
-            .iter()
-            .copied()
-            .filter(|p| p[0].is_finite() && p[1].is_finite())
-            .collect();
-        points.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        let points = self.opacity_points();
         let colors = self.colormap.lut();
         std::array::from_fn(|i| {
             let alpha = opacity_on(&points, i as f32 / (LUT_SIZE - 1) as f32);
