@@ -160,3 +160,32 @@ fn failures_name_the_file() {
         Err(HubError::NotFound(_))
     ));
 }
+
+#[test]
+fn cancel_returns_while_the_connection_is_stalled() {
+    let (config, model) = contents();
+    let mirror = LocalMirror::serve(vec![(REPO, FILES[0], config), (REPO, FILES[1], model)]).unwrap();
+    // The hub sends 4 KiB of the model, then nothing until released.
+    mirror.hold_after(4096);
+    let hub = hub("stall", &mirror);
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let cancel = AtomicBool::new(false);
+        let outcome = hub.download(
+            REPO,
+            &FILES,
+            &mut |p| {
+                if p.file == FILES[1] && p.bytes > 0 {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            },
+            &cancel,
+        );
+        let _ = done.send(outcome);
+    });
+    let outcome = result
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the cancelled download returns although no byte arrives");
+    assert!(matches!(outcome, Err(HubError::Cancelled)), "{outcome:?}");
+    mirror.release();
+}
