@@ -5,7 +5,7 @@ pub const LUT_SIZE: usize = 256;
 
 /// The lookup-table entry of a finite value in the display range `(lo, hi)`:
 /// `floor(clamp((value − lo) / (hi − lo), 0, 1) · 255 + 0.5)`; with a zero span, values `≥ hi` map
-/// to 255 and the rest to 0. The shaders' `lut_entry` (voxel_sampling.wgsl) does the same.
+/// to 255 and the rest to 0. The shaders' `range_index` (render/shaders/lut.wgsl) does the same.
 pub fn range_index(value: f32, (lo, hi): (f32, f32)) -> usize {
     let span = hi - lo;
     let t = if span != 0.0 {

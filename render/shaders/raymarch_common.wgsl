@@ -1,6 +1,6 @@
 // Ray marcher, part 1 of 3: the per-draw uniform and the maths shared by every data source.
-// Composed as raymarch_common.wgsl + (voxel_sampling.wgsl + volume_sampler.wgsl | field.wgsl +
-// field_sampler.wgsl) + raymarch.wgsl; see `src/shaders.rs`. The definitions are in `src/raymarch/mod.rs`, the CPU
+// Composed as raymarch_common.wgsl + lut.wgsl + (voxel_sampling.wgsl + volume_sampler.wgsl |
+// field.wgsl + field_sampler.wgsl) + raymarch.wgsl; see `src/shaders.rs`. The definitions are in `src/raymarch/mod.rs`, the CPU
 // twin in `src/raymarch_cpu_reference/`.
 
 const MODE_MIP: u32 = 0u;
@@ -84,16 +84,7 @@ struct Ray {
 
 // `TransferFunction::index` of a finite value.
 fn transfer_index(value: f32) -> i32 {
-    let lo = u.transfer.x;
-    let hi = u.transfer.y;
-    let span = hi - lo;
-    var t = 0.0;
-    if span != 0.0 {
-        t = (value - lo) / span;
-    } else if value >= hi {
-        t = 1.0;
-    }
-    return min(i32(floor(clamp(t, 0.0, 1.0) * 255.0 + 0.5)), 255);
+    return range_index(value, u.transfer.x, u.transfer.y);
 }
 
 fn lut_rgb(index: i32) -> vec3<f32> {

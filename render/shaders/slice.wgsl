@@ -1,4 +1,4 @@
-// Slice reslicer, after voxel_sampling.wgsl: one full-screen triangle per layer. Each fragment
+// Slice reslicer, after voxel_sampling.wgsl and lut.wgsl: one full-screen triangle per layer. Each fragment
 // maps its pixel centre through the layer's pixel→voxel transform, samples the volume (nearest
 // or trilinear), applies the layer's threshold / signed / range mapping and looks the colour up
 // in the layer's 256-entry LUTs. The CPU twin is `cpu_reference.rs`; `LayerStyle::lut_entry` in

@@ -1,8 +1,7 @@
 // Reading 3D f32 textures by hand, shared by the slice shader, the volume ray marcher and the
 // occupancy builder: textureLoad only, so R32Float needs no filtering support. A continuous voxel
 // coordinate p has voxel centres at integers; a sample is vec2(value, 1) when drawn, vec2(0, 0)
-// when outside the grid or not finite. The CPU twins are `cpu_reference.rs` and
-// `LayerStyle::lut_entry` in the data crate.
+// when outside the grid or not finite. The CPU twin is `cpu_reference.rs`.
 
 // NaN and ±inf by their bits: WGSL lets implementations assume floats are finite.
 fn is_finite(v: f32) -> bool {
@@ -62,29 +61,4 @@ fn sample_layer(volume: texture_3d<f32>, dims: vec3<i32>, interpolation: i32, p:
         return sample_nearest(volume, dims, p);
     }
     return sample_linear(volume, dims, p);
-}
-
-// The LUT entry of a value as `LayerStyle::lut_entry` defines it, or -1 when not drawn.
-// params: (range low, range high, threshold, ·); flags: (threshold applies, signed, ·, ·).
-// Entries 0..255 are the colormap, 256..511 the negative colormap of a signed map.
-fn lut_entry(value: f32, params: vec4<f32>, flags: vec4<u32>) -> i32 {
-    var magnitude = value;
-    var base = 0;
-    if flags.y == 1u && value < 0.0 {
-        magnitude = -value;
-        base = 256;
-    }
-    if flags.x == 1u && magnitude < params.z {
-        return -1;
-    }
-    let lo = params.x;
-    let hi = params.y;
-    let span = hi - lo;
-    var t = 0.0;
-    if span != 0.0 {
-        t = (magnitude - lo) / span;
-    } else if magnitude >= hi {
-        t = 1.0;
-    }
-    return base + min(i32(floor(clamp(t, 0.0, 1.0) * 255.0 + 0.5)), 255);
 }

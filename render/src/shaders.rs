@@ -1,23 +1,28 @@
 //! WGSL sources. WGSL has no includes: the ray marchers are put together from parts here, and
 //! `tests/shader_validation.rs` validates every module below with naga.
 
-/// The slice reslicer: voxel sampling, the per-layer pass.
+/// The slice reslicer: voxel sampling, lookup-table entries, the per-layer pass.
 pub const SLICE: &str = concat!(
     include_str!("../shaders/voxel_sampling.wgsl"),
+    include_str!("../shaders/lut.wgsl"),
     include_str!("../shaders/slice.wgsl"),
 );
 
-/// The volume ray marcher: common maths, voxel sampling, the volume sampler, the marching loop.
+/// The volume ray marcher: common maths, lookup-table entries, voxel sampling, the volume
+/// sampler, the marching loop.
 pub const RAYMARCH_VOLUME: &str = concat!(
     include_str!("../shaders/raymarch_common.wgsl"),
+    include_str!("../shaders/lut.wgsl"),
     include_str!("../shaders/voxel_sampling.wgsl"),
     include_str!("../shaders/volume_sampler.wgsl"),
     include_str!("../shaders/raymarch.wgsl"),
 );
 
-/// The neural-field ray marcher: common maths, the field, the field sampler, the marching loop.
+/// The neural-field ray marcher: common maths, lookup-table entries, the field, the field
+/// sampler, the marching loop.
 pub const RAYMARCH_FIELD: &str = concat!(
     include_str!("../shaders/raymarch_common.wgsl"),
+    include_str!("../shaders/lut.wgsl"),
     include_str!("../shaders/field.wgsl"),
     include_str!("../shaders/field_sampler.wgsl"),
     include_str!("../shaders/raymarch.wgsl"),
@@ -37,12 +42,13 @@ pub const OCCUPANCY: &str = concat!(
 
 /// Every composed module: `(name, source, parts)`, the parts being file names in `shaders/`.
 pub const COMPOSED: [(&str, &str, &[&str]); 5] = [
-    ("slice", SLICE, &["voxel_sampling.wgsl", "slice.wgsl"]),
+    ("slice", SLICE, &["voxel_sampling.wgsl", "lut.wgsl", "slice.wgsl"]),
     (
         "raymarch_volume",
         RAYMARCH_VOLUME,
         &[
             "raymarch_common.wgsl",
+            "lut.wgsl",
             "voxel_sampling.wgsl",
             "volume_sampler.wgsl",
             "raymarch.wgsl",
@@ -53,6 +59,7 @@ pub const COMPOSED: [(&str, &str, &[&str]); 5] = [
         RAYMARCH_FIELD,
         &[
             "raymarch_common.wgsl",
+            "lut.wgsl",
             "field.wgsl",
             "field_sampler.wgsl",
             "raymarch.wgsl",

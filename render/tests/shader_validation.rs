@@ -59,6 +59,7 @@ fn every_shader_validates() {
             "field.wgsl",
             "field_eval.wgsl",
             "field_sampler.wgsl",
+            "lut.wgsl",
             "mesh.wgsl",
             "occupancy.wgsl",
             "raymarch.wgsl",
