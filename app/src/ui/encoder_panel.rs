@@ -144,9 +144,8 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
             (Some(job), _) => {
                 ui.label("");
                 let (text, fraction) = job
-                    .progress()
-                    .as_ref()
-                    .map_or(("connecting…".to_owned(), 0.0), describe);
+                    .progress_and_rate()
+                    .map_or(("connecting…".to_owned(), 0.0), |(p, rate)| describe(&p, rate));
                 ui.add(egui::ProgressBar::new(fraction).text(text).desired_width(200.0));
                 if ui.small_button("Cancel").clicked() {
                     job.cancel();
