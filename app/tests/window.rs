@@ -406,6 +406,23 @@ fn a_field_on_a_software_gpu_is_baked_and_drawn_as_a_grid() {
         "the ball is drawn: {drawn} of {} pixels",
         w * h
     );
+
+    // The window itself: the 3D view's paint callback composites its target into the view area.
+    let window = harness.render().expect("render the window");
+    let area = harness.state().view_area_rect();
+    let ppp = harness.ctx.pixels_per_point();
+    let (x0, y0) = ((area.min.x * ppp) as u32, (area.min.y * ppp) as u32);
+    let (x1, y1) = ((area.max.x * ppp) as u32, (area.max.y * ppp) as u32);
+    let background = *window.get_pixel(x0 + 2, y0 + 2);
+    let ball = (y0..y1)
+        .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+        .filter(|&(x, y)| *window.get_pixel(x, y) != background)
+        .count();
+    let view = ((x1 - x0) * (y1 - y0)) as usize;
+    assert!(
+        ball > view / 20 && ball < view,
+        "the ball fills part of the 3D view: {ball} of {view} pixels"
+    );
 }
 
 #[test]
