@@ -101,7 +101,7 @@ fn dropping_files_adds_layers_and_a_bad_file_keeps_them() {
     step_until(&mut harness, "the dropped volume", |app| {
         app.viewer.layers.len() == 1 && !app.is_loading()
     });
-    harness.get_by_label("nibabel_example4d.nii.gz");
+    harness.get_by_role_and_label(egui::accesskit::Role::Button, "nibabel_example4d.nii.gz");
     // A 4D volume gets a frame slider; the time series plot is drawn.
     assert_eq!(harness.state().viewer.layers[0].volume.frames(), 2);
 
@@ -175,7 +175,26 @@ fn clicking_a_view_moves_the_linked_crosshair() {
     assert_eq!(after.z, before.z, "the axial slice stays");
 
     // The readout follows.
-    harness.get_by_label_contains(&format!("x {:.1}", after.x));
+    let shown_x = harness.get_by_label("x").accesskit_node().numeric_value();
+    assert_eq!(shown_x, Some(after.x));
+
+    // Typing world millimetres moves the crosshair there.
+    harness.get_by_label("y").set_value_accesskit(-20.0);
+    harness.run_steps(2);
+    let typed = harness.state().viewer.crosshair;
+    assert_eq!((typed.x, typed.y, typed.z), (after.x, -20.0, after.z));
+
+    // So does a layer's voxel index: the crosshair goes to that voxel's centre.
+    let indices = harness.get_all_by_role_and_label(egui::accesskit::Role::SpinButton, "mni152_t1_1mm.nii.gz");
+    let indices: Vec<_> = indices.collect();
+    assert_eq!(indices.len(), 3, "i, j, k of the layer");
+    indices[0].set_value_accesskit(30.0);
+    harness.run_steps(2);
+    let app = harness.state();
+    let volume = &app.viewer.layers[0].volume;
+    let [_, j, k] = volume.nearest_voxel(typed);
+    let voxel = glam::DVec3::new(30.0, j as f64, k as f64);
+    assert_eq!(app.viewer.crosshair, volume.affine.transform_point3(voxel));
 }
 
 #[test]

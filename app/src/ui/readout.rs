@@ -68,24 +68,51 @@ fn vertex_readout(app: &CortexApp, ui: &mut egui::Ui) {
     }
 }
 
-/// World millimetres, then each layer's voxel index and value at the crosshair.
-fn crosshair_readout(app: &CortexApp, ui: &mut egui::Ui) {
-    let c = app.viewer.crosshair;
-    ui.label(format!("Crosshair  x {:.1}  y {:.1}  z {:.1} mm", c.x, c.y, c.z));
+/// World millimetres, then each layer's voxel index and value at the crosshair; the millimetres
+/// and the voxel indices can be dragged or typed to move the crosshair.
+fn crosshair_readout(app: &mut CortexApp, ui: &mut egui::Ui) {
+    let mut moved = None;
+    ui.horizontal(|ui| {
+        ui.label("Crosshair");
+        let mut c = app.viewer.crosshair.to_array();
+        let mut edited = false;
+        for (axis, value) in ["x", "y", "z"].into_iter().zip(c.iter_mut()) {
+            let label = ui.label(axis);
+            let edit = egui::DragValue::new(value).speed(0.5).fixed_decimals(1).suffix(" mm");
+            edited |= ui.add(edit).labelled_by(label.id).changed();
+        }
+        if edited {
+            moved = Some(glam::DVec3::from_array(c));
+        }
+    });
     for layer in app.viewer.layers.iter().rev() {
-        let ijk = layer.volume.nearest_voxel(c);
+        let c = app.viewer.crosshair;
+        let mut ijk = layer.volume.nearest_voxel(c);
         let value = layer
             .volume
             .value_at(ijk, layer.frame)
             .map_or_else(|| "outside".to_owned(), |v| format!("{v}"));
-        ui.label(format!(
-            "{}  [{}, {}, {}]  {}",
-            layer.name(),
-            ijk[0],
-            ijk[1],
-            ijk[2],
-            value
-        ));
+        ui.horizontal(|ui| {
+            let name = ui.label(layer.name());
+            let mut edited = false;
+            for (axis, index) in ijk.iter_mut().enumerate() {
+                let last = layer.volume.shape[axis].saturating_sub(1) as i64;
+                let edit = egui::DragValue::new(index).speed(0.2).range(0..=last);
+                edited |= ui
+                    .add(edit)
+                    .labelled_by(name.id)
+                    .on_hover_text(format!("voxel index {}", ["i", "j", "k"][axis]))
+                    .changed();
+            }
+            ui.label(value);
+            if edited {
+                let voxel = glam::DVec3::new(ijk[0] as f64, ijk[1] as f64, ijk[2] as f64);
+                moved = Some(layer.volume.affine.transform_point3(voxel));
+            }
+        });
+    }
+    if let Some(world) = moved {
+        app.viewer.set_crosshair(world);
     }
 }
 
