@@ -195,6 +195,12 @@ fn clicking_a_view_moves_the_linked_crosshair() {
     let [_, j, k] = volume.nearest_voxel(typed);
     let voxel = glam::DVec3::new(30.0, j as f64, k as f64);
     assert_eq!(app.viewer.crosshair, volume.affine.transform_point3(voxel));
+
+    // A crosshair outside the layer's grid stays where it is (the readout does not pull it in).
+    let outside = glam::DVec3::new(500.0, -20.0, 10.0);
+    harness.state_mut().viewer.set_crosshair(outside);
+    harness.run_steps(3);
+    assert_eq!(harness.state().viewer.crosshair, outside);
 }
 
 #[test]

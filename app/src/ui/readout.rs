@@ -97,7 +97,11 @@ fn crosshair_readout(app: &mut CortexApp, ui: &mut egui::Ui) {
             let mut edited = false;
             for (axis, index) in ijk.iter_mut().enumerate() {
                 let last = layer.volume.shape[axis].saturating_sub(1) as i64;
-                let edit = egui::DragValue::new(index).speed(0.2).range(0..=last);
+                // Not clamped while only shown: a crosshair outside this layer's grid stays there.
+                let edit = egui::DragValue::new(index)
+                    .speed(0.2)
+                    .range(0..=last)
+                    .clamp_existing_to_range(false);
                 edited |= ui
                     .add(edit)
                     .labelled_by(name.id)
