@@ -111,19 +111,21 @@ pub fn render_picture(
 }
 
 /// The layer the colour bar describes: the top visible volume overlay, else the top visible surface map.
+/// The layer (or surface map) the colour bar describes: the top visible one with a continuous
+/// colormap (labels and annotations have no scale to show).
 fn colorbar_layer(viewer: &Viewer) -> Option<(cortexlens_data::LayerStyle, String)> {
     let volume = viewer
         .layers
         .iter()
         .rev()
-        .find(|l| l.style.visible)
+        .find(|l| l.style.visible && !l.style.colormap.is_categorical())
         .map(|l| (l.style, l.name().to_owned()));
     let map = viewer
         .surfaces
         .maps
         .iter()
         .rev()
-        .find(|m| m.style.visible && m.labels.is_empty())
+        .find(|m| m.style.visible && m.labels.is_empty() && !m.style.colormap.is_categorical())
         .map(|m| (m.style, m.name.clone()));
     match viewer.layout {
         crate::viewer::Layout::Surface => map.or(volume),
@@ -145,5 +147,25 @@ fn draw_crosshair(image: &mut RgbaImage, at: DVec2, line_width: u32) {
         if (0..h as i64).contains(&y) {
             (0..w).for_each(|x| image.put_pixel(x, y as u32, Rgba(CROSSHAIR_RGBA)));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::viewer::{Layer, LayerId};
+    use cortexlens_data::{Colormap, LayerStyle, Volume};
+
+    #[test]
+    fn the_colour_bar_describes_the_top_continuous_layer() {
+        let volume = |name: &str| Volume::from_f32(name, [2, 2, 2, 1], glam::DMat4::IDENTITY, vec![1.0; 8]);
+        let mut viewer = Viewer::default();
+        viewer.push_layer(Layer::new(LayerId(1), volume("t1"), LayerStyle::base((0.0, 1.0))));
+        let mut atlas = LayerStyle::base((0.0, 1.0));
+        atlas.set_colormap(Colormap::Labels);
+        viewer.push_layer(Layer::new(LayerId(2), volume("atlas"), atlas));
+        assert_eq!(colorbar_layer(&viewer).map(|(_, name)| name).as_deref(), Some("t1"));
+        viewer.layers[0].style.visible = false;
+        assert_eq!(colorbar_layer(&viewer), None);
     }
 }

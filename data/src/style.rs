@@ -3,7 +3,7 @@
 //! [`LayerStyle::shade`] is the definition; the WGSL slice shader implements the same steps
 //! and is tested pixel by pixel against it.
 
-use crate::colormap::{Colormap, range_index};
+use crate::colormap::{Colormap, label_index, range_index};
 
 /// How a volume is sampled between voxel centres.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -60,11 +60,31 @@ impl LayerStyle {
         }
     }
 
+    /// Switch to `colormap`. The labels colormap also shows integer labels as they are: nearest
+    /// sampling, no negative side, and a threshold of 0.5 unless one is set, so that label 0 (the
+    /// background) is transparent.
+    pub fn set_colormap(&mut self, colormap: Colormap) {
+        self.colormap = colormap;
+        if colormap.is_categorical() {
+            self.interpolation = Interpolation::Nearest;
+            self.negative = None;
+            self.threshold.get_or_insert(0.5);
+        }
+    }
+
     /// Which colormap and lookup-table entry a value falls on, or `None` when it is not drawn
-    /// (NaN or below the threshold).
+    /// (NaN or below the threshold). With the labels colormap the entry is
+    /// [`label_index`](crate::colormap::label_index) of the value (|value| against the threshold);
+    /// range and negative side do not apply.
     pub fn lut_entry(&self, value: f32) -> Option<(Colormap, usize)> {
         if !value.is_finite() {
             return None;
+        }
+        if self.colormap.is_categorical() {
+            if self.threshold.is_some_and(|t| value.abs() < t) {
+                return None;
+            }
+            return Some((self.colormap, label_index(value)));
         }
         let (colormap, magnitude) = match self.negative {
             Some(negative) if value < 0.0 => (negative, -value),
@@ -90,6 +110,22 @@ impl LayerStyle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_pick_entries_by_integer_value() {
+        let mut style = LayerStyle::signed_overlay(3.0, 8.0);
+        style.set_colormap(Colormap::Labels);
+        assert_eq!(style.interpolation, Interpolation::Nearest);
+        assert_eq!(style.negative, None);
+        assert_eq!(style.threshold, Some(3.0), "an existing threshold is kept");
+        let mut atlas = LayerStyle::base((0.0, 1.0));
+        atlas.set_colormap(Colormap::Labels);
+        assert_eq!(atlas.lut_entry(0.0), None, "label 0 is the background");
+        assert_eq!(atlas.lut_entry(17.0), Some((Colormap::Labels, 17)));
+        assert_eq!(atlas.lut_entry(1017.0), Some((Colormap::Labels, 1017 % 256)));
+        assert_eq!(atlas.lut_entry(-4.0), Some((Colormap::Labels, 252)));
+        assert_eq!(atlas.lut_entry(f32::NAN), None);
+    }
 
     #[test]
     fn signed_map_sides_and_threshold() {

@@ -15,9 +15,16 @@ fn range_index(value: f32, lo: f32, hi: f32) -> i32 {
 }
 
 // The LUT entry of a value as `LayerStyle::lut_entry` defines it, or -1 when not drawn.
-// params: (range low, range high, threshold, ·); flags: (threshold applies, signed, ·, ·).
-// Entries 0..255 are the colormap, 256..511 the negative colormap of a signed map.
+// params: (range low, range high, threshold, ·); flags: (threshold applies, signed, labels, ·).
+// Entries 0..255 are the colormap, 256..511 the negative colormap of a signed map. With labels,
+// the entry is floor(value + 0.5) modulo 256 (`colormap::label_index`).
 fn lut_entry(value: f32, params: vec4<f32>, flags: vec4<u32>) -> i32 {
+    if flags.z == 1u {
+        if flags.x == 1u && abs(value) < params.z {
+            return -1;
+        }
+        return ((i32(floor(value + 0.5)) % 256) + 256) % 256;
+    }
     var magnitude = value;
     var base = 0;
     if flags.y == 1u && value < 0.0 {

@@ -45,7 +45,7 @@ impl LayerUniform {
                 style.threshold.unwrap_or(0.0),
                 clamp_opacity(style.opacity),
             ],
-            flags: [style.threshold.is_some() as u32, style.negative.is_some() as u32, 0, 0],
+            flags: style_flags(style),
             lut,
         }
     }
@@ -54,6 +54,18 @@ impl LayerUniform {
 /// A colormap's lookup table as little-endian RGBA8 words (what WGSL's `unpack4x8unorm` reads).
 fn packed_lut(colormap: Colormap) -> [u32; LUT_SIZE] {
     colormap.lut().map(u32::from_le_bytes)
+}
+
+/// The shaders' layer flags (`lut_entry` in lut.wgsl): a threshold applies (a NaN one hides
+/// nothing, as none), the map is signed, values are labels.
+pub(crate) fn style_flags(style: &LayerStyle) -> [u32; 4] {
+    let labels = style.colormap.is_categorical();
+    [
+        style.threshold.is_some_and(|t| !t.is_nan()) as u32,
+        (style.negative.is_some() && !labels) as u32,
+        labels as u32,
+        0,
+    ]
 }
 
 /// Opacity as the blender sees it: the target is unorm, so the source alpha is clamped to 0..=1.

@@ -29,7 +29,7 @@ impl LayerOptions {
     /// `style` with these options applied (a threshold without `--range` also starts the range there).
     pub fn apply(&self, mut style: LayerStyle) -> LayerStyle {
         if let Some(c) = self.colormap {
-            style.colormap = c;
+            style.set_colormap(c);
         }
         if let Some(c) = self.negative {
             style.negative = Some(c);

@@ -78,7 +78,11 @@ pub(super) fn style_editor(ui: &mut egui::Ui, style: &mut LayerStyle, (data_min,
     let speed = ((data_max - data_min).abs() / 200.0).max(1e-3);
     egui::Grid::new("style").num_columns(2).show(ui, |ui| {
         let label = ui.label("Colormap");
-        colormap_combo(ui, "colormap", &mut style.colormap).labelled_by(label.id);
+        let mut colormap = style.colormap;
+        colormap_combo(ui, "colormap", &mut colormap).labelled_by(label.id);
+        if colormap != style.colormap {
+            style.set_colormap(colormap);
+        }
         ui.end_row();
 
         let label = ui.label("Negative side");

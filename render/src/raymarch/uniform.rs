@@ -7,7 +7,7 @@ use cortexlens_data::{Colormap, Interpolation, LayerStyle};
 use glam::{DMat4, DVec3, DVec4};
 
 use super::settings::{AMBIENT, DIFFUSE, MAX_SAMPLES, RayMarchSettings, sample_alphas};
-use crate::slice::clamp_opacity;
+use crate::slice::{clamp_opacity, style_flags};
 
 /// Voxels per occupancy cell edge.
 pub const OCCUPANCY_CELL: u32 = 8;
@@ -227,7 +227,7 @@ impl RayUniform {
             threshold.unwrap_or(0.0),
             clamp_opacity(style.opacity),
         ];
-        self.ov_flags = [threshold.is_some() as u32, style.negative.is_some() as u32, 0, 0];
+        self.ov_flags = style_flags(style);
         let positive = packed(style.colormap);
         let negative = packed(style.negative.unwrap_or(style.colormap));
         let both: Vec<u32> = positive.iter().chain(negative.iter()).copied().collect();
