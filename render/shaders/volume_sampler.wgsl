@@ -83,7 +83,8 @@ fn overlay_cell_empty(r: vec2<f32>) -> bool {
     }
     let m = range_margin(r);
     let threshold = u.ov_params.z;
-    if u.ov_flags.y == 1u {
+    // Signed maps and labels are drawn by |value| against the threshold.
+    if u.ov_flags.y == 1u || u.ov_flags.z == 1u {
         return r.y + m < threshold && -(r.x - m) < threshold;
     }
     return r.y + m < threshold;

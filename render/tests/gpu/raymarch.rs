@@ -246,6 +246,57 @@ fn overlay_composited_on_the_anatomy() {
     assert!(with == without);
 }
 
+/// An atlas overlay with negative and positive labels: the same with and without empty-space
+/// skipping and as the CPU reference; negative labels are drawn (by |value| against the
+/// threshold), so dropping them takes coloured pixels away.
+#[test]
+fn label_overlay_with_negative_labels() {
+    let v = sphere();
+    let mut labels = blobs();
+    for value in &mut labels.data {
+        *value = value.round();
+    }
+    let mut positive = labels.clone();
+    for value in &mut positive.data {
+        *value = value.max(0.0);
+    }
+    let camera = camera_for(&v, CameraPreset::Anterior);
+    let mut style = LayerStyle::base((0.0, 1.0));
+    style.set_colormap(Colormap::Labels);
+    // The anatomy is gray, so coloured pixels are the overlay's.
+    let coloured = |picture: &[u8]| {
+        picture
+            .chunks_exact(4)
+            .filter(|p| p[0].abs_diff(p[1]) > 8 || p[1].abs_diff(p[2]) > 8)
+            .count()
+    };
+    for mode in [RenderMode::Dvr, RenderMode::Mip] {
+        let mut s = settings(mode, (0.0, 100.0), Colormap::Gray);
+        s.overlay_depth_mm = 6.0;
+        let allowed = Allowed {
+            edge: 40,
+            min_drawn: 150,
+        };
+        let all = check(
+            &format!("labels {}", mode.name()),
+            &camera,
+            &v,
+            Some((&labels, &style)),
+            &s,
+            allowed,
+        );
+        let name = format!("positive labels {}", mode.name());
+        let some = check(&name, &camera, &v, Some((&positive, &style)), &s, allowed);
+        assert!(
+            coloured(&all) > coloured(&some) + 20 && coloured(&some) > 20,
+            "{}: {} coloured pixels with negative labels, {} without",
+            mode.name(),
+            coloured(&all),
+            coloured(&some)
+        );
+    }
+}
+
 #[test]
 fn nan_voxels_and_transparent_background() {
     let mut v = sphere();
