@@ -58,7 +58,8 @@ pub struct RenderArgs {
     /// Leave out the crosshair lines.
     #[arg(long)]
     pub no_crosshair: bool,
-    /// Per layer: colormap (gray, hot, cool, viridis, inferno, red-yellow, blue-lightblue).
+    /// Per layer: colormap (gray, hot, cool, viridis, inferno, red-yellow, blue-lightblue, or labels
+    /// for integer labels: distinct colours, nearest sampling, label 0 transparent).
     #[arg(long, value_parser = parse_colormap)]
     pub colormap: Vec<Colormap>,
     /// Per layer: colormap of negative values; makes the layer a signed map.

@@ -79,7 +79,7 @@ pub(super) fn style_editor(ui: &mut egui::Ui, style: &mut LayerStyle, (data_min,
     egui::Grid::new("style").num_columns(2).show(ui, |ui| {
         let label = ui.label("Colormap");
         let mut colormap = style.colormap;
-        colormap_combo(ui, "colormap", &mut colormap).labelled_by(label.id);
+        colormap_combo(ui, "colormap", &mut colormap, &Colormap::ALL).labelled_by(label.id);
         if colormap != style.colormap {
             style.set_colormap(colormap);
         }
@@ -91,7 +91,9 @@ pub(super) fn style_editor(ui: &mut egui::Ui, style: &mut LayerStyle, (data_min,
             ui.checkbox(&mut signed, "").labelled_by(label.id);
             if signed {
                 let mut negative = style.negative.unwrap_or(Colormap::BlueLightblue);
-                colormap_combo(ui, "negative", &mut negative).labelled_by(label.id);
+                // The negative side maps |value| onto the range: continuous colormaps only.
+                let continuous: Vec<Colormap> = Colormap::ALL.into_iter().filter(|c| !c.is_categorical()).collect();
+                colormap_combo(ui, "negative", &mut negative, &continuous).labelled_by(label.id);
                 style.negative = Some(negative);
             } else {
                 style.negative = None;
@@ -140,11 +142,12 @@ pub(super) fn style_editor(ui: &mut egui::Ui, style: &mut LayerStyle, (data_min,
     ));
 }
 
-fn colormap_combo(ui: &mut egui::Ui, id: &str, colormap: &mut Colormap) -> egui::Response {
+/// A chooser among `choices`.
+fn colormap_combo(ui: &mut egui::Ui, id: &str, colormap: &mut Colormap, choices: &[Colormap]) -> egui::Response {
     egui::ComboBox::from_id_salt(id)
         .selected_text(colormap.name())
         .show_ui(ui, |ui| {
-            for c in Colormap::ALL {
+            for &c in choices {
                 ui.selectable_value(colormap, c, c.name());
             }
         })
