@@ -850,3 +850,24 @@ fn clip_missing_from_the_cache_downloads_in_the_app_with_progress_and_cancel() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn choosing_the_labels_colormap_shows_labels_as_they_are() {
+    let mut harness = harness(Startup::Files(vec![
+        repo().join("tests/data/volumes/nibabel_anatomical.nii"),
+    ]));
+    step_until(&mut harness, "the volume", |app| {
+        app.viewer.layers.len() == 1 && !app.is_loading()
+    });
+    let app = harness.state_mut();
+    app.selected = Some(app.viewer.layers[0].id);
+    harness.run_steps(2);
+    harness.get_by_label("Colormap").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("labels").click_accesskit();
+    harness.run_steps(2);
+    let style = harness.state().viewer.layers[0].style;
+    assert_eq!(style.colormap, cortexlens_data::Colormap::Labels);
+    assert_eq!(style.interpolation, cortexlens_data::Interpolation::Nearest);
+    assert_eq!(style.threshold, Some(0.5), "label 0 (the background) is transparent");
+}
