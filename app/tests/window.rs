@@ -232,6 +232,18 @@ fn scrolling_steps_slices_and_screenshots_rerender_at_a_multiple() {
     );
     assert_eq!((after.x, after.z), (before.x, before.z));
 
+    // Keys over the view step it too: down twice and page up once is one slice back.
+    for key in [egui::Key::ArrowDown, egui::Key::ArrowDown, egui::Key::PageUp] {
+        harness.key_press(key);
+        harness.run_steps(2);
+    }
+    let keyed = harness.state().viewer.crosshair;
+    let step = harness.state().viewer.slice_step();
+    assert!(
+        (keyed.y - (after.y - step)).abs() < 1e-9,
+        "{after} -> {keyed}, step {step}"
+    );
+
     let dir = std::env::temp_dir().join(format!("cortexlens-shot-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let area = harness.state().view_area_rect();

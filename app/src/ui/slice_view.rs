@@ -99,6 +99,18 @@ fn handle_input(
     if !response.hovered() {
         return;
     }
+    // Up / Page Up and Down / Page Down step the hovered view's slice, unless a widget has the keys.
+    if ui.memory(|m| m.focused().is_none()) {
+        let keys = ui.input_mut(|i| {
+            let mut count = |key| i.count_and_consume_key(egui::Modifiers::NONE, key) as f64;
+            count(egui::Key::ArrowUp) + count(egui::Key::PageUp)
+                - count(egui::Key::ArrowDown)
+                - count(egui::Key::PageDown)
+        });
+        if keys != 0.0 {
+            viewer.step_slice(plane, keys);
+        }
+    }
     let (zoom, scroll) = ui.input(|i| (i.zoom_delta(), i.smooth_scroll_delta.y));
     if zoom != 1.0 {
         viewer.camera_mut(plane).zoom_by(zoom as f64);
