@@ -83,6 +83,9 @@ fn a_cancelled_download_stops_mid_file_and_the_next_resumes_it() {
     let (config, model) = contents();
     let mirror = LocalMirror::serve(vec![(REPO, FILES[0], config), (REPO, FILES[1], model.clone())]).unwrap();
     let hub = hub("cancel", &mirror);
+    // The hub pauses after 64 KiB of the model, so that the cancel lands mid-file (a local
+    // transfer would otherwise finish before the transfer thread sees it).
+    mirror.hold_after(64 << 10);
     let cancel = AtomicBool::new(false);
     let mut last = None;
     let result = hub.download(
@@ -97,6 +100,8 @@ fn a_cancelled_download_stops_mid_file_and_the_next_resumes_it() {
         &cancel,
     );
     assert!(matches!(result, Err(HubError::Cancelled)), "{result:?}");
+    // The stopped transfer ends at its next read.
+    mirror.release();
     let stopped_at = last.unwrap().bytes;
     assert!(
         stopped_at > 0 && stopped_at < model.len() as u64 / 4,
