@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use cortexlens_data::field::{NeuralField, is_field_path, load_field_with_progress};
-use cortexlens_data::{LoadError, Loaded, load_path};
+use cortexlens_data::formats::{LabelNames, label_sidecar, load_label_names};
+use cortexlens_data::{LoadError, Loaded, Volume, load_path};
 
 /// What a file held: volume or surface data, or a neural-field scene.
 #[derive(Debug)]
@@ -20,6 +21,9 @@ pub enum Opened {
     Data(Loaded),
     /// A `.nfield` scene or an instant-ngp snapshot.
     Field(NeuralField),
+    /// A segmentation with the label names of its BIDS sidecar (`NAME.tsv`), or why they could
+    /// not be read.
+    Labelled(Volume, Result<LabelNames, LoadError>),
 }
 
 /// Identifies one load request; ids increase in request order.
@@ -107,7 +111,10 @@ impl Loader {
                         .map(Opened::Field)
                         .map_err(LoadError::from)
                 } else {
-                    load_path(&path, &mut report).map(Opened::Data)
+                    load_path(&path, &mut report).map(|loaded| match (loaded, label_sidecar(&path)) {
+                        (Loaded::Volume(volume), Some(sidecar)) => Opened::Labelled(volume, load_label_names(&sidecar)),
+                        (loaded, _) => Opened::Data(loaded),
+                    })
                 };
                 let _ = sender.send(LoadEvent::Finished {
                     job,

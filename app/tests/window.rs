@@ -883,3 +883,57 @@ fn choosing_the_labels_colormap_shows_labels_as_they_are() {
     assert_eq!(style.interpolation, cortexlens_data::Interpolation::Nearest);
     assert_eq!(style.threshold, Some(0.5), "label 0 (the background) is transparent");
 }
+
+#[test]
+fn a_segmentation_with_a_bids_sidecar_shows_label_names() {
+    use cortexlens_data::formats::save_nifti;
+    let dir = std::env::temp_dir().join(format!("cortexlens-dseg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Labels 0..3 by x: i = 0 background, 1 and 2 Left-Hippocampus, 3 Cortex.
+    let data: Vec<f32> = (0..64).map(|v| [0.0, 17.0, 17.0, 3.0][v % 4]).collect();
+    let seg = cortexlens_data::Volume::from_f32("seg", [4, 4, 4, 1], glam::DMat4::IDENTITY, data);
+    let path = dir.join("sub-01_dseg.nii.gz");
+    save_nifti(&path, &seg).unwrap();
+    std::fs::write(
+        dir.join("sub-01_dseg.tsv"),
+        "index\tname\n0\tBackground\n3\tCortex\n17\tLeft-Hippocampus\n",
+    )
+    .unwrap();
+    let mut harness = harness(Startup::Files(vec![path]));
+    step_until(&mut harness, "the segmentation", |app| {
+        app.viewer.layers.len() == 1 && !app.is_loading()
+    });
+    let layer = &harness.state().viewer.layers[0];
+    assert_eq!(layer.style.colormap, cortexlens_data::Colormap::Labels);
+    assert_eq!(layer.label_names.as_ref().map(|n| n.len()), Some(3));
+    harness
+        .state_mut()
+        .viewer
+        .set_crosshair(glam::DVec3::new(1.0, 1.0, 1.0));
+    harness.run_steps(2);
+    harness.get_by_label("17  Left-Hippocampus");
+    harness
+        .state_mut()
+        .viewer
+        .set_crosshair(glam::DVec3::new(3.0, 1.0, 1.0));
+    harness.run_steps(2);
+    harness.get_by_label("3  Cortex");
+    harness.get_by_label("Label names: 3");
+
+    // A broken sidecar: the volume opens, without names, and the error is shown.
+    std::fs::write(dir.join("sub-02_dseg.tsv"), "index\tname\nseventeen\tX\n").unwrap();
+    let broken = dir.join("sub-02_dseg.nii.gz");
+    save_nifti(&broken, &seg).unwrap();
+    harness.state_mut().open(&broken);
+    step_until(&mut harness, "the second segmentation", |app| {
+        app.viewer.layers.len() == 2 && !app.is_loading()
+    });
+    let app = harness.state();
+    assert!(app.viewer.layers[1].label_names.is_none());
+    assert!(
+        matches!(&app.messages[..], [cortexlens::ui::UserMessage::Error(e)] if e.contains("sub-02_dseg.tsv") && e.contains("line 2")),
+        "{:?}",
+        app.messages
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

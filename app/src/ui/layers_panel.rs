@@ -1,8 +1,9 @@
 //! The layers panel: the stack of volumes and the selected layer's display settings.
 
+use cortexlens_data::formats::load_label_names;
 use cortexlens_data::{Colormap, Interpolation, LayerStyle};
 
-use super::CortexApp;
+use super::{CortexApp, UserMessage};
 use crate::viewer::LayerId;
 
 /// What a click in the layer list asked for.
@@ -62,6 +63,9 @@ fn layer_settings(app: &mut CortexApp, ui: &mut egui::Ui, id: LayerId) {
         ui.colored_label(egui::Color32::YELLOW, notice);
     }
     style_editor(ui, &mut layer.style, (data_min, data_max));
+    if layer.style.colormap.is_categorical() {
+        label_names_row(ui, layer, &mut app.messages);
+    }
     if frames > 1 {
         let label = ui.label("Frame");
         ui.add(egui::Slider::new(&mut frame, 0..=frames - 1))
@@ -70,6 +74,25 @@ fn layer_settings(app: &mut CortexApp, ui: &mut egui::Ui, id: LayerId) {
             app.set_frame(id, frame);
         }
     }
+}
+
+/// How many labels are named, and a chooser for a label table (BIDS `dseg.tsv`, FreeSurfer colour
+/// table, ITK-SNAP label file); an unreadable table is a message and leaves the names as they were.
+fn label_names_row(ui: &mut egui::Ui, layer: &mut crate::viewer::Layer, messages: &mut Vec<UserMessage>) {
+    ui.horizontal(|ui| {
+        let count = layer.label_names.as_ref().map_or(0, |names| names.len());
+        ui.label(format!("Label names: {count}"));
+        if ui.small_button("Choose…").clicked()
+            && let Some(path) = rfd::FileDialog::new()
+                .add_filter("Label table", &["tsv", "txt", "lut", "label"])
+                .pick_file()
+        {
+            match load_label_names(&path) {
+                Ok(names) => layer.label_names = Some(std::sync::Arc::new(names)),
+                Err(error) => messages.push(UserMessage::Error(error.to_string())),
+            }
+        }
+    });
 }
 
 /// Editors for colormap, signed side, range, threshold, opacity and interpolation; every control is

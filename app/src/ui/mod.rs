@@ -206,7 +206,16 @@ impl CortexApp {
             let (job, (path, result)) = entry.remove_entry();
             let is_demo = self.demo_jobs.remove(&job);
             match result {
-                Ok(Opened::Data(Loaded::Volume(volume))) => self.add_volume(job, volume, is_demo),
+                Ok(Opened::Data(Loaded::Volume(volume))) => self.add_volume(job, volume, is_demo, None),
+                Ok(Opened::Labelled(volume, names)) => {
+                    let names = names
+                        .map_err(|error| {
+                            let text = format!("{} opens without label names: {error}", volume.name);
+                            self.messages.push(UserMessage::Error(text));
+                        })
+                        .ok();
+                    self.add_volume(job, volume, is_demo, names);
+                }
                 Ok(Opened::Field(field)) => {
                     let name = path
                         .file_name()
@@ -388,15 +397,26 @@ impl CortexApp {
         }
     }
 
-    fn add_volume(&mut self, job: JobId, volume: cortexlens_data::Volume, is_demo: bool) {
+    /// Add a loaded volume as the top layer; with label names it is shown as labels.
+    fn add_volume(
+        &mut self,
+        job: JobId,
+        volume: cortexlens_data::Volume,
+        is_demo: bool,
+        label_names: Option<cortexlens_data::formats::LabelNames>,
+    ) {
         let id = LayerId(job);
         let is_base = self.viewer.layers.is_empty();
-        let style = if is_demo && !is_base {
+        let mut style = if is_demo && !is_base {
             demo::demo_overlay_style(&volume)
         } else {
             default_style(&volume, is_base)
         };
+        if label_names.is_some() {
+            style.set_colormap(cortexlens_data::Colormap::Labels);
+        }
         let mut layer = Layer::new(id, volume, style);
+        layer.label_names = label_names.map(Arc::new);
         if let Some(rs) = &self.render_state {
             layer.notice = SliceResources::with(rs, |res| res.upload(&rs.device, &rs.queue, &layer)).flatten();
         }

@@ -88,10 +88,13 @@ fn crosshair_readout(app: &mut CortexApp, ui: &mut egui::Ui) {
     for layer in app.viewer.layers.iter().rev() {
         let c = app.viewer.crosshair;
         let mut ijk = layer.volume.nearest_voxel(c);
-        let value = layer
-            .volume
-            .value_at(ijk, layer.frame)
-            .map_or_else(|| "outside".to_owned(), |v| format!("{v}"));
+        let value = match layer.volume.value_at(ijk, layer.frame) {
+            None => "outside".to_owned(),
+            Some(v) => match layer.label_names.as_ref().and_then(|names| names.name(v)) {
+                Some(name) => format!("{v}  {name}"),
+                None => format!("{v}"),
+            },
+        };
         ui.horizontal(|ui| {
             let name = ui.label(layer.name());
             let mut edited = false;

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use cortexlens_data::formats::LabelNames;
 use cortexlens_data::{Interpolation, LayerStyle, Volume};
 
 /// Identifies a layer for the renderer's texture cache; ordered as the files were requested.
@@ -23,6 +24,8 @@ pub struct Layer {
     pub notice: Option<String>,
     /// Smallest and largest finite value over all frames.
     pub value_range: (f32, f32),
+    /// Names of the labels of a segmentation or atlas, shown in the readout.
+    pub label_names: Option<Arc<LabelNames>>,
 }
 
 impl Layer {
@@ -36,6 +39,7 @@ impl Layer {
             frame: 0,
             notice: None,
             value_range,
+            label_names: None,
         }
     }
 
