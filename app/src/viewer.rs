@@ -9,7 +9,7 @@ mod surface_scene;
 mod volume3d;
 
 pub use camera::ViewCamera;
-pub use layer::{Layer, LayerId, default_style, finite_min_max, robust_range};
+pub use layer::{Layer, LayerId, default_style, finite_min_max, label_style, robust_range};
 pub use layout::{Layout, Pane, View, panes};
 pub use surface_scene::{HemisphereSurfaces, SurfaceId, SurfaceMapLayer, SurfaceScene, VertexPick, default_map_style};
 pub use volume3d::{CrosshairClips, FieldDrawing, FieldId, OpenField, Source3d, Volume3d};

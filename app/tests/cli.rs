@@ -512,3 +512,56 @@ fn render_3d_modes_and_fit_a_field() {
     ]);
     assert_eq!(run.status.code(), Some(2), "a bad scene file is bad input");
 }
+
+#[test]
+fn render_draws_a_segmentation_with_a_label_table_as_labels() {
+    use cortexlens_data::Colormap;
+    use cortexlens_data::formats::save_nifti;
+    let dir = std::env::temp_dir().join(format!("cortexlens-cli-dseg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Label 17 where i < 4, background elsewhere.
+    let data: Vec<f32> = (0..512).map(|v| if v % 8 < 4 { 17.0 } else { 0.0 }).collect();
+    let seg = cortexlens_data::Volume::from_f32("seg", [8, 8, 8, 1], glam::DMat4::IDENTITY, data);
+    let path = dir.join("sub-01_dseg.nii.gz");
+    save_nifti(&path, &seg).unwrap();
+    let render = |out: &Path| {
+        cortexlens(&[
+            "render",
+            path.to_str().unwrap(),
+            "--view",
+            "axial",
+            "--size",
+            "64x64",
+            "--no-crosshair",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let colours = |png: &Path| -> std::collections::HashSet<[u8; 3]> {
+        let img = image::open(png).unwrap().to_rgb8();
+        img.pixels().map(|p| p.0).collect()
+    };
+    let [r, g, b, _] = Colormap::Labels.lut()[17];
+
+    // Without a table: a plain gray volume.
+    let plain = dir.join("plain.png");
+    let out = render(&plain);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!colours(&plain).contains(&[r, g, b]));
+
+    // With the BIDS sidecar: label 17 in its label colour, the background transparent (black).
+    std::fs::write(dir.join("sub-01_dseg.tsv"), "index\tname\n17\tLeft-Hippocampus\n").unwrap();
+    let labelled = dir.join("labelled.png");
+    let out = render(&labelled);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let seen = colours(&labelled);
+    assert!(seen.contains(&[r, g, b]) && seen.contains(&[0, 0, 0]), "{seen:?}");
+
+    // A broken table: a warning, and the volume drawn as without one.
+    std::fs::write(dir.join("sub-01_dseg.tsv"), "index\tname\nx\ty\n").unwrap();
+    let out = render(&labelled);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("without its label table"));
+    assert!(!colours(&labelled).contains(&[r, g, b]));
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{ArgMatches, Args};
 use cortexlens_data::camera::{CameraPreset, OrbitCamera};
 use cortexlens_data::field::{is_field_path, load_field};
+use cortexlens_data::formats::{label_sidecar, load_label_names};
 use cortexlens_data::projection::ProjectionMethod;
 use cortexlens_data::{Colormap, Interpolation, Loaded, Volume, load_path};
 use cortexlens_render::{GpuContext, RenderMode, SLICE_FORMAT};
@@ -14,7 +15,7 @@ use super::CliError;
 use super::layer_options::{self, LayerOptions, parse_colormap, parse_interpolation, parse_range};
 use crate::gpu_bridge::{SliceResources, SurfaceResources};
 use crate::picture::{PictureGpu, PictureOptions, render_picture};
-use crate::viewer::{Layer, LayerId, Layout, Viewer, default_style};
+use crate::viewer::{Layer, LayerId, Layout, Viewer, default_style, label_style};
 
 /// Arguments of `cortexlens render`. Per-layer options apply to the file they follow.
 #[derive(Debug, Args)]
@@ -228,7 +229,20 @@ fn add_volume(
     options: &LayerOptions,
 ) -> Result<(), CliError> {
     let is_base = viewer.layers.is_empty();
-    let style = options.apply(default_style(&volume, is_base));
+    // A segmentation with a BIDS label table beside it is drawn as labels, as in the window.
+    let labelled = match label_sidecar(path).map(|sidecar| load_label_names(&sidecar)) {
+        Some(Ok(_)) => true,
+        Some(Err(error)) => {
+            eprintln!("warning: {} is drawn without its label table: {error}", path.display());
+            false
+        }
+        None => false,
+    };
+    let style = options.apply(if labelled {
+        label_style(is_base)
+    } else {
+        default_style(&volume, is_base)
+    });
     let mut layer = Layer::new(LayerId(viewer.layers.len() as u64), volume, style);
     if let Some(frame) = options.frame {
         if frame >= layer.volume.frames() {

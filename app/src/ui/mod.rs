@@ -29,7 +29,7 @@ use crate::fitting::FitJob;
 use crate::gpu_bridge::{SliceResources, SurfaceResources};
 use crate::loader::{JobId, LoadEvent, Loader, Opened};
 use crate::model_download::ModelDownloadJob;
-use crate::viewer::{FieldDrawing, Layer, LayerId, Viewer, default_style};
+use crate::viewer::{FieldDrawing, Layer, LayerId, Viewer, default_style, label_style};
 use cortexlens_inference::hub::Hub;
 
 pub use encoder_panel::EncoderFitForm;
@@ -407,14 +407,13 @@ impl CortexApp {
     ) {
         let id = LayerId(job);
         let is_base = self.viewer.layers.is_empty();
-        let mut style = if is_demo && !is_base {
+        let style = if label_names.is_some() {
+            label_style(is_base)
+        } else if is_demo && !is_base {
             demo::demo_overlay_style(&volume)
         } else {
             default_style(&volume, is_base)
         };
-        if label_names.is_some() {
-            style.set_colormap(cortexlens_data::Colormap::Labels);
-        }
         let mut layer = Layer::new(id, volume, style);
         layer.label_names = label_names.map(Arc::new);
         if let Some(rs) = &self.render_state {

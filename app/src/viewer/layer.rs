@@ -75,6 +75,17 @@ pub fn default_style(volume: &Volume, is_base: bool) -> LayerStyle {
     }
 }
 
+/// How a segmentation or atlas with label names opens: the labels colormap, nearest sampling,
+/// label 0 transparent; see-through (opacity 0.7) over a base layer.
+pub fn label_style(is_base: bool) -> LayerStyle {
+    let mut style = LayerStyle::base((0.0, 1.0));
+    style.set_colormap(cortexlens_data::Colormap::Labels);
+    if !is_base {
+        style.opacity = 0.7;
+    }
+    style
+}
+
 /// The 2nd and 98th percentiles of the finite values (as FSLeyes and nilearn display anatomy);
 /// falls back to the full range when they coincide.
 pub fn robust_range(volume: &Volume) -> (f32, f32) {
