@@ -4,6 +4,7 @@
 //! Written by hand: no crate reads these small text formats.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::LoadError;
@@ -115,11 +116,14 @@ pub fn label_sidecar(volume: &Path) -> Option<PathBuf> {
         .iter()
         .find_map(|ext| file.strip_suffix(ext))?;
     let sidecar = volume.with_file_name(format!("{stem}.tsv"));
-    let text = std::fs::read(&sidecar).ok()?;
-    let first = String::from_utf8_lossy(&text[..text.len().min(4096)])
-        .lines()
-        .next()
-        .map(str::to_owned)?;
+    // Only the header is needed: read at most 4 KiB of what may be any large table.
+    let mut head = Vec::new();
+    std::fs::File::open(&sidecar)
+        .ok()?
+        .take(4096)
+        .read_to_end(&mut head)
+        .ok()?;
+    let first = String::from_utf8_lossy(&head).lines().next().map(str::to_owned)?;
     tsv_columns(&first).map(|_| sidecar)
 }
 
