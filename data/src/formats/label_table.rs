@@ -57,7 +57,9 @@ impl LabelNames {
                 let index = index
                     .and_then(|i| i.parse::<i64>().ok())
                     .ok_or_else(|| LoadError::bad_header(format!("line {n}: no label number in column `index`")))?;
-                names.insert(index, name.to_owned());
+                if !name.is_empty() {
+                    names.insert(index, name.to_owned());
+                }
             }
         } else {
             for (n, line) in std::iter::once((first_no, first)).chain(lines) {
@@ -138,6 +140,12 @@ mod tests {
         assert_eq!(
             (t.len(), t.name(17.0), t.name(0.0)),
             (2, Some("Left-Hippocampus"), Some("Background"))
+        );
+        let unnamed = LabelNames::parse("index\tname\n4\t\n5\tWM\n").unwrap();
+        assert_eq!(
+            (unnamed.len(), unnamed.name(4.0)),
+            (1, None),
+            "an empty name names nothing"
         );
         let reordered = "name\tindex\r\nCortex\t3\r\n";
         assert_eq!(LabelNames::parse(reordered).unwrap().name(3.0), Some("Cortex"));
