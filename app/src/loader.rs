@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use cortexlens_data::field::{NeuralField, is_field_path, load_field_with_progress};
-use cortexlens_data::formats::{LabelNames, label_sidecar, load_label_names};
+use cortexlens_data::formats::{LabelNames, sidecar_label_names};
 use cortexlens_data::{LoadError, Loaded, Volume, load_path};
 
 /// What a file held: volume or surface data, or a neural-field scene.
@@ -111,9 +111,12 @@ impl Loader {
                         .map(Opened::Field)
                         .map_err(LoadError::from)
                 } else {
-                    load_path(&path, &mut report).map(|loaded| match (loaded, label_sidecar(&path)) {
-                        (Loaded::Volume(volume), Some(sidecar)) => Opened::Labelled(volume, load_label_names(&sidecar)),
-                        (loaded, _) => Opened::Data(loaded),
+                    load_path(&path, &mut report).map(|loaded| match loaded {
+                        Loaded::Volume(volume) => match sidecar_label_names(&path) {
+                            Some(names) => Opened::Labelled(volume, names),
+                            None => Opened::Data(Loaded::Volume(volume)),
+                        },
+                        surface => Opened::Data(surface),
                     })
                 };
                 let _ = sender.send(LoadEvent::Finished {

@@ -110,7 +110,6 @@ pub fn render_picture(
     Ok(picture)
 }
 
-/// The layer the colour bar describes: the top visible volume overlay, else the top visible surface map.
 /// The layer (or surface map) the colour bar describes: the top visible one with a continuous
 /// colormap (labels and annotations have no scale to show).
 fn colorbar_layer(viewer: &Viewer) -> Option<(cortexlens_data::LayerStyle, String)> {

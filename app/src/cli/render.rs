@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{ArgMatches, Args};
 use cortexlens_data::camera::{CameraPreset, OrbitCamera};
 use cortexlens_data::field::{is_field_path, load_field};
-use cortexlens_data::formats::{label_sidecar, load_label_names};
+use cortexlens_data::formats::sidecar_label_names;
 use cortexlens_data::projection::ProjectionMethod;
 use cortexlens_data::{Colormap, Interpolation, Loaded, Volume, load_path};
 use cortexlens_render::{GpuContext, RenderMode, SLICE_FORMAT};
@@ -230,7 +230,7 @@ fn add_volume(
 ) -> Result<(), CliError> {
     let is_base = viewer.layers.is_empty();
     // A segmentation with a BIDS label table beside it is drawn as labels, as in the window.
-    let labelled = match label_sidecar(path).map(|sidecar| load_label_names(&sidecar)) {
+    let labelled = match sidecar_label_names(path) {
         Some(Ok(_)) => true,
         Some(Err(error)) => {
             eprintln!("warning: {} is drawn without its label table: {error}", path.display());

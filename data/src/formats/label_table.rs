@@ -110,9 +110,15 @@ pub fn load_label_names(path: &Path) -> Result<LabelNames, LoadError> {
     read().map_err(|e| e.in_file(&name))
 }
 
+/// The label names of a segmentation volume's BIDS sidecar (see [`label_sidecar`]): none without
+/// one, else the table or why it could not be read.
+pub fn sidecar_label_names(volume: &Path) -> Option<Result<LabelNames, LoadError>> {
+    label_sidecar(volume).map(|sidecar| load_label_names(&sidecar))
+}
+
 /// The BIDS sidecar of a segmentation volume: `NAME.tsv` beside `NAME.nii.gz` (or `.nii`, `.mgz`,
 /// `.mgh`, `.hdr`, `.img`), when its first line is a header with `index` and `name` columns.
-pub fn label_sidecar(volume: &Path) -> Option<PathBuf> {
+fn label_sidecar(volume: &Path) -> Option<PathBuf> {
     let file = volume.file_name()?.to_str()?;
     let stem = [".nii.gz", ".nii", ".mgz", ".mgh", ".hdr", ".img.gz", ".img"]
         .iter()

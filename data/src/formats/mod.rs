@@ -29,7 +29,7 @@ mod voxels;
 use std::path::Path;
 
 pub use self::gifti_writer::GiftiEncoding;
-pub use self::label_table::{LabelNames, label_sidecar, load_label_names};
+pub use self::label_table::{LabelNames, load_label_names, sidecar_label_names};
 pub use self::mesh_writer::{MeshFormat, WriteError, save_mesh, save_mesh_as, save_vertex_values_gifti};
 pub use self::nifti_writer::save_nifti;
 

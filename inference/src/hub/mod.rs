@@ -105,11 +105,11 @@ impl Hub {
     /// repository id, its snapshot folder in the cache (every file must be there). The caller checks
     /// the files' contents.
     pub fn locate(&self, spec: &str, files: &[&str]) -> Result<PathBuf, HubError> {
-        let missing = self.missing(spec, files)?;
         let folder = Path::new(spec);
         if folder.is_dir() {
             return Ok(folder.to_owned());
         }
+        let missing = self.missing(spec, files)?;
         let not_cached = |missing: Vec<String>| HubError::NotCached {
             repo: spec.to_owned(),
             missing,
