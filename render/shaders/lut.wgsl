@@ -1,6 +1,17 @@
 // Values to lookup-table entries, shared by the slice shader and the ray marchers. The CPU twins
 // are `colormap::range_index` and `LayerStyle::lut_entry` in the data crate.
 
+// A layer's style: mirrors `StyleUniform` in `src/style_uniform.rs`.
+struct Style {
+    // x: range low, y: range high, z: threshold, w: opacity (already clamped to 0..1).
+    params: vec4<f32>,
+    // x: 1 when a threshold applies, y: 1 when the map is signed (negative LUT used below 0),
+    // z: 1 when values are labels; w: interpolation (0 nearest, 1 trilinear).
+    flags: vec4<u32>,
+    // Entries 0..255: the colormap, 256..511: the negative colormap; RGBA8 packed, 4 per vec4.
+    lut: array<vec4<u32>, 128>,
+}
+
 // The entry of a finite value in the display range lo..hi: floor(clamp((v − lo) / (hi − lo), 0, 1)
 // · 255 + 0.5); with a zero span, values ≥ hi map to 255 and the rest to 0.
 fn range_index(value: f32, lo: f32, hi: f32) -> i32 {
@@ -15,7 +26,8 @@ fn range_index(value: f32, lo: f32, hi: f32) -> i32 {
 }
 
 // The LUT entry of a value as `LayerStyle::lut_entry` defines it, or -1 when not drawn.
-// params: (range low, range high, threshold, ·); flags: (threshold applies, signed, labels, ·).
+// params and flags are a `Style`'s: (range low, range high, threshold, ·), (threshold applies,
+// signed, labels, ·).
 // Entries 0..255 are the colormap, 256..511 the negative colormap of a signed map. With labels,
 // the entry is floor(value + 0.5) modulo 256 (`colormap::label_index`).
 fn lut_entry(value: f32, params: vec4<f32>, flags: vec4<u32>) -> i32 {

@@ -298,7 +298,7 @@ fn final_colour(m: March) -> vec4<f32> {
     }
     var out = vec4<f32>(rgb, alpha);
     if has(m, FLAG_OVERLAY) {
-        let opacity = u.ov_params.w;
+        let opacity = u.ov_style.params.w;
         out = vec4<f32>(mix(out.rgb, m.overlay_rgb, opacity), out.a * (1.0 - opacity) + opacity);
     }
     return clamp(out, vec4<f32>(0.0), vec4<f32>(1.0));

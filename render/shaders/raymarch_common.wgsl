@@ -52,7 +52,7 @@ struct Ray {
     dims: vec4<i32>,
     // xyz: anatomy occupancy cells; w: 1 when empty space is skipped.
     cells: vec4<i32>,
-    // xyz: overlay grid size; w: interpolation (0 nearest, 1 trilinear).
+    // xyz: overlay grid size.
     ov_dims: vec4<i32>,
     // xyz: overlay occupancy cells; w: 1 when an overlay is drawn.
     ov_cells: vec4<i32>,
@@ -62,10 +62,6 @@ struct Ray {
     params: vec4<f32>,
     // x, y: transfer range; z: ambient; w: diffuse.
     transfer: vec4<f32>,
-    // x, y: overlay range; z: threshold; w: opacity.
-    ov_params: vec4<f32>,
-    // x: 1 when the overlay has a threshold, y: 1 when it is signed.
-    ov_flags: vec4<u32>,
     // Straight RGBA behind the data.
     background: vec4<f32>,
     // xyz: normal, w: offset; keeps dot(normal, p) <= offset.
@@ -76,8 +72,8 @@ struct Ray {
     alpha: array<vec4<f32>, 64>,
     // alpha_count[i]: LUT entries 0..=i with a non-zero sample opacity.
     alpha_count: array<vec4<u32>, 64>,
-    // Overlay LUTs: 0..255 positive, 256..511 negative colormap.
-    ov_lut: array<vec4<u32>, 128>,
+    // The overlay's style.
+    ov_style: Style,
 }
 
 @group(0) @binding(0) var<uniform> u: Ray;

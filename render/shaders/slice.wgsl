@@ -4,18 +4,14 @@
 // in the layer's 256-entry LUTs. The CPU twin is `cpu_reference.rs`; `LayerStyle::lut_entry` in
 // the data crate is the definition of the value→colour steps.
 
+// Mirrors `LayerUniform` in `src/slice.rs`.
 struct Layer {
     // (pixel x, pixel y, 0, 1) → continuous voxel coordinate, voxel centres at integers.
     // Composed on the CPU in f64 from the slice geometry and the inverse of the affine.
     pixel_to_voxel: mat4x4<f32>,
-    // xyz: grid size; w: interpolation (0 nearest, 1 trilinear).
+    // xyz: grid size.
     dims: vec4<i32>,
-    // x: range low, y: range high, z: threshold, w: opacity (already clamped to 0..1).
-    params: vec4<f32>,
-    // x: 1 when a threshold applies, y: 1 when the map is signed (negative LUT used below 0).
-    flags: vec4<u32>,
-    // Entries 0..255: the colormap, 256..511: the negative colormap; RGBA8 packed, 4 per vec4.
-    lut: array<vec4<u32>, 128>,
+    style: Style,
 }
 
 @group(0) @binding(0) var volume: texture_3d<f32>;
@@ -33,15 +29,15 @@ fn vs_main(@builtin(vertex_index) index: u32) -> @builtin(position) vec4<f32> {
 fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
     // position.xy is the pixel centre (x + 0.5, y + 0.5), y down: SliceGeometry's pixel space.
     let p = (layer.pixel_to_voxel * vec4<f32>(position.xy, 0.0, 1.0)).xyz;
-    let s = sample_layer(volume, layer.dims.xyz, layer.dims.w, p);
+    let s = sample_layer(volume, layer.dims.xyz, i32(layer.style.flags.w), p);
     if s.y == 0.0 {
         discard;
     }
-    let entry = lut_entry(s.x, layer.params, layer.flags);
+    let entry = lut_entry(s.x, layer.style.params, layer.style.flags);
     if entry < 0 {
         discard;
     }
-    let word = layer.lut[entry / 4][entry % 4];
+    let word = layer.style.lut[entry / 4][entry % 4];
     let rgb = unpack4x8unorm(word).rgb;
-    return vec4<f32>(rgb, layer.params.w);
+    return vec4<f32>(rgb, layer.style.params.w);
 }

@@ -33,15 +33,15 @@ fn src_gradient(forward: vec3<f32>, backward: vec3<f32>) -> vec3<f32> {
 // The overlay's colour at world point p: (rgb, 1) where it is drawn, zero elsewhere.
 fn src_overlay(p: vec3<f32>) -> vec4<f32> {
     let q = (u.ov_world_to_voxel * vec4<f32>(p, 1.0)).xyz;
-    let s = sample_layer(overlay, u.ov_dims.xyz, u.ov_dims.w, q);
+    let s = sample_layer(overlay, u.ov_dims.xyz, i32(u.ov_style.flags.w), q);
     if s.y == 0.0 {
         return vec4<f32>(0.0);
     }
-    let entry = lut_entry(s.x, u.ov_params, u.ov_flags);
+    let entry = lut_entry(s.x, u.ov_style.params, u.ov_style.flags);
     if entry < 0 {
         return vec4<f32>(0.0);
     }
-    return vec4<f32>(unpack4x8unorm(u.ov_lut[entry / 4][entry % 4]).rgb, 1.0);
+    return vec4<f32>(unpack4x8unorm(u.ov_style.lut[entry / 4][entry % 4]).rgb, 1.0);
 }
 
 fn cell_index(c: vec3<f32>, cells: vec3<i32>) -> u32 {
@@ -78,13 +78,13 @@ fn overlay_cell_empty(r: vec2<f32>) -> bool {
     if r.x > r.y {
         return true;
     }
-    if u.ov_flags.x == 0u {
+    if u.ov_style.flags.x == 0u {
         return false;
     }
     let m = range_margin(r);
-    let threshold = u.ov_params.z;
+    let threshold = u.ov_style.params.z;
     // Signed maps and labels are drawn by |value| against the threshold.
-    if u.ov_flags.y == 1u || u.ov_flags.z == 1u {
+    if u.ov_style.flags.y == 1u || u.ov_style.flags.z == 1u {
         return r.y + m < threshold && -(r.x - m) < threshold;
     }
     return r.y + m < threshold;

@@ -9,7 +9,7 @@
 use cortexlens_data::{Interpolation, LayerStyle, SliceGeometry, Volume};
 use glam::{DVec2, DVec3};
 
-use crate::slice::clamp_opacity;
+use crate::style_uniform::clamp_opacity;
 
 /// The picture of `layers` (volume, frame, style; bottom first) in `geometry`, as tightly
 /// packed RGBA8, top row first: opaque black, then each visible layer blended

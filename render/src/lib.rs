@@ -46,6 +46,7 @@ mod readback;
 mod setup;
 pub mod shaders;
 pub mod slice;
+mod style_uniform;
 pub mod target;
 #[cfg(any(test, feature = "testing"))]
 pub mod test_meshes;

@@ -1,76 +1,31 @@
 //! The GPU slice reslicer: draws layers of volumes into a [`SliceTarget`] through a slice geometry.
 
-use cortexlens_data::colormap::LUT_SIZE;
-use cortexlens_data::{Colormap, Interpolation, LayerStyle, SliceGeometry};
+use cortexlens_data::{LayerStyle, SliceGeometry};
 use glam::{DMat4, DVec4};
 
 use crate::setup;
 use crate::shaders::SLICE;
+use crate::style_uniform::StyleUniform;
 use crate::target::{SLICE_FORMAT, SliceTarget};
 use crate::volume_texture::VolumeTexture;
 
 /// Per-layer uniform block; mirrors `struct Layer` in `shaders/slice.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
-pub(crate) struct LayerUniform {
+struct LayerUniform {
     pixel_to_voxel: [[f32; 4]; 4],
     dims: [i32; 4],
-    params: [f32; 4],
-    flags: [u32; 4],
-    lut: [[u32; 4]; 2 * LUT_SIZE / 4],
+    style: StyleUniform,
 }
 
 impl LayerUniform {
     fn new(pixel_to_voxel: DMat4, dims: [u32; 3], style: &LayerStyle) -> LayerUniform {
-        let mut lut = [[0u32; 4]; 2 * LUT_SIZE / 4];
-        let positive = packed_lut(style.colormap);
-        let negative = packed_lut(style.negative.unwrap_or(style.colormap));
-        for (n, word) in positive.iter().chain(negative.iter()).enumerate() {
-            lut[n / 4][n % 4] = *word;
-        }
         LayerUniform {
             pixel_to_voxel: pixel_to_voxel.as_mat4().to_cols_array_2d(),
-            dims: [
-                dims[0] as i32,
-                dims[1] as i32,
-                dims[2] as i32,
-                match style.interpolation {
-                    Interpolation::Nearest => 0,
-                    Interpolation::Linear => 1,
-                },
-            ],
-            params: [
-                style.range.0,
-                style.range.1,
-                style.threshold.unwrap_or(0.0),
-                clamp_opacity(style.opacity),
-            ],
-            flags: style_flags(style),
-            lut,
+            dims: [dims[0] as i32, dims[1] as i32, dims[2] as i32, 0],
+            style: StyleUniform::new(style),
         }
     }
-}
-
-/// A colormap's lookup table as little-endian RGBA8 words (what WGSL's `unpack4x8unorm` reads).
-fn packed_lut(colormap: Colormap) -> [u32; LUT_SIZE] {
-    colormap.lut().map(u32::from_le_bytes)
-}
-
-/// The shaders' layer flags (`lut_entry` in lut.wgsl): a threshold applies (a NaN one hides
-/// nothing, as none), the map is signed, values are labels.
-pub(crate) fn style_flags(style: &LayerStyle) -> [u32; 4] {
-    let labels = style.colormap.is_categorical();
-    [
-        style.threshold.is_some_and(|t| !t.is_nan()) as u32,
-        (style.negative.is_some() && !labels) as u32,
-        labels as u32,
-        0,
-    ]
-}
-
-/// Opacity as the blender sees it: the target is unorm, so the source alpha is clamped to 0..=1.
-pub(crate) fn clamp_opacity(opacity: f32) -> f32 {
-    if opacity.is_nan() { 0.0 } else { opacity.clamp(0.0, 1.0) }
 }
 
 /// Map from pixel coordinates `(x, y, 0, 1)` (pixel centres at +0.5) to continuous voxel
@@ -221,13 +176,6 @@ mod tests {
     fn uniform_layout_matches_wgsl() {
         // mat4 (64) + 3 × vec4 (48) + 128 × vec4<u32> (2048).
         assert_eq!(std::mem::size_of::<LayerUniform>(), 64 + 48 + 2048);
-    }
-
-    #[test]
-    fn packed_lut_is_little_endian_rgba() {
-        let lut = packed_lut(Colormap::RedYellow);
-        assert_eq!(lut[0], u32::from_le_bytes([255, 0, 0, 255]));
-        assert_eq!(lut[0] & 0xff, 255);
     }
 
     #[test]

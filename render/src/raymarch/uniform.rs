@@ -1,13 +1,13 @@
 //! The ray marcher's per-draw uniform block (`struct Ray` in `shaders/raymarch_common.wgsl`) and
 //! the boxes and grids it is made of. Matrices are composed in f64 and rounded to f32 once.
 
+use cortexlens_data::LayerStyle;
 use cortexlens_data::camera::OrbitCamera;
 use cortexlens_data::colormap::LUT_SIZE;
-use cortexlens_data::{Colormap, Interpolation, LayerStyle};
 use glam::{DMat4, DVec3, DVec4};
 
 use super::settings::{AMBIENT, DIFFUSE, MAX_SAMPLES, RayMarchSettings, sample_alphas};
-use crate::slice::{clamp_opacity, style_flags};
+use crate::style_uniform::{StyleUniform, packed_lut};
 
 /// Voxels per occupancy cell edge.
 pub const OCCUPANCY_CELL: u32 = 8;
@@ -97,14 +97,12 @@ pub(crate) struct RayUniform {
     mode: [u32; 4],
     params: [f32; 4],
     transfer: [f32; 4],
-    ov_params: [f32; 4],
-    ov_flags: [u32; 4],
     background: [f32; 4],
     clip: [[f32; 4]; 3],
     lut: [[u32; 4]; LUT_SIZE / 4],
     alpha: [[f32; 4]; LUT_SIZE / 4],
     alpha_count: [[u32; 4]; LUT_SIZE / 4],
-    ov_lut: [[u32; 4]; 2 * LUT_SIZE / 4],
+    ov_style: StyleUniform,
 }
 
 /// A voxel grid as the shader samples it.
@@ -128,11 +126,6 @@ fn pack4<T: Copy + Default, const N: usize>(values: &[T]) -> [[T; 4]; N] {
         out[i / 4][i % 4] = *v;
     }
     out
-}
-
-/// A colormap's lookup table as little-endian RGBA8 words (what WGSL's `unpack4x8unorm` reads).
-fn packed(colormap: Colormap) -> [u32; LUT_SIZE] {
-    colormap.lut().map(u32::from_le_bytes)
 }
 
 impl RayUniform {
@@ -175,7 +168,7 @@ impl RayUniform {
             ov_world_to_cell: mat(DMat4::IDENTITY),
             dims: [1, 1, 1, 0],
             cells: [1, 1, 1, 0],
-            ov_dims: [1, 1, 1, 1],
+            ov_dims: [1, 1, 1, 0],
             ov_cells: [1, 1, 1, 0],
             mode: [mode, settings.lighting as u32, planes.len() as u32, 2 * MAX_SAMPLES],
             params: [
@@ -185,14 +178,12 @@ impl RayUniform {
                 settings.overlay_depth(),
             ],
             transfer: [lo, hi, AMBIENT, DIFFUSE],
-            ov_params: [0.0; 4],
-            ov_flags: [0; 4],
             background: settings.background_clamped(),
             clip,
-            lut: pack4(&lut.map(u32::from_le_bytes)),
+            lut: packed_lut(&lut),
             alpha: pack4(&alphas),
             alpha_count: pack4(&counts),
-            ov_lut: [[0; 4]; 2 * LUT_SIZE / 4],
+            ov_style: bytemuck::Zeroable::zeroed(),
         }
     }
 
@@ -213,25 +204,9 @@ impl RayUniform {
     pub(crate) fn set_overlay(&mut self, grid: &GridParams, style: &LayerStyle) {
         self.ov_world_to_voxel = mat(grid.world_to_voxel);
         self.ov_world_to_cell = mat(world_to_cell(grid.world_to_voxel));
-        let interpolation = match style.interpolation {
-            Interpolation::Nearest => 0,
-            Interpolation::Linear => 1,
-        };
-        self.ov_dims = ivec(grid.dims, interpolation);
+        self.ov_dims = ivec(grid.dims, 0);
         self.ov_cells = ivec(cell_dims(grid.dims), 1);
-        // A NaN threshold hides nothing (`magnitude < NaN` is false), as no threshold.
-        let threshold = style.threshold.filter(|t| !t.is_nan());
-        self.ov_params = [
-            style.range.0,
-            style.range.1,
-            threshold.unwrap_or(0.0),
-            clamp_opacity(style.opacity),
-        ];
-        self.ov_flags = style_flags(style);
-        let positive = packed(style.colormap);
-        let negative = packed(style.negative.unwrap_or(style.colormap));
-        let both: Vec<u32> = positive.iter().chain(negative.iter()).copied().collect();
-        self.ov_lut = pack4(&both);
+        self.ov_style = StyleUniform::new(style);
     }
 }
 

@@ -22,7 +22,7 @@ use self::field::FieldSource;
 use self::march::{Bounds, Mode, Plan};
 use self::volume::{Grid, VolumeSource};
 use crate::raymarch::RayMarchSettings;
-use crate::slice::clamp_opacity;
+use crate::style_uniform::clamp_opacity;
 
 /// The picture of frame `frame` of `volume`, with `overlay` (volume, frame, style) when visible,
 /// through `camera` in a `width × height` image: tightly packed straight RGBA8, top row first.
