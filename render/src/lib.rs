@@ -53,6 +53,8 @@ pub mod test_meshes;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod volume_texture;
+#[cfg(test)]
+mod wgsl_layout;
 
 pub use composite::Compositor;
 pub use context::{GpuContext, device_requirements};

@@ -9,6 +9,7 @@ use crate::gpu_mesh::GpuMesh;
 use crate::lighting::Lighting;
 use crate::mesh_target::{MESH_COLOR_FORMAT, MESH_DEPTH_FORMAT, MeshTarget};
 use crate::setup;
+use crate::shaders::MESH;
 
 /// One mesh to draw, moved by `offset` (e.g. inflated hemispheres pushed apart).
 #[derive(Clone, Copy)]
@@ -55,7 +56,7 @@ pub struct MeshRenderer {
 impl MeshRenderer {
     /// Build the pipeline (targets are [`MeshTarget`]s).
     pub fn new(device: &wgpu::Device) -> MeshRenderer {
-        let shader = setup::wgsl(device, "mesh.wgsl", include_str!("../shaders/mesh.wgsl"));
+        let shader = setup::wgsl(device, "mesh.wgsl", MESH);
         let layout = setup::bind_group_layout(
             device,
             "mesh frame",
@@ -199,10 +200,19 @@ impl MeshRenderer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wgsl_layout::assert_wgsl_layout;
 
     #[test]
     fn uniform_layout_matches_wgsl() {
-        // mat4 (64) + 3 × vec4 (48).
-        assert_eq!(std::mem::size_of::<FrameUniform>(), 64 + 48);
+        assert_wgsl_layout!(
+            MESH,
+            "Frame",
+            FrameUniform {
+                view_projection,
+                eye,
+                light,
+                params
+            }
+        );
     }
 }

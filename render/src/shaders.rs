@@ -1,6 +1,9 @@
 //! WGSL sources. WGSL has no includes: the ray marchers are put together from parts here, and
 //! `tests/shader_validation.rs` validates every module below with naga.
 
+/// The surface mesh pipeline (one file).
+pub const MESH: &str = include_str!("../shaders/mesh.wgsl");
+
 /// The slice reslicer: voxel sampling, lookup-table entries, the per-layer pass.
 pub const SLICE: &str = concat!(
     include_str!("../shaders/voxel_sampling.wgsl"),

@@ -169,13 +169,21 @@ impl SliceRenderer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wgsl_layout::assert_wgsl_layout;
     use cortexlens_data::Plane;
     use glam::{DVec2, DVec3};
 
     #[test]
     fn uniform_layout_matches_wgsl() {
-        // mat4 (64) + 3 × vec4 (48) + 128 × vec4<u32> (2048).
-        assert_eq!(std::mem::size_of::<LayerUniform>(), 64 + 48 + 2048);
+        assert_wgsl_layout!(
+            SLICE,
+            "Layer",
+            LayerUniform {
+                pixel_to_voxel,
+                dims,
+                style
+            }
+        );
     }
 
     #[test]

@@ -66,6 +66,13 @@ mod tests {
     use cortexlens_data::Colormap;
 
     use super::*;
+    use crate::shaders::SLICE;
+    use crate::wgsl_layout::assert_wgsl_layout;
+
+    #[test]
+    fn layout_matches_wgsl() {
+        assert_wgsl_layout!(SLICE, "Style", StyleUniform { params, flags, lut });
+    }
 
     #[test]
     fn packed_lut_is_little_endian_rgba() {

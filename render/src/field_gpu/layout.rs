@@ -326,6 +326,9 @@ mod tests {
 
     use cortexlens_data::field::{DenseGrid, DenseLayer};
 
+    use crate::shaders::FIELD_EVAL;
+    use crate::wgsl_layout::assert_wgsl_layout;
+
     #[test]
     fn weights_are_padded_to_blocks() {
         let field = NeuralField {
@@ -364,7 +367,30 @@ mod tests {
 
     #[test]
     fn header_matches_wgsl() {
-        assert_eq!(std::mem::size_of::<LayerHeader>(), 48);
-        assert_eq!(std::mem::size_of::<FieldHeader>(), 7 * 16 + 2 * 128 + 16 * 48);
+        assert_wgsl_layout!(
+            FIELD_EVAL,
+            "FieldLayer",
+            LayerHeader {
+                shape,
+                offsets,
+                cam_res
+            }
+        );
+        assert_wgsl_layout!(
+            FIELD_EVAL,
+            "FieldHeader",
+            FieldHeader {
+                bounds_min,
+                bounds_max,
+                encoding,
+                dense_res,
+                network,
+                output,
+                occupancy,
+                level_scale,
+                level_res,
+                layers,
+            }
+        );
     }
 }

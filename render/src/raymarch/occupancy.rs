@@ -41,8 +41,15 @@ impl VolumeOccupancy {
     }
 }
 
-/// The shader's grid uniform: the volume's dimensions, 0, the cell counts, the cell size.
-type GridUniform = [i32; 8];
+/// Mirrors `struct Grid` in `shaders/occupancy.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+struct GridUniform {
+    /// The volume's dimensions, 0.
+    dims: [i32; 4],
+    /// Cells per axis, voxels per cell edge.
+    cells: [i32; 4],
+}
 
 /// Builds [`VolumeOccupancy`] grids (`shaders/occupancy.wgsl`).
 pub(crate) struct OccupancyBuilder {
@@ -80,16 +87,10 @@ impl OccupancyBuilder {
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
             mapped_at_creation: false,
         });
-        let grid: GridUniform = [
-            dims[0] as i32,
-            dims[1] as i32,
-            dims[2] as i32,
-            0,
-            cells[0] as i32,
-            cells[1] as i32,
-            cells[2] as i32,
-            OCCUPANCY_CELL as i32,
-        ];
+        let grid = GridUniform {
+            dims: [dims[0] as i32, dims[1] as i32, dims[2] as i32, 0],
+            cells: [cells[0] as i32, cells[1] as i32, cells[2] as i32, OCCUPANCY_CELL as i32],
+        };
         let uniform = setup::uniform_buffer(device, "occupancy grid", &grid);
         let bind_group = setup::bind_group(
             device,
@@ -147,4 +148,15 @@ pub fn occupancy_ranges_cpu(data: &[f32], dims: [u32; 3]) -> Vec<[f32; 2]> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wgsl_layout::assert_wgsl_layout;
+
+    #[test]
+    fn uniform_layout_matches_wgsl() {
+        assert_wgsl_layout!(OCCUPANCY, "Grid", GridUniform { dims, cells });
+    }
 }

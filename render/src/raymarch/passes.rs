@@ -130,6 +130,13 @@ pub(crate) fn pass_bind_group_layout(device: &wgpu::Device) -> wgpu::BindGroupLa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shaders::RAYMARCH_VOLUME;
+    use crate::wgsl_layout::assert_wgsl_layout;
+
+    #[test]
+    fn uniform_layout_matches_wgsl() {
+        assert_wgsl_layout!(RAYMARCH_VOLUME, "Pass", PassUniform { budget });
+    }
 
     #[test]
     fn volumes_take_one_pass_fields_several() {

@@ -213,13 +213,46 @@ impl RayUniform {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shaders::{RAYMARCH_FIELD, RAYMARCH_VOLUME};
+    use crate::wgsl_layout::assert_wgsl_layout;
 
     #[test]
     fn layout_matches_wgsl() {
-        // 5 vec4 + 5 mat4 + 10 vec4 + 3 clip vec4 + 64·3 + 128 vec4.
-        let expected = 16 * 5 + 64 * 5 + 16 * 10 + 16 * 3 + 16 * (64 * 3 + 128);
-        assert_eq!(std::mem::size_of::<RayUniform>(), expected);
-        assert!(expected <= 16 << 10, "fits downlevel uniform limits");
+        for source in [RAYMARCH_VOLUME, RAYMARCH_FIELD] {
+            assert_wgsl_layout!(
+                source,
+                "Ray",
+                RayUniform {
+                    eye,
+                    forward,
+                    right,
+                    up,
+                    viewport,
+                    world_to_unit,
+                    world_to_voxel,
+                    world_to_cell,
+                    ov_world_to_voxel,
+                    ov_world_to_cell,
+                    dims,
+                    cells,
+                    ov_dims,
+                    ov_cells,
+                    mode,
+                    params,
+                    transfer,
+                    background,
+                    clip,
+                    lut,
+                    alpha,
+                    alpha_count,
+                    ov_style,
+                }
+            );
+        }
+        assert!(
+            std::mem::size_of::<RayUniform>() <= 16 << 10,
+            "fits downlevel uniform limits"
+        );
     }
 
     #[test]
