@@ -72,8 +72,7 @@ fn main() {
     // Time a volume texture drawn with `settings`, the camera turning around `bounds`.
     let time_volume = |name: &str, texture: &VolumeTexture, settings: &RayMarchSettings| {
         let data = DataBox::of_grid(texture.affine(), texture.dims());
-        let step = settings.effective_step(data.diagonal as f32);
-        let plan = PassPlan::new(data.diagonal, step, 1, Some(settings.mode), settings.lighting);
+        let plan = PassPlan::for_box(&data, settings, 1, Some(settings.mode));
         let mut camera = OrbitCamera::preset(CameraPreset::LateralLeft, bounds);
         run(name, plan.passes, frames, &ctx, |ctx| {
             camera.orbit(0.02, 0.0);
@@ -147,12 +146,11 @@ fn main() {
         let gpu = GpuField::upload(device, queue, &field).expect("field upload");
         let settings = field_settings.clone();
         let data = DataBox::of_bounds(field.bounds_min, field.bounds_max);
-        let plan = PassPlan::new(
-            data.diagonal,
-            settings.effective_step(data.diagonal as f32),
+        let plan = PassPlan::for_box(
+            &data,
+            &settings,
             gpu.loop_iterations(),
             (!density_rgb).then_some(RenderMode::Dvr),
-            false,
         );
         let mut camera = OrbitCamera::preset(CameraPreset::LateralLeft, bounds);
         run(name, plan.passes, frames, &ctx, |ctx| {

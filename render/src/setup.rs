@@ -1,5 +1,6 @@
 //! The wgpu objects every renderer makes alike: bind group layout entries, shader modules,
-//! pipeline layouts, full-screen and compute pipelines, and 2D render-target textures.
+//! pipeline layouts, full-screen and compute pipelines, 2D render-target textures, render passes
+//! and compute dispatches.
 
 use wgpu::{BindGroupLayoutEntry, BindingType, ShaderStages};
 
@@ -229,4 +230,58 @@ pub(crate) fn uniform_buffer<T: bytemuck::NoUninit>(device: &wgpu::Device, label
             usage: wgpu::BufferUsages::UNIFORM,
         },
     )
+}
+
+/// A colour attachment cleared to `clear` and stored.
+pub(crate) fn cleared(view: &wgpu::TextureView, clear: wgpu::Color) -> Option<wgpu::RenderPassColorAttachment<'_>> {
+    Some(wgpu::RenderPassColorAttachment {
+        view,
+        depth_slice: None,
+        resolve_target: None,
+        ops: wgpu::Operations {
+            load: wgpu::LoadOp::Clear(clear),
+            store: wgpu::StoreOp::Store,
+        },
+    })
+}
+
+/// A render pass into `colors` (and `depth`), without queries.
+pub(crate) fn render_pass<'e>(
+    encoder: &'e mut wgpu::CommandEncoder,
+    label: &str,
+    colors: &[Option<wgpu::RenderPassColorAttachment<'_>>],
+    depth: Option<wgpu::RenderPassDepthStencilAttachment<'_>>,
+) -> wgpu::RenderPass<'e> {
+    encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some(label),
+        color_attachments: colors,
+        depth_stencil_attachment: depth,
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    })
+}
+
+/// Run `pipeline` over `workgroups` with bind groups `0..` = `groups`, and submit it.
+pub(crate) fn dispatch(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    label: &str,
+    pipeline: &wgpu::ComputePipeline,
+    groups: &[&wgpu::BindGroup],
+    [x, y, z]: [u32; 3],
+) {
+    let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
+    {
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(label),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(pipeline);
+        for (index, group) in (0u32..).zip(groups) {
+            pass.set_bind_group(index, *group, &[]);
+        }
+        pass.dispatch_workgroups(x, y, z);
+    }
+    queue.submit([encoder.finish()]);
 }

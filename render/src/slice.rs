@@ -126,22 +126,8 @@ impl SliceRenderer {
 
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("slice") });
         {
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("slice"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: target.view(),
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                        store: wgpu::StoreOp::Store,
-                    },
-                })],
-                depth_stencil_attachment: None,
-                timestamp_writes: None,
-                occlusion_query_set: None,
-                multiview_mask: None,
-            });
+            let colors = [setup::cleared(target.view(), wgpu::Color::BLACK)];
+            let mut pass = setup::render_pass(&mut encoder, "slice", &colors, None);
             pass.set_pipeline(&self.pipeline);
             for bind_group in &bind_groups {
                 pass.set_bind_group(0, bind_group, &[]);

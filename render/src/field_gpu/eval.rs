@@ -71,20 +71,8 @@ impl Evaluator {
         let groups = padded.len().div_ceil(WORKGROUP) as u32;
         let max = device.limits().max_compute_workgroups_per_dimension.max(1);
         let (x, y) = (groups.min(max), groups.div_ceil(groups.min(max)));
-        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("field eval"),
-        });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("field eval"),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&self.pipeline);
-            pass.set_bind_group(0, &points_group, &[]);
-            pass.set_bind_group(1, &field_group, &[]);
-            pass.dispatch_workgroups(x, y, 1);
-        }
-        queue.submit([encoder.finish()]);
+        let groups = [&points_group, &field_group];
+        setup::dispatch(device, queue, "field eval", &self.pipeline, &groups, [x, y, 1]);
         let bytes = read_buffer(device, queue, &output)?;
         Ok(bytemuck::pod_collect_to_vec(&bytes))
     }

@@ -102,19 +102,8 @@ impl OccupancyBuilder {
                 uniform.as_entire_binding(),
             ],
         );
-        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("occupancy"),
-        });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("occupancy"),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&self.pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(cells[0].div_ceil(4), cells[1].div_ceil(4), cells[2].div_ceil(4));
-        }
-        queue.submit([encoder.finish()]);
+        let workgroups = cells.map(|c| c.div_ceil(4));
+        setup::dispatch(device, queue, "occupancy", &self.pipeline, &[&bind_group], workgroups);
         VolumeOccupancy { buffer, cells }
     }
 }

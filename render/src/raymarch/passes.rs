@@ -10,7 +10,8 @@
 //! the same for any number of passes. The number of passes is an upper bound computed from the
 //! longest possible ray, so every ray finishes.
 
-use super::settings::{MAX_SAMPLES, RenderMode};
+use super::settings::{MAX_SAMPLES, RayMarchSettings, RenderMode};
+use super::uniform::DataBox;
 use crate::setup;
 
 /// Loop iterations one pass may run per pixel (below lavapipe's 65,535, with room for the ray
@@ -81,6 +82,13 @@ impl PassPlan {
             per_eval: per_eval.min(u32::MAX as u64) as u32,
             per_sample: per_sample.min(u32::MAX as u64) as u32,
         }
+    }
+
+    /// The plan for `data` drawn with `settings` (its step and lighting), with `per_eval`
+    /// iterations per evaluation; `mode` is `None` for density–colour fields.
+    pub fn for_box(data: &DataBox, settings: &RayMarchSettings, per_eval: u32, mode: Option<RenderMode>) -> PassPlan {
+        let step = settings.effective_step(data.diagonal as f32);
+        PassPlan::new(data.diagonal, step, per_eval, mode, settings.lighting)
     }
 
     /// The uniform of pass `index`.

@@ -210,13 +210,7 @@ impl RayMarchRenderer {
                 overlay_cells.as_entire_binding(),
             ],
         );
-        let plan = PassPlan::new(
-            data.diagonal,
-            settings.effective_step(data.diagonal as f32),
-            1,
-            Some(settings.mode),
-            settings.lighting,
-        );
+        let plan = PassPlan::for_box(&data, settings, 1, Some(settings.mode));
         let groups = [Some(&bind_group), None];
         let draw = drawable(volume).then_some((&self.volume, &groups[..], plan));
         self.encode(device, target, settings, draw)
@@ -248,13 +242,8 @@ impl RayMarchRenderer {
         let buffer = setup::uniform_buffer(device, "raymarch field", &uniform);
         let ray_group = setup::bind_group(device, "raymarch field", &fp.ray_layout, &[buffer.as_entire_binding()]);
         let field_group = field.bind_group(device, &fp.field_layout);
-        let plan = PassPlan::new(
-            data.diagonal,
-            settings.effective_step(data.diagonal as f32),
-            field.loop_iterations(),
-            (!field.is_density_rgb()).then_some(settings.mode),
-            settings.lighting,
-        );
+        let mode = (!field.is_density_rgb()).then_some(settings.mode);
+        let plan = PassPlan::for_box(&data, settings, field.loop_iterations(), mode);
         let groups = [Some(&ray_group), Some(&field_group)];
         self.encode(device, target, settings, Some((&fp.pipelines, &groups[..], plan)))
     }
@@ -363,31 +352,11 @@ fn begin<'e>(
     views: &[&wgpu::TextureView],
     background: wgpu::Color,
 ) -> wgpu::RenderPass<'e> {
-    let attachments: Vec<Option<wgpu::RenderPassColorAttachment<'_>>> = views
-        .iter()
-        .enumerate()
-        .map(|(i, view)| {
-            Some(wgpu::RenderPassColorAttachment {
-                view,
-                depth_slice: None,
-                resolve_target: None,
-                ops: wgpu::Operations {
-                    load: wgpu::LoadOp::Clear(if views.len() == 1 && i == 0 {
-                        background
-                    } else {
-                        wgpu::Color::TRANSPARENT
-                    }),
-                    store: wgpu::StoreOp::Store,
-                },
-            })
-        })
-        .collect();
-    encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-        label: Some("raymarch"),
-        color_attachments: &attachments,
-        depth_stencil_attachment: None,
-        timestamp_writes: None,
-        occlusion_query_set: None,
-        multiview_mask: None,
-    })
+    let clear = if views.len() == 1 {
+        background
+    } else {
+        wgpu::Color::TRANSPARENT
+    };
+    let colors: Vec<_> = views.iter().map(|view| setup::cleared(view, clear)).collect();
+    setup::render_pass(encoder, "raymarch", &colors, None)
 }

@@ -144,7 +144,7 @@ fn smooth_binding_interpolates_a_lower_resolution_target() {
 
 /// Composites `bind` into a new `size` texture of `format` cleared to `clear`, within `viewport`
 /// (`[x, y, width, height]`; the whole texture when `None`), and reads it back.
-fn composite(
+pub fn composite(
     compositor: &Compositor,
     bind: &wgpu::BindGroup,
     format: wgpu::TextureFormat,

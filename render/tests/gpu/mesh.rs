@@ -20,13 +20,13 @@ use cortexlens_data::mesh::Mesh;
 use cortexlens_data::vertex_colors::{HIGHLIGHT_RGBA, Shading, VertexLayer, vertex_colors};
 use cortexlens_data::{ArrayData, Colormap, LayerStyle, Loaded, SurfaceFile, load_path};
 use cortexlens_render::mesh_cpu_reference::{self, CpuMesh, Frame};
-use cortexlens_render::target::read_texture;
 use cortexlens_render::test_meshes::icosphere;
 use cortexlens_render::testing::shared_context;
 use cortexlens_render::{Compositor, GpuMesh, Lighting, MeshInstance, MeshRenderer, MeshTarget, RenderError};
 use glam::Vec3;
 
 use crate::common::pixel;
+use crate::compositor::composite;
 
 /// Largest per-channel difference allowed at interior pixels: the GPU interpolates from
 /// vertex positions snapped to 1/256 px and rounds its float-to-unorm conversion its own way,
@@ -543,42 +543,8 @@ fn mesh_target_composites_through_bind_view() {
 
     let compositor = Compositor::new(device, wgpu::TextureFormat::Rgba8Unorm);
     let bind = compositor.bind_view(device, target.view());
-    let screen = device.create_texture(&wgpu::TextureDescriptor {
-        label: Some("screen"),
-        size: wgpu::Extent3d {
-            width: 48,
-            height: 36,
-            depth_or_array_layers: 1,
-        },
-        mip_level_count: 1,
-        sample_count: 1,
-        dimension: wgpu::TextureDimension::D2,
-        format: wgpu::TextureFormat::Rgba8Unorm,
-        usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-        view_formats: &[],
-    });
-    let view = screen.create_view(&Default::default());
-    let mut encoder = device.create_command_encoder(&Default::default());
-    {
-        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-            label: Some("screen"),
-            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: &view,
-                depth_slice: None,
-                resolve_target: None,
-                ops: wgpu::Operations {
-                    load: wgpu::LoadOp::Clear(wgpu::Color::WHITE),
-                    store: wgpu::StoreOp::Store,
-                },
-            })],
-            depth_stencil_attachment: None,
-            timestamp_writes: None,
-            occlusion_query_set: None,
-            multiview_mask: None,
-        });
-        compositor.paint(&mut pass, &bind);
-    }
-    queue.submit([encoder.finish()]);
-    assert_eq!(read_texture(device, queue, &screen).unwrap(), picture);
+    let format = wgpu::TextureFormat::Rgba8Unorm;
+    let screen = composite(&compositor, &bind, format, (48, 36), wgpu::Color::WHITE, None);
+    assert_eq!(screen, picture);
     assert!(picture.chunks_exact(4).any(|p| p != [0, 0, 0, 255]));
 }
