@@ -14,7 +14,9 @@ use cortexlens_data::mesh::Mesh;
 use cortexlens_data::vertex_colors::{Shading, vertex_colors};
 use cortexlens_data::{ArrayData, Loaded, SurfaceFile, load_path};
 use cortexlens_render::test_meshes::icosphere;
-use cortexlens_render::{GpuContext, GpuMesh, Lighting, MeshInstance, MeshRenderer, MeshTarget};
+use cortexlens_render::{
+    GpuContext, GpuMesh, Lighting, MeshFrame, MeshInstance, MeshRenderer, MeshTarget, OffscreenTarget, Renderer,
+};
 use glam::Vec3;
 
 const WIDTH: u32 = 1920;
@@ -84,9 +86,14 @@ fn run(ctx: &GpuContext, name: &str, meshes: &[(Mesh, Vec<[u8; 4]>)], frames: us
     let frame = |readback: bool, camera: &mut OrbitCamera| {
         // Turn a little every frame, as an interactive orbit would.
         camera.orbit(0.01, 0.0);
-        let submission = queue.submit([renderer.draw(device, queue, &target, camera, &instances, &lighting)]);
+        let frame = MeshFrame {
+            camera,
+            instances: &instances,
+            lighting: &lighting,
+        };
+        let submission = queue.submit([renderer.draw(device, queue, &target, &frame)]);
         if readback {
-            let pixels = target.try_read_rgba(device, queue).expect("readback");
+            let pixels = target.read_rgba(device, queue).expect("readback");
             std::hint::black_box(pixels);
         } else {
             device

@@ -24,7 +24,8 @@ use cortexlens_data::transfer::TransferFunction;
 use cortexlens_data::{Colormap, Loaded, Volume, VolumeStats, load_path};
 use cortexlens_render::raymarch::{DataBox, PassPlan};
 use cortexlens_render::{
-    GpuContext, GpuField, RayMarchRenderer, RayMarchSettings, RayTarget, RenderMode, VolumeTexture,
+    GpuContext, GpuField, RayFrame, RayMarchRenderer, RayMarchSettings, RaySource, RayTarget, RenderMode, Renderer,
+    VolumeTexture,
 };
 
 const WARM_UP: usize = 1;
@@ -62,7 +63,7 @@ fn main() {
     let only = std::env::var("RAYMARCH_BENCH_ONLY").unwrap_or_default();
     let wanted = |name: &str| name.contains(only.as_str());
     let (device, queue) = (&ctx.device, &ctx.queue);
-    let renderer = RayMarchRenderer::new(device);
+    let mut renderer = RayMarchRenderer::new(device);
     let target = RayTarget::new(device, width, height);
 
     let mni = mni152();
@@ -70,14 +71,17 @@ fn main() {
     let (lo, hi) = mni.world_bounds();
     let bounds = (lo.as_vec3().to_array(), hi.as_vec3().to_array());
     // Time a volume texture drawn with `settings`, the camera turning around `bounds`.
-    let time_volume = |name: &str, texture: &VolumeTexture, settings: &RayMarchSettings| {
+    let mut time_volume = |name: &str, texture: &VolumeTexture, settings: &RayMarchSettings| {
         let data = DataBox::of_grid(texture.affine(), texture.dims());
         let plan = PassPlan::for_box(&data, settings, 1, Some(settings.mode));
         let mut camera = OrbitCamera::preset(CameraPreset::LateralLeft, bounds);
+        let source = RaySource::Volume {
+            volume: texture,
+            overlay: None,
+        };
         run(name, plan.passes, frames, &ctx, |ctx| {
             camera.orbit(0.02, 0.0);
-            ctx.queue
-                .submit([renderer.draw_volume(&ctx.device, &ctx.queue, &target, &camera, texture, None, settings)])
+            draw_frame(&mut renderer, ctx, &target, &camera, settings, source)
         });
     };
     let max = VolumeStats::of(&mni).max as f32;
@@ -155,10 +159,35 @@ fn main() {
         let mut camera = OrbitCamera::preset(CameraPreset::LateralLeft, bounds);
         run(name, plan.passes, frames, &ctx, |ctx| {
             camera.orbit(0.02, 0.0);
-            ctx.queue
-                .submit([renderer.draw_field(&ctx.device, &ctx.queue, &field_target, &camera, &gpu, &settings)])
+            draw_frame(
+                &mut renderer,
+                ctx,
+                &field_target,
+                &camera,
+                &settings,
+                RaySource::Field(&gpu),
+            )
         });
     }
+}
+
+/// Prepare and draw one frame into `target`, as the app does, and submit it.
+fn draw_frame(
+    renderer: &mut RayMarchRenderer,
+    ctx: &GpuContext,
+    target: &RayTarget,
+    camera: &OrbitCamera,
+    settings: &RayMarchSettings,
+    source: RaySource<'_>,
+) -> wgpu::SubmissionIndex {
+    let frame = RayFrame {
+        camera,
+        settings,
+        source,
+    };
+    renderer.prepare(&ctx.device, &ctx.queue, &frame);
+    ctx.queue
+        .submit([renderer.draw(&ctx.device, &ctx.queue, target, &frame)])
 }
 
 /// Time `frames` frames of `frame` (which submits) after the warm-up, each waited for.

@@ -4,12 +4,13 @@ use cortexlens_data::camera::OrbitCamera;
 use glam::Vec3;
 use wgpu::util::DeviceExt;
 
-use crate::error::RenderError;
 use crate::gpu_mesh::GpuMesh;
 use crate::lighting::Lighting;
 use crate::mesh_target::{MESH_COLOR_FORMAT, MESH_DEPTH_FORMAT, MeshTarget};
+use crate::renderer::Renderer;
 use crate::setup;
 use crate::shaders::MESH;
+use crate::target::OffscreenTarget;
 
 /// One mesh to draw, moved by `offset` (e.g. inflated hemispheres pushed apart).
 #[derive(Clone, Copy)]
@@ -18,6 +19,17 @@ pub struct MeshInstance<'a> {
     pub mesh: &'a GpuMesh,
     /// Added to every vertex position (world mm).
     pub offset: Vec3,
+}
+
+/// One surface picture: meshes seen through a camera, lit.
+#[derive(Clone, Copy)]
+pub struct MeshFrame<'a> {
+    /// Pixel `(x, y)` shows what lies along `camera.ray(x + 0.5, y + 0.5, width, height)`.
+    pub camera: &'a OrbitCamera,
+    /// The meshes, drawn in order.
+    pub instances: &'a [MeshInstance<'a>],
+    /// The light, and the background the target is cleared to.
+    pub lighting: &'a Lighting,
 }
 
 /// Per-draw uniform block; mirrors `struct Frame` in `shaders/mesh.wgsl`.
@@ -46,8 +58,8 @@ impl FrameUniform {
     }
 }
 
-/// The mesh pipeline (`shaders/mesh.wgsl`). Create once per device; [`MeshRenderer::draw`] per
-/// frame.
+/// The mesh pipeline (`shaders/mesh.wgsl`): a [`Renderer`] of [`MeshFrame`]s into
+/// [`MeshTarget`]s.
 pub struct MeshRenderer {
     pipeline: wgpu::RenderPipeline,
     layout: wgpu::BindGroupLayout,
@@ -109,21 +121,25 @@ impl MeshRenderer {
         });
         MeshRenderer { pipeline, layout }
     }
+}
+
+impl Renderer for MeshRenderer {
+    type Target = MeshTarget;
+    type Frame<'a> = MeshFrame<'a>;
 
     /// Clears the target to `lighting.background` and depth 1, then draws every instance in
     /// order with a `Less` depth test and no culling, seen through `camera` with the target's
     /// aspect ratio.
-    ///
-    /// Pixel `(x, y)` shows what lies along `camera.ray(x + 0.5, y + 0.5, width, height)`.
-    /// Returns the commands to submit (nothing is submitted here).
-    pub fn draw(
+    fn draw(
         &self,
         device: &wgpu::Device,
         _queue: &wgpu::Queue,
         target: &MeshTarget,
-        camera: &OrbitCamera,
-        instances: &[MeshInstance<'_>],
-        lighting: &Lighting,
+        &MeshFrame {
+            camera,
+            instances,
+            lighting,
+        }: &MeshFrame<'_>,
     ) -> wgpu::CommandBuffer {
         // Buffers per draw, so that several draws before one submit keep their own parameters.
         let uniform = FrameUniform::new(camera, target.aspect(), lighting);
@@ -163,24 +179,6 @@ impl MeshRenderer {
             }
         }
         encoder.finish()
-    }
-
-    /// Draw into a new `width × height` target, submit, and read the picture back (tightly
-    /// packed RGBA8, top row first).
-    #[allow(clippy::too_many_arguments)]
-    pub fn render_rgba(
-        &self,
-        device: &wgpu::Device,
-        queue: &wgpu::Queue,
-        width: u32,
-        height: u32,
-        camera: &OrbitCamera,
-        instances: &[MeshInstance<'_>],
-        lighting: &Lighting,
-    ) -> Result<Vec<u8>, RenderError> {
-        let target = MeshTarget::new(device, width, height);
-        queue.submit([self.draw(device, queue, &target, camera, instances, lighting)]);
-        target.try_read_rgba(device, queue)
     }
 }
 

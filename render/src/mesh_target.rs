@@ -1,7 +1,5 @@
 //! Offscreen targets of the surface view: a colour texture and its depth buffer.
 
-use crate::error::RenderError;
-use crate::readback::read_texture;
 use crate::setup;
 use crate::target::SLICE_FORMAT;
 
@@ -51,24 +49,9 @@ impl MeshTarget {
         }
     }
 
-    /// Replace the textures when `(width, height)` differs from the current size. Returns
-    /// whether they were replaced (then bind groups made from [`MeshTarget::view`] are stale).
-    pub fn resize(&mut self, device: &wgpu::Device, width: u32, height: u32) -> bool {
-        if (width, height) == self.size {
-            return false;
-        }
-        *self = MeshTarget::new(device, width, height);
-        true
-    }
-
     /// `(width, height)` in pixels.
     pub fn size(&self) -> (u32, u32) {
         self.size
-    }
-
-    /// Width / height.
-    pub fn aspect(&self) -> f32 {
-        self.size.0 as f32 / self.size.1 as f32
     }
 
     /// The colour texture (for copies).
@@ -84,11 +67,5 @@ impl MeshTarget {
     /// The depth view.
     pub fn depth_view(&self) -> &wgpu::TextureView {
         &self.depth_view
-    }
-
-    /// Copy the picture to the CPU: tightly packed RGBA8, top row first. Submits a copy and
-    /// blocks until it is done, so everything submitted before is included.
-    pub fn try_read_rgba(&self, device: &wgpu::Device, queue: &wgpu::Queue) -> Result<Vec<u8>, RenderError> {
-        read_texture(device, queue, &self.color)
     }
 }

@@ -3,11 +3,22 @@
 use cortexlens_data::{LayerStyle, SliceGeometry};
 use glam::{DMat4, DVec4};
 
+use crate::renderer::Renderer;
 use crate::setup;
 use crate::shaders::SLICE;
 use crate::style_uniform::StyleUniform;
 use crate::target::{SLICE_FORMAT, SliceTarget};
 use crate::volume_texture::VolumeTexture;
+
+/// One slice picture: layers of volumes, bottom first, resliced through a geometry.
+#[derive(Clone, Copy)]
+pub struct SliceFrame<'a> {
+    /// Target pixel `(x, y)` shows `geometry.pixel_to_world((x + 0.5, y + 0.5))`; give a
+    /// geometry of the target's size.
+    pub geometry: &'a SliceGeometry,
+    /// Each volume with its style; hidden layers are skipped.
+    pub layers: &'a [(&'a VolumeTexture, &'a LayerStyle)],
+}
 
 /// Per-layer uniform block; mirrors `struct Layer` in `shaders/slice.wgsl`.
 #[repr(C)]
@@ -43,7 +54,7 @@ pub fn pixel_to_voxel(geometry: &SliceGeometry, world_to_voxel: DMat4) -> Option
     m.is_finite().then_some(m)
 }
 
-/// The slice reslicer's pipeline. Create once per device; [`SliceRenderer::draw`] per frame.
+/// The slice reslicer's pipeline: a [`Renderer`] of [`SliceFrame`]s into [`SliceTarget`]s.
 pub struct SliceRenderer {
     pipeline: wgpu::RenderPipeline,
     layout: wgpu::BindGroupLayout,
@@ -77,20 +88,20 @@ impl SliceRenderer {
         );
         SliceRenderer { pipeline, layout }
     }
+}
+
+impl Renderer for SliceRenderer {
+    type Target = SliceTarget;
+    type Frame<'a> = SliceFrame<'a>;
 
     /// Clears to opaque black and draws the visible layers bottom first, alpha-blended, through
-    /// each volume's own world→voxel affine.
-    ///
-    /// Target pixel `(x, y)` shows `geometry.pixel_to_world((x + 0.5, y + 0.5))`; give a
-    /// geometry of the target's size. Layers that are hidden, or whose affine is singular, are
-    /// skipped. Returns the commands to submit (nothing is submitted here).
-    pub fn draw(
+    /// each volume's own world→voxel affine. Layers whose affine is singular are skipped.
+    fn draw(
         &self,
         device: &wgpu::Device,
         _queue: &wgpu::Queue,
         target: &SliceTarget,
-        geometry: &SliceGeometry,
-        layers: &[(&VolumeTexture, &LayerStyle)],
+        &SliceFrame { geometry, layers }: &SliceFrame<'_>,
     ) -> wgpu::CommandBuffer {
         if (geometry.width, geometry.height) != target.size() {
             tracing::debug!(
@@ -135,20 +146,6 @@ impl SliceRenderer {
             }
         }
         encoder.finish()
-    }
-
-    /// Draw into a new target of the geometry's size, submit, and read the picture back
-    /// (tightly packed RGBA8, top row first).
-    pub fn render_rgba(
-        &self,
-        device: &wgpu::Device,
-        queue: &wgpu::Queue,
-        geometry: &SliceGeometry,
-        layers: &[(&VolumeTexture, &LayerStyle)],
-    ) -> Result<Vec<u8>, crate::RenderError> {
-        let target = SliceTarget::new(device, geometry.width, geometry.height);
-        queue.submit([self.draw(device, queue, &target, geometry, layers)]);
-        target.try_read_rgba(device, queue)
     }
 }
 

@@ -1,4 +1,4 @@
-//! Offscreen colour targets of slice views, and reading them back to the CPU.
+//! [`OffscreenTarget`], what every renderer draws into, and the slice views' [`SliceTarget`].
 
 use crate::error::RenderError;
 pub use crate::readback::read_texture;
@@ -7,18 +7,46 @@ use crate::setup;
 /// Format of every [`SliceTarget`]: straight 8-bit RGBA, not sRGB-encoded.
 pub const SLICE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
-/// An offscreen colour target of a given size that a [`crate::Compositor`] can show
+/// An offscreen `Rgba8Unorm` colour target of a given size that a renderer draws into
+/// ([`crate::Renderer::Target`]) and a [`crate::Compositor`] can show
 /// ([`crate::composite::Composited`]).
 pub trait OffscreenTarget {
-    /// A `width × height` target.
+    /// A `width × height` target, each side clamped to `1..=max_texture_dimension_2d`.
     fn create(device: &wgpu::Device, width: u32, height: u32) -> Self;
     /// `(width, height)` in pixels.
     fn size(&self) -> (u32, u32);
     /// The colour view, rendered into and sampled by the compositor.
     fn view(&self) -> &wgpu::TextureView;
+    /// The colour texture (for copies).
+    fn texture(&self) -> &wgpu::Texture;
+
+    /// Width / height.
+    fn aspect(&self) -> f32 {
+        let (width, height) = self.size();
+        width as f32 / height as f32
+    }
+
+    /// Replace the target when `(width, height)` differs from its size. Returns whether it was
+    /// replaced (then bind groups made from [`OffscreenTarget::view`] are stale).
+    fn resize(&mut self, device: &wgpu::Device, width: u32, height: u32) -> bool
+    where
+        Self: Sized,
+    {
+        if (width, height) == self.size() {
+            return false;
+        }
+        *self = Self::create(device, width, height);
+        true
+    }
+
+    /// Copy the picture to the CPU: tightly packed RGBA8, row-major, top row first. Submits a
+    /// copy and blocks until it is done, so everything submitted before is included.
+    fn read_rgba(&self, device: &wgpu::Device, queue: &wgpu::Queue) -> Result<Vec<u8>, RenderError> {
+        read_texture(device, queue, self.texture())
+    }
 }
 
-/// Implements [`OffscreenTarget`] with the type's own `new`, `size` and `view`.
+/// Implements [`OffscreenTarget`] with the type's own `new`, `size`, `view` and `texture`.
 macro_rules! offscreen_target {
     ($target:ty) => {
         impl $crate::target::OffscreenTarget for $target {
@@ -30,6 +58,9 @@ macro_rules! offscreen_target {
             }
             fn view(&self) -> &wgpu::TextureView {
                 <$target>::view(self)
+            }
+            fn texture(&self) -> &wgpu::Texture {
+                <$target>::texture(self)
             }
         }
     };
@@ -70,22 +101,5 @@ impl SliceTarget {
     /// The view rendered into and sampled by the [`crate::Compositor`].
     pub fn view(&self) -> &wgpu::TextureView {
         &self.view
-    }
-
-    /// Copy the picture to the CPU: tightly packed RGBA8, row-major, top row first.
-    ///
-    /// Submits a copy and blocks until it is done, so everything submitted before is included.
-    ///
-    /// # Panics
-    /// When the GPU cannot be waited for (device lost, or no answer within two minutes); use
-    /// [`SliceTarget::try_read_rgba`] to handle that.
-    pub fn read_rgba(&self, device: &wgpu::Device, queue: &wgpu::Queue) -> Vec<u8> {
-        self.try_read_rgba(device, queue)
-            .unwrap_or_else(|e| panic!("slice target readback: {e}"))
-    }
-
-    /// [`SliceTarget::read_rgba`], reporting failures instead of panicking.
-    pub fn try_read_rgba(&self, device: &wgpu::Device, queue: &wgpu::Queue) -> Result<Vec<u8>, RenderError> {
-        read_texture(device, queue, &self.texture)
     }
 }

@@ -2,7 +2,7 @@
 //! storage buffers for `shaders/field.wgsl`, which evaluates it exactly as
 //! [`NeuralField::eval`](cortexlens_data::field::NeuralField) specifies; [`eval_field_gpu`] runs
 //! that evaluator at a list of points (parity tests, the app's readout), and
-//! [`crate::RayMarchRenderer::draw_field`] ray-marches it.
+//! [`crate::RayMarchRenderer`] ray-marches it ([`crate::RaySource::Field`]).
 //!
 //! Limits: encodings of at most [`MAX_WIDTH`] features and [`MAX_LEVELS`] hash levels, at most
 //! [`MAX_LAYERS`] layers of at most [`MAX_WIDTH`] outputs (the evaluator keeps two fixed arrays

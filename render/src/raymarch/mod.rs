@@ -76,10 +76,13 @@
 //!
 //! # Use
 //!
-//! The app keeps one [`RayMarchRenderer`] and a [`RayTarget`] per 3D view; while the camera
-//! moves it may draw into a smaller [`RayTarget`] and show it scaled (nothing but the target
-//! depends on the size). Screenshots use [`RayMarchRenderer::render_volume_rgba`] at any size.
+//! The app keeps one [`RayMarchRenderer`] and a [`RayTarget`] per 3D view and, per picture, calls
+//! [`Renderer::prepare`](crate::Renderer::prepare) (which builds missing occupancy grids) then
+//! [`Renderer::draw`](crate::Renderer::draw) with a [`RayFrame`]; while the camera moves it may
+//! draw into a smaller [`RayTarget`] and show it scaled (nothing but the target depends on the
+//! size). Screenshots use [`crate::render_rgba`] at any size.
 
+mod frame;
 mod occupancy;
 mod passes;
 mod renderer;
@@ -87,6 +90,7 @@ mod settings;
 mod target;
 mod uniform;
 
+pub use self::frame::{RayFrame, RaySource};
 pub use self::occupancy::{VolumeOccupancy, occupancy_ranges_cpu};
 pub use self::passes::{MAX_PASSES, PASS_BUDGET, PassPlan};
 pub use self::renderer::RayMarchRenderer;

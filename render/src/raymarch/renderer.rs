@@ -3,16 +3,16 @@
 use std::sync::OnceLock;
 
 use cortexlens_data::LayerStyle;
-use cortexlens_data::camera::OrbitCamera;
 use wgpu::util::DeviceExt;
 
+use super::frame::{RayFrame, RaySource};
 use super::occupancy::{OccupancyBuilder, VolumeOccupancy};
 use super::passes::{PassPlan, STATE_COLOUR_FORMAT, STATE_MISC_FORMAT, pass_bind_group_layout};
 use super::settings::RayMarchSettings;
 use super::target::RayTarget;
-use super::uniform::{DataBox, GridParams, RayUniform};
-use crate::error::RenderError;
+use super::uniform::{DataBox, RayUniform};
 use crate::field_gpu::{GpuField, field_bind_group_layout};
+use crate::renderer::Renderer;
 use crate::setup;
 use crate::shaders::{RAYMARCH_FIELD, RAYMARCH_VOLUME};
 use crate::target::SLICE_FORMAT;
@@ -35,8 +35,8 @@ struct FieldPipeline {
     field_layout: wgpu::BindGroupLayout,
 }
 
-/// The 3D view's ray marcher. Create once per device; [`RayMarchRenderer::draw_volume`] or
-/// [`RayMarchRenderer::draw_field`] per frame, into a [`RayTarget`] of any size.
+/// The 3D view's ray marcher: a [`Renderer`] of [`RayFrame`]s into [`RayTarget`]s of any size.
+/// [`Renderer::prepare`] builds the volumes' occupancy grids for empty-space skipping.
 pub struct RayMarchRenderer {
     volume: Pipelines,
     volume_layout: wgpu::BindGroupLayout,
@@ -147,8 +147,8 @@ impl RayMarchRenderer {
     }
 
     /// The occupancy grid of `volume`'s current frame, built on the GPU the first time it is
-    /// asked for (and again after [`VolumeTexture::set_frame`]); see
-    /// [`VolumeOccupancy`]. Independent of the transfer function.
+    /// asked for (and again after [`VolumeTexture::set_frame`]); see [`VolumeOccupancy`].
+    /// Independent of the transfer function.
     pub fn occupancy<'a>(
         &self,
         device: &wgpu::Device,
@@ -160,44 +160,41 @@ impl RayMarchRenderer {
             .get_or_init(|| self.occupancy.build(device, queue, volume))
     }
 
-    /// Ray-march `volume` (and `overlay`, when visible) through `camera` into `target`, as the
-    /// module docs of [`crate::raymarch`] define. Occupancy grids missing for empty-space
-    /// skipping are built and submitted first; the draw itself is returned, not submitted.
-    /// A volume with a singular affine leaves the background.
-    #[allow(clippy::too_many_arguments)]
-    pub fn draw_volume(
+    /// The volume pass: `volume` (and `overlay`, when given) as the module docs of
+    /// [`crate::raymarch`] define; a volume with a singular affine leaves the background.
+    fn draw_volume(
         &self,
         device: &wgpu::Device,
-        queue: &wgpu::Queue,
         target: &RayTarget,
-        camera: &OrbitCamera,
+        &RayFrame { camera, settings, .. }: &RayFrame<'_>,
         volume: &VolumeTexture,
         overlay: Option<(&VolumeTexture, &LayerStyle)>,
-        settings: &RayMarchSettings,
     ) -> wgpu::CommandBuffer {
-        let drawable = |v: &VolumeTexture| v.world_to_voxel().is_finite();
-        let overlay = overlay.filter(|(v, style)| style.visible && drawable(v));
-        let skipping = settings.empty_space_skipping;
+        if !drawable(volume) {
+            return self.encode(device, target, settings, None);
+        }
+        // Skip empty space only with every grid the pass reads (without `prepare`, the same
+        // picture, slower).
+        let grids = if settings.empty_space_skipping {
+            let grids = self.grids(volume, overlay);
+            if grids.is_none() {
+                tracing::debug!("occupancy grids not prepared: drawn without empty-space skipping");
+            }
+            grids
+        } else {
+            None
+        };
         let data = DataBox::of_grid(volume.affine(), volume.dims());
         let mut uniform = RayUniform::new(camera, target.size(), settings, &data, settings.mode.shader_id());
-        let grid = |v: &VolumeTexture| GridParams {
-            world_to_voxel: v.world_to_voxel(),
-            dims: v.dims(),
-        };
-        uniform.set_anatomy(&grid(volume), skipping);
+        uniform.set_anatomy(volume, grids.is_some());
         if let Some((texture, style)) = overlay {
-            uniform.set_overlay(&grid(texture), style);
+            uniform.set_overlay(texture, style);
         }
-        let anatomy_cells = if skipping {
-            self.occupancy(device, queue, volume).buffer()
-        } else {
-            &self.empty_cells
-        };
-        let overlay_cells = match overlay {
-            Some((texture, _)) if skipping => self.occupancy(device, queue, texture).buffer(),
-            _ => &self.empty_cells,
-        };
         let buffer = setup::uniform_buffer(device, "raymarch volume", &uniform);
+        let anatomy_cells = grids.map_or(&self.empty_cells, |(anatomy, _)| anatomy.buffer());
+        let overlay_cells = grids
+            .and_then(|(_, overlay)| overlay)
+            .map_or(&self.empty_cells, |o| o.buffer());
         let bind_group = setup::bind_group(
             device,
             "raymarch volume",
@@ -212,22 +209,32 @@ impl RayMarchRenderer {
         );
         let plan = PassPlan::for_box(&data, settings, 1, Some(settings.mode));
         let groups = [Some(&bind_group), None];
-        let draw = drawable(volume).then_some((&self.volume, &groups[..], plan));
-        self.encode(device, target, settings, draw)
+        self.encode(device, target, settings, Some((&self.volume, &groups[..], plan)))
     }
 
-    /// Ray-march a neural field into `target`: intensity fields through the same modes as volumes
-    /// (the field's box is the volume's box, its occupancy grid marks samples that do not exist);
-    /// density–colour fields composited front to back with `α = 1 − exp(−σ · step)`, ignoring the
-    /// mode, the transfer function and lighting. Returned, not submitted.
-    pub fn draw_field(
+    /// The occupancy grids of `volume` and of `overlay` (when given), when all are built.
+    fn grids<'a>(
+        &self,
+        volume: &'a VolumeTexture,
+        overlay: Option<(&'a VolumeTexture, &LayerStyle)>,
+    ) -> Option<(&'a VolumeOccupancy, Option<&'a VolumeOccupancy>)> {
+        let anatomy = volume.occupancy_cache().get()?;
+        match overlay {
+            Some((texture, _)) => Some((anatomy, Some(texture.occupancy_cache().get()?))),
+            None => Some((anatomy, None)),
+        }
+    }
+
+    /// The field passes: intensity fields through the same modes as volumes (the field's box is
+    /// the volume's box, its occupancy grid marks samples that do not exist); density–colour
+    /// fields composited front to back with `α = 1 − exp(−σ · step)`, ignoring the mode, the
+    /// transfer function and lighting.
+    fn draw_field(
         &self,
         device: &wgpu::Device,
-        _queue: &wgpu::Queue,
         target: &RayTarget,
-        camera: &OrbitCamera,
+        &RayFrame { camera, settings, .. }: &RayFrame<'_>,
         field: &GpuField,
-        settings: &RayMarchSettings,
     ) -> wgpu::CommandBuffer {
         let fp = self.field_pipeline(device);
         let (min, max) = field.bounds();
@@ -247,42 +254,50 @@ impl RayMarchRenderer {
         let groups = [Some(&ray_group), Some(&field_group)];
         self.encode(device, target, settings, Some((&fp.pipelines, &groups[..], plan)))
     }
+}
 
-    /// [`RayMarchRenderer::draw_volume`] into a new `width × height` target, submitted and read
-    /// back (tightly packed straight RGBA8, top row first): for screenshots and tests.
-    #[allow(clippy::too_many_arguments)]
-    pub fn render_volume_rgba(
-        &self,
-        device: &wgpu::Device,
-        queue: &wgpu::Queue,
-        width: u32,
-        height: u32,
-        camera: &OrbitCamera,
-        volume: &VolumeTexture,
-        overlay: Option<(&VolumeTexture, &LayerStyle)>,
-        settings: &RayMarchSettings,
-    ) -> Result<Vec<u8>, RenderError> {
-        let target = RayTarget::new(device, width, height);
-        queue.submit([self.draw_volume(device, queue, &target, camera, volume, overlay, settings)]);
-        target.try_read_rgba(device, queue)
+impl Renderer for RayMarchRenderer {
+    type Target = RayTarget;
+    type Frame<'a> = RayFrame<'a>;
+
+    /// Builds and submits the occupancy grids that empty-space skipping needs and that are
+    /// missing: the volume's and the drawn overlay's (fields bring their own).
+    fn prepare(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, frame: &RayFrame<'_>) {
+        if let RaySource::Volume { volume, overlay } = frame.source
+            && frame.settings.empty_space_skipping
+            && drawable(volume)
+        {
+            self.occupancy(device, queue, volume);
+            if let Some((texture, _)) = drawn(overlay) {
+                self.occupancy(device, queue, texture);
+            }
+        }
     }
 
-    /// [`RayMarchRenderer::draw_field`] into a new `width × height` target, submitted and read back.
-    #[allow(clippy::too_many_arguments)]
-    pub fn render_field_rgba(
+    /// Ray-marches the frame's source as the module docs of [`crate::raymarch`] define, with the
+    /// occupancy grids [`Renderer::prepare`] built.
+    fn draw(
         &self,
         device: &wgpu::Device,
-        queue: &wgpu::Queue,
-        width: u32,
-        height: u32,
-        camera: &OrbitCamera,
-        field: &GpuField,
-        settings: &RayMarchSettings,
-    ) -> Result<Vec<u8>, RenderError> {
-        let target = RayTarget::new(device, width, height);
-        queue.submit([self.draw_field(device, queue, &target, camera, field, settings)]);
-        target.try_read_rgba(device, queue)
+        _queue: &wgpu::Queue,
+        target: &RayTarget,
+        frame: &RayFrame<'_>,
+    ) -> wgpu::CommandBuffer {
+        match frame.source {
+            RaySource::Volume { volume, overlay } => self.draw_volume(device, target, frame, volume, drawn(overlay)),
+            RaySource::Field(field) => self.draw_field(device, target, frame, field),
+        }
     }
+}
+
+/// Whether a volume can be drawn: its world→voxel matrix is finite.
+fn drawable(volume: &VolumeTexture) -> bool {
+    volume.world_to_voxel().is_finite()
+}
+
+/// The overlay when it is drawn: visible and drawable.
+fn drawn<'a>(overlay: Option<(&'a VolumeTexture, &'a LayerStyle)>) -> Option<(&'a VolumeTexture, &'a LayerStyle)> {
+    overlay.filter(|(texture, style)| style.visible && drawable(texture))
 }
 
 type Draw<'a> = (&'a Pipelines, &'a [Option<&'a wgpu::BindGroup>], PassPlan);

@@ -3,7 +3,6 @@
 use std::sync::OnceLock;
 
 use super::passes::StateTargets;
-use crate::error::RenderError;
 use crate::target::SliceTarget;
 
 /// An offscreen `Rgba8Unorm` colour target of the ray marcher (render attachment, texture
@@ -31,25 +30,9 @@ impl RayTarget {
         }
     }
 
-    /// Replace the texture when `(width, height)` differs from the current size. Returns whether
-    /// it was replaced (then bind groups made from [`RayTarget::view`] are stale).
-    pub fn resize(&mut self, device: &wgpu::Device, width: u32, height: u32) -> bool {
-        if (width, height) == self.size() {
-            return false;
-        }
-        *self = RayTarget::new(device, width, height);
-        true
-    }
-
     /// `(width, height)` in pixels.
     pub fn size(&self) -> (u32, u32) {
         self.inner.size()
-    }
-
-    /// Width / height.
-    pub fn aspect(&self) -> f32 {
-        let (w, h) = self.size();
-        w as f32 / h as f32
     }
 
     /// The colour texture (for copies).
@@ -70,11 +53,5 @@ impl RayTarget {
                 StateTargets::new(device, self.size()),
             ]
         })
-    }
-
-    /// Copy the picture to the CPU: tightly packed straight RGBA8, top row first. Submits a copy
-    /// and blocks until it is done, so everything submitted before is included.
-    pub fn try_read_rgba(&self, device: &wgpu::Device, queue: &wgpu::Queue) -> Result<Vec<u8>, RenderError> {
-        self.inner.try_read_rgba(device, queue)
     }
 }

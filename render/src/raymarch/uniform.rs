@@ -8,6 +8,7 @@ use glam::{DMat4, DVec3, DVec4};
 
 use super::settings::{AMBIENT, DIFFUSE, MAX_SAMPLES, RayMarchSettings, sample_alphas};
 use crate::style_uniform::{StyleUniform, packed_lut};
+use crate::volume_texture::VolumeTexture;
 
 /// Voxels per occupancy cell edge.
 pub const OCCUPANCY_CELL: u32 = 8;
@@ -105,12 +106,6 @@ pub(crate) struct RayUniform {
     ov_style: StyleUniform,
 }
 
-/// A voxel grid as the shader samples it.
-pub(crate) struct GridParams {
-    pub world_to_voxel: DMat4,
-    pub dims: [u32; 3],
-}
-
 fn mat(m: DMat4) -> [[f32; 4]; 4] {
     m.as_mat4().to_cols_array_2d()
 }
@@ -188,11 +183,11 @@ impl RayUniform {
     }
 
     /// The anatomy's grid; `skipping` turns on empty-space skipping with its occupancy cells.
-    pub(crate) fn set_anatomy(&mut self, grid: &GridParams, skipping: bool) {
-        self.world_to_voxel = mat(grid.world_to_voxel);
-        self.world_to_cell = mat(world_to_cell(grid.world_to_voxel));
-        self.dims = ivec(grid.dims, 0);
-        self.cells = ivec(cell_dims(grid.dims), skipping as i32);
+    pub(crate) fn set_anatomy(&mut self, volume: &VolumeTexture, skipping: bool) {
+        self.world_to_voxel = mat(volume.world_to_voxel());
+        self.world_to_cell = mat(world_to_cell(volume.world_to_voxel()));
+        self.dims = ivec(volume.dims(), 0);
+        self.cells = ivec(cell_dims(volume.dims()), skipping as i32);
     }
 
     /// Turn on empty-space skipping for a data source with its own occupancy (fields).
@@ -201,11 +196,11 @@ impl RayUniform {
     }
 
     /// The overlay's grid and style.
-    pub(crate) fn set_overlay(&mut self, grid: &GridParams, style: &LayerStyle) {
-        self.ov_world_to_voxel = mat(grid.world_to_voxel);
-        self.ov_world_to_cell = mat(world_to_cell(grid.world_to_voxel));
-        self.ov_dims = ivec(grid.dims, 0);
-        self.ov_cells = ivec(cell_dims(grid.dims), 1);
+    pub(crate) fn set_overlay(&mut self, overlay: &VolumeTexture, style: &LayerStyle) {
+        self.ov_world_to_voxel = mat(overlay.world_to_voxel());
+        self.ov_world_to_cell = mat(world_to_cell(overlay.world_to_voxel()));
+        self.ov_dims = ivec(overlay.dims(), 0);
+        self.ov_cells = ivec(cell_dims(overlay.dims()), 1);
         self.ov_style = StyleUniform::new(style);
     }
 }

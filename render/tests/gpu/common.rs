@@ -2,7 +2,7 @@
 
 use cortexlens_data::{LayerStyle, SliceGeometry, Volume};
 use cortexlens_render::testing::{compare_rgba, shared_context};
-use cortexlens_render::{SliceRenderer, VolumeTexture, cpu_reference};
+use cortexlens_render::{SliceFrame, SliceRenderer, VolumeTexture, cpu_reference, render_rgba};
 use glam::{DMat4, DVec3, DVec4};
 
 /// Largest per-channel difference allowed between the GPU and the CPU picture.
@@ -72,10 +72,7 @@ pub fn check(
         );
     }
     let gpu_layers: Vec<_> = textures.iter().zip(layers).map(|(t, (_, _, s))| (t, *s)).collect();
-    let renderer = SliceRenderer::new(&ctx.device);
-    let gpu = renderer
-        .render_rgba(&ctx.device, &ctx.queue, geometry, &gpu_layers)
-        .expect("readback");
+    let gpu = render_slice(&mut SliceRenderer::new(&ctx.device), geometry, &gpu_layers);
     let cpu = cpu_reference::reslice(geometry, layers);
     let diff = compare_rgba(&gpu, &cpu, geometry.width, TOLERANCE);
     let drawn = cpu.chunks_exact(4).filter(|p| p[..3] != [0, 0, 0]).count();
@@ -96,6 +93,18 @@ pub fn check(
         diff.examples
     );
     Checked { gpu, cpu }
+}
+
+/// The GPU picture of `layers` in `geometry`, at the geometry's size.
+pub fn render_slice(
+    renderer: &mut SliceRenderer,
+    geometry: &SliceGeometry,
+    layers: &[(&VolumeTexture, &LayerStyle)],
+) -> Vec<u8> {
+    let ctx = shared_context();
+    let frame = SliceFrame { geometry, layers };
+    let size = (geometry.width, geometry.height);
+    render_rgba(renderer, &ctx.device, &ctx.queue, size, &frame).expect("readback")
 }
 
 /// Number of pixels of an RGBA8 picture for which `pred(rgba)` holds.

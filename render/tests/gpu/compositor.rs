@@ -4,7 +4,7 @@
 use cortexlens_data::{LayerStyle, Plane, SliceGeometry};
 use cortexlens_render::target::read_texture;
 use cortexlens_render::testing::shared_context;
-use cortexlens_render::{Compositor, SliceRenderer, SliceTarget, VolumeTexture};
+use cortexlens_render::{Compositor, OffscreenTarget, Renderer, SliceFrame, SliceRenderer, SliceTarget, VolumeTexture};
 use glam::{DVec2, DVec3};
 
 use crate::common::{affine, volume};
@@ -32,8 +32,12 @@ fn composites_into_the_viewport_exactly() {
     );
     let target = SliceTarget::new(device, 50, 40);
     let renderer = SliceRenderer::new(device);
-    queue.submit([renderer.draw(device, queue, &target, &g, &[(&texture, &style)])]);
-    let slice = target.read_rgba(device, queue);
+    let frame = SliceFrame {
+        geometry: &g,
+        layers: &[(&texture, &style)],
+    };
+    queue.submit([renderer.draw(device, queue, &target, &frame)]);
+    let slice = target.read_rgba(device, queue).expect("readback");
 
     for format in [wgpu::TextureFormat::Rgba8Unorm, wgpu::TextureFormat::Rgba8UnormSrgb] {
         let compositor = Compositor::new(device, format);

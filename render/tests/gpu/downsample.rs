@@ -6,7 +6,7 @@ use cortexlens_render::volume_texture::box_downsample;
 use cortexlens_render::{SliceRenderer, TextureBudget, VolumeTexture, cpu_reference};
 use glam::{DVec2, DVec3};
 
-use crate::common::{TOLERANCE, affine, count, volume};
+use crate::common::{TOLERANCE, affine, count, render_slice, volume};
 
 #[test]
 fn over_the_limit_is_downsampled_with_a_notice_and_renders() {
@@ -38,7 +38,7 @@ fn over_the_limit_is_downsampled_with_a_notice_and_renders() {
         "{lo:?} {hi:?}"
     );
 
-    let renderer = SliceRenderer::new(&ctx.device);
+    let mut renderer = SliceRenderer::new(&ctx.device);
     let mut style = LayerStyle::base((0.0, 200.0));
     for interpolation in [Interpolation::Nearest, Interpolation::Linear] {
         style.interpolation = interpolation;
@@ -51,9 +51,7 @@ fn over_the_limit_is_downsampled_with_a_notice_and_renders() {
                 64,
                 64,
             );
-            let gpu = renderer
-                .render_rgba(&ctx.device, &ctx.queue, &g, &[(&texture, &style)])
-                .unwrap();
+            let gpu = render_slice(&mut renderer, &g, &[(&texture, &style)]);
             // Exactly the downsampled volume's picture …
             let cpu = cpu_reference::reslice(&g, &[(&small, 0, &style)]);
             let diff = compare_rgba(&gpu, &cpu, g.width, TOLERANCE);
@@ -102,15 +100,13 @@ fn byte_budget_and_frames() {
     let notice = texture.downsample_notice().unwrap_or_default();
     assert!(notice.starts_with("downsampled 2× (texture budget 4 KiB)"), "{notice}");
 
-    let renderer = SliceRenderer::new(&ctx.device);
+    let mut renderer = SliceRenderer::new(&ctx.device);
     let style = LayerStyle::base((0.0, 19.0));
     let g = SliceGeometry::fit(Plane::Axial, DVec3::splat(0.3), DVec3::ZERO, DVec2::splat(24.0), 48, 48);
     for frame in [1, 0, 7] {
         texture.set_frame(&ctx.queue, &v, frame);
         assert_eq!(texture.frame(), frame.min(1));
-        let gpu = renderer
-            .render_rgba(&ctx.device, &ctx.queue, &g, &[(&texture, &style)])
-            .unwrap();
+        let gpu = render_slice(&mut renderer, &g, &[(&texture, &style)]);
         let cpu = cpu_reference::reslice(&g, &[(&box_downsample(&v, frame.min(1), texture.factors()), 0, &style)]);
         let diff = compare_rgba(&gpu, &cpu, g.width, TOLERANCE);
         assert_eq!(diff.over, 0, "frame {frame}: {diff:?}");

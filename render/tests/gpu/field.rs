@@ -10,10 +10,12 @@ use cortexlens_data::transfer::TransferFunction;
 use cortexlens_render::field_gpu::MAX_WIDTH;
 use cortexlens_render::raymarch_cpu_reference::{CpuField, render_field};
 use cortexlens_render::testing::shared_context;
-use cortexlens_render::{GpuField, RayMarchRenderer, RayMarchSettings, RenderError, RenderMode, eval_field_gpu};
+use cortexlens_render::{
+    GpuField, RayMarchRenderer, RayMarchSettings, RaySource, RenderError, RenderMode, eval_field_gpu,
+};
 
 use crate::field_fixtures::{BOUNDS, Kind, Rng, ball_occupancy, random_field};
-use crate::raymarch_common::{Allowed, compare};
+use crate::raymarch_common::{Allowed, compare, render_ray};
 
 /// Required agreement of the GPU evaluator with `NeuralField::eval`, per output.
 const PARITY: f32 = 1e-3;
@@ -105,16 +107,14 @@ fn camera() -> OrbitCamera {
 fn check_render(name: &str, field: &NeuralField, s: &RayMarchSettings, size: (u32, u32), allowed: Allowed) -> Vec<u8> {
     let ctx = shared_context();
     let gpu_field = GpuField::upload(&ctx.device, &ctx.queue, field).expect("upload");
-    let renderer = RayMarchRenderer::new(&ctx.device);
+    let mut renderer = RayMarchRenderer::new(&ctx.device);
     let camera = camera();
-    let render = |skip: bool| {
+    let mut render = |skip: bool| {
         let s = RayMarchSettings {
             empty_space_skipping: skip,
             ..s.clone()
         };
-        renderer
-            .render_field_rgba(&ctx.device, &ctx.queue, size.0, size.1, &camera, &gpu_field, &s)
-            .expect("readback")
+        render_ray(&mut renderer, size, &camera, &s, RaySource::Field(&gpu_field))
     };
     let gpu = render(true);
     assert!(gpu == render(false), "{name}: empty-space skipping changed the picture");
@@ -202,16 +202,16 @@ fn baked_field_renders_close_to_the_exact_field() {
     let grid = cortexlens_data::field::bake(&field, 200_000, &Default::default(), &mut |_| {}).expect("bake");
     let texture = VolumeTexture::upload(&ctx.device, &ctx.queue, &grid, 0);
     let gpu_field = GpuField::upload(&ctx.device, &ctx.queue, &field).expect("upload");
-    let renderer = RayMarchRenderer::new(&ctx.device);
+    let mut renderer = RayMarchRenderer::new(&ctx.device);
     let (w, h) = (48, 36);
     for mode in [RenderMode::Mip, RenderMode::Dvr] {
         let s = intensity_settings(mode);
-        let exact = renderer
-            .render_field_rgba(&ctx.device, &ctx.queue, w, h, &camera(), &gpu_field, &s)
-            .expect("readback");
-        let baked = renderer
-            .render_volume_rgba(&ctx.device, &ctx.queue, w, h, &camera(), &texture, None, &s)
-            .expect("readback");
+        let exact = render_ray(&mut renderer, (w, h), &camera(), &s, RaySource::Field(&gpu_field));
+        let volume = RaySource::Volume {
+            volume: &texture,
+            overlay: None,
+        };
+        let baked = render_ray(&mut renderer, (w, h), &camera(), &s, volume);
         let mut diffs: Vec<u8> = exact.iter().zip(&baked).map(|(a, b)| a.abs_diff(*b)).collect();
         let background = s.background.map(|c| (c * 255.0).round() as u8);
         let drawn = exact.chunks_exact(4).filter(|p| **p != background).count();

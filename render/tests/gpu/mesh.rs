@@ -22,7 +22,10 @@ use cortexlens_data::{ArrayData, Colormap, LayerStyle, Loaded, SurfaceFile, load
 use cortexlens_render::mesh_cpu_reference::{self, CpuMesh, Frame};
 use cortexlens_render::test_meshes::icosphere;
 use cortexlens_render::testing::shared_context;
-use cortexlens_render::{Compositor, GpuMesh, Lighting, MeshInstance, MeshRenderer, MeshTarget, RenderError};
+use cortexlens_render::{
+    Compositor, GpuMesh, Lighting, MeshFrame, MeshInstance, MeshRenderer, MeshTarget, OffscreenTarget, RenderError,
+    Renderer, render_rgba,
+};
 use glam::Vec3;
 
 use crate::common::pixel;
@@ -67,9 +70,19 @@ fn check(name: &str, size: (u32, u32), camera: &OrbitCamera, meshes: &[CpuMesh<'
         .map(|(mesh, &(_, _, offset))| MeshInstance { mesh, offset })
         .collect();
     let lighting = Lighting::default();
-    let gpu = MeshRenderer::new(&ctx.device)
-        .render_rgba(&ctx.device, &ctx.queue, width, height, camera, &instances, &lighting)
-        .expect("readback");
+    let frame = MeshFrame {
+        camera,
+        instances: &instances,
+        lighting: &lighting,
+    };
+    let gpu = render_rgba(
+        &mut MeshRenderer::new(&ctx.device),
+        &ctx.device,
+        &ctx.queue,
+        (width, height),
+        &frame,
+    )
+    .expect("readback");
     compare(name, gpu, size, camera, meshes, &lighting, allowed)
 }
 
@@ -307,7 +320,7 @@ fn near_mesh_hides_far_mesh_with_offsets() {
     let (near, far) = (Vec3::new(-15.0, 12.0, 0.0), Vec3::new(15.0, -12.0, 0.0));
     let near_mesh = GpuMesh::upload(&ctx.device, &ctx.queue, &sphere, &red);
     let far_mesh = GpuMesh::upload(&ctx.device, &ctx.queue, &sphere, &blue);
-    let renderer = MeshRenderer::new(&ctx.device);
+    let mut renderer = MeshRenderer::new(&ctx.device);
     let lighting = Lighting::default();
     let a = MeshInstance {
         mesh: &near_mesh,
@@ -319,9 +332,12 @@ fn near_mesh_hides_far_mesh_with_offsets() {
     };
     let cpu_meshes = [(&sphere, &red[..], near), (&sphere, &blue[..], far)];
     for (order, instances) in [("near first", [a, b]), ("far first", [b, a])] {
-        let gpu = renderer
-            .render_rgba(&ctx.device, &ctx.queue, 160, 120, &camera, &instances, &lighting)
-            .unwrap();
+        let frame = MeshFrame {
+            camera: &camera,
+            instances: &instances,
+            lighting: &lighting,
+        };
+        let gpu = render_rgba(&mut renderer, &ctx.device, &ctx.queue, (160, 120), &frame).unwrap();
         // The image centre looks at the origin, where the near sphere covers the far one.
         let centre = pixel(&gpu, 160, 80, 60);
         assert!(centre[0] > 150 && centre[2] < 60, "{order}: centre {centre:?}");
@@ -357,18 +373,21 @@ fn geometry_switch_to_flat_patch() {
     assert!(flat.triangles.len() < pial.triangles.len());
     let mut gpu_mesh = GpuMesh::upload(&ctx.device, &ctx.queue, &pial, &colors);
     assert_eq!(gpu_mesh.triangle_count(), 20480);
-    let renderer = MeshRenderer::new(&ctx.device);
+    let mut renderer = MeshRenderer::new(&ctx.device);
     let lighting = Lighting::default();
     // The flat patch lies in a plane of constant z: look at it from above.
     let camera = OrbitCamera::preset(CameraPreset::Dorsal, flat.bounds());
-    let render = |m: &GpuMesh| {
+    let mut render = |m: &GpuMesh| {
         let instances = [MeshInstance {
             mesh: m,
             offset: Vec3::ZERO,
         }];
-        renderer
-            .render_rgba(&ctx.device, &ctx.queue, 320, 240, &camera, &instances, &lighting)
-            .unwrap()
+        let frame = MeshFrame {
+            camera: &camera,
+            instances: &instances,
+            lighting: &lighting,
+        };
+        render_rgba(&mut renderer, &ctx.device, &ctx.queue, (320, 240), &frame).unwrap()
     };
     let before = render(&gpu_mesh);
     gpu_mesh
@@ -422,18 +441,19 @@ fn colours_update_and_highlight() {
     let sphere = icosphere(3, 40.0, Vec3::ZERO);
     let gray = vertex_colors(sphere.vertices.len(), None, Shading::None, &[], None);
     let gpu_mesh = GpuMesh::upload(&ctx.device, &ctx.queue, &sphere, &gray);
-    let renderer = MeshRenderer::new(&ctx.device);
+    let mut renderer = MeshRenderer::new(&ctx.device);
     let lighting = Lighting::default();
     let camera = OrbitCamera::preset(CameraPreset::Anterior, sphere.bounds());
     let instances = [MeshInstance {
         mesh: &gpu_mesh,
         offset: Vec3::ZERO,
     }];
-    let render = || {
-        renderer
-            .render_rgba(&ctx.device, &ctx.queue, 160, 120, &camera, &instances, &lighting)
-            .unwrap()
+    let frame = MeshFrame {
+        camera: &camera,
+        instances: &instances,
+        lighting: &lighting,
     };
+    let mut render = || render_rgba(&mut renderer, &ctx.device, &ctx.queue, (160, 120), &frame).unwrap();
     let plain = render();
     // Highlight the vertex nearest the image centre: picked through the centre ray.
     let hit = pick(
@@ -538,8 +558,13 @@ fn mesh_target_composites_through_bind_view() {
         mesh: &gpu_mesh,
         offset: Vec3::ZERO,
     }];
-    queue.submit([renderer.draw(device, queue, &target, &camera, &instances, &Lighting::default())]);
-    let picture = target.try_read_rgba(device, queue).unwrap();
+    let frame = MeshFrame {
+        camera: &camera,
+        instances: &instances,
+        lighting: &Lighting::default(),
+    };
+    queue.submit([renderer.draw(device, queue, &target, &frame)]);
+    let picture = target.read_rgba(device, queue).unwrap();
 
     let compositor = Compositor::new(device, wgpu::TextureFormat::Rgba8Unorm);
     let bind = compositor.bind_view(device, target.view());

@@ -7,7 +7,7 @@ use cortexlens_render::testing::shared_context;
 use cortexlens_render::{SliceRenderer, VolumeTexture};
 use glam::{DVec2, DVec3};
 
-use crate::common::{affine, volume};
+use crate::common::{affine, render_slice, volume};
 
 /// World point of the bright voxel; distinct x, y, z so a swapped or mirrored axis shows.
 const BRIGHT: DVec3 = DVec3::new(4.0, 2.0, -6.0);
@@ -51,7 +51,7 @@ fn bright_pixels(pixels: &[u8], width: u32) -> Vec<(u32, u32)> {
 #[test]
 fn bright_voxel_lands_on_the_hand_computed_pixel() {
     let ctx = shared_context();
-    let renderer = SliceRenderer::new(&ctx.device);
+    let mut renderer = SliceRenderer::new(&ctx.device);
     let [a, b] = grids();
     let ta = VolumeTexture::upload(&ctx.device, &ctx.queue, &a, 0);
     let tb = VolumeTexture::upload(&ctx.device, &ctx.queue, &b, 0);
@@ -77,12 +77,8 @@ fn bright_voxel_lands_on_the_hand_computed_pixel() {
         let mut g = SliceGeometry::fit(plane, BRIGHT, DVec3::ZERO, DVec2::new(40.0, 30.0), 40, 30);
         g.radiological = radiological;
         assert_eq!(g.mm_per_px, 1.0);
-        let pa = renderer
-            .render_rgba(&ctx.device, &ctx.queue, &g, &[(&ta, &style)])
-            .unwrap();
-        let pb = renderer
-            .render_rgba(&ctx.device, &ctx.queue, &g, &[(&tb, &style)])
-            .unwrap();
+        let pa = render_slice(&mut renderer, &g, &[(&ta, &style)]);
+        let pb = render_slice(&mut renderer, &g, &[(&tb, &style)]);
         let expected = vec![(x0, y0), (x0 + 1, y0), (x0, y0 + 1), (x0 + 1, y0 + 1)];
         assert_eq!(
             bright_pixels(&pa, 40),

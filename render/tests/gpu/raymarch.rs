@@ -9,11 +9,19 @@ use cortexlens_data::{Colormap, Interpolation, LayerStyle, Volume};
 use cortexlens_render::raymarch::occupancy_ranges_cpu;
 use cortexlens_render::raymarch_cpu_reference::render_volume;
 use cortexlens_render::testing::shared_context;
-use cortexlens_render::{ClipPlane, RayMarchRenderer, RayMarchSettings, RayTarget, RenderMode, VolumeTexture};
+use cortexlens_render::{
+    ClipPlane, OffscreenTarget, RayFrame, RayMarchRenderer, RayMarchSettings, RaySource, RayTarget, RenderMode,
+    Renderer, VolumeTexture,
+};
 use glam::{DMat3, DVec3};
 
 use crate::common::{affine, volume};
-use crate::raymarch_common::{Allowed, compare};
+use crate::raymarch_common::{Allowed, compare, render_ray};
+
+/// A volume without overlay.
+fn alone(volume: &VolumeTexture) -> RaySource<'_> {
+    RaySource::Volume { volume, overlay: None }
+}
 
 const SIZE: (u32, u32) = (64, 48);
 
@@ -95,18 +103,19 @@ fn check(
 ) -> Vec<u8> {
     let ctx = shared_context();
     let (device, queue) = (&ctx.device, &ctx.queue);
-    let renderer = RayMarchRenderer::new(device);
+    let mut renderer = RayMarchRenderer::new(device);
     let texture = VolumeTexture::upload(device, queue, v, 0);
     let overlay_texture = overlay.map(|(o, _)| VolumeTexture::upload(device, queue, o, 0));
-    let gpu_overlay = overlay_texture.as_ref().zip(overlay).map(|(t, (_, style))| (t, style));
-    let render = |skip: bool| {
+    let source = RaySource::Volume {
+        volume: &texture,
+        overlay: overlay_texture.as_ref().zip(overlay).map(|(t, (_, style))| (t, style)),
+    };
+    let mut render = |skip: bool| {
         let s = RayMarchSettings {
             empty_space_skipping: skip,
             ..s.clone()
         };
-        renderer
-            .render_volume_rgba(device, queue, SIZE.0, SIZE.1, camera, &texture, gpu_overlay, &s)
-            .expect("readback")
+        render_ray(&mut renderer, SIZE, camera, &s, source)
     };
     let gpu = render(true);
     assert!(gpu == render(false), "{name}: empty-space skipping changed the picture");
@@ -207,9 +216,13 @@ fn clip_planes_cut_every_mode() {
     s.clip_planes = vec![ClipPlane::through([0.0, 0.0, -100.0], [0.0, 0.0, 1.0])];
     let ctx = shared_context();
     let texture = VolumeTexture::upload(&ctx.device, &ctx.queue, &v, 0);
-    let empty = RayMarchRenderer::new(&ctx.device)
-        .render_volume_rgba(&ctx.device, &ctx.queue, 16, 12, &camera, &texture, None, &s)
-        .unwrap();
+    let empty = render_ray(
+        &mut RayMarchRenderer::new(&ctx.device),
+        (16, 12),
+        &camera,
+        &s,
+        alone(&texture),
+    );
     assert!(empty.chunks_exact(4).all(|p| p == [0, 0, 0, 255]));
 }
 
@@ -337,24 +350,20 @@ fn missing_and_degenerate_volumes_show_the_background() {
     let ctx = shared_context();
     let v = sphere();
     let texture = VolumeTexture::upload(&ctx.device, &ctx.queue, &v, 0);
-    let renderer = RayMarchRenderer::new(&ctx.device);
+    let mut renderer = RayMarchRenderer::new(&ctx.device);
     let mut s = settings(RenderMode::Dvr, (0.0, 100.0), Colormap::Gray);
     s.background = [1.0, 0.0, 0.0, 1.0];
     // Looking past the volume.
     let mut away = camera_for(&v, CameraPreset::Anterior);
     away.target += away.right() * (away.distance * 2.0);
-    let pixels = renderer
-        .render_volume_rgba(&ctx.device, &ctx.queue, 20, 10, &away, &texture, None, &s)
-        .unwrap();
+    let pixels = render_ray(&mut renderer, (20, 10), &away, &s, alone(&texture));
     assert!(pixels.chunks_exact(4).all(|p| p == [255, 0, 0, 255]));
     // A singular affine.
     let mut flat = v.clone();
     flat.affine.z_axis = glam::DVec4::ZERO;
     let flat_texture = VolumeTexture::upload(&ctx.device, &ctx.queue, &flat, 0);
     let camera = camera_for(&v, CameraPreset::Anterior);
-    let pixels = renderer
-        .render_volume_rgba(&ctx.device, &ctx.queue, 20, 10, &camera, &flat_texture, None, &s)
-        .unwrap();
+    let pixels = render_ray(&mut renderer, (20, 10), &camera, &s, alone(&flat_texture));
     assert!(pixels.chunks_exact(4).all(|p| p == [255, 0, 0, 255]));
     let cpu = render_volume(20, 10, &camera, &flat, 0, None, &s);
     assert_eq!(pixels, cpu);
@@ -365,17 +374,23 @@ fn targets_of_any_size_and_resizing() {
     let ctx = shared_context();
     let v = sphere();
     let texture = VolumeTexture::upload(&ctx.device, &ctx.queue, &v, 0);
-    let renderer = RayMarchRenderer::new(&ctx.device);
+    let mut renderer = RayMarchRenderer::new(&ctx.device);
     let camera = camera_for(&v, CameraPreset::Anterior);
     let s = settings(RenderMode::Mip, (0.0, 100.0), Colormap::Gray);
+    let frame = RayFrame {
+        camera: &camera,
+        settings: &s,
+        source: alone(&texture),
+    };
+    renderer.prepare(&ctx.device, &ctx.queue, &frame);
     let mut target = RayTarget::new(&ctx.device, 64, 48);
     assert!(!target.resize(&ctx.device, 64, 48));
     for (w, h) in [(16, 12), (7, 3), (64, 48)] {
         assert!(target.resize(&ctx.device, w, h));
         assert_eq!(target.size(), (w, h));
         ctx.queue
-            .submit([renderer.draw_volume(&ctx.device, &ctx.queue, &target, &camera, &texture, None, &s)]);
-        let gpu = target.try_read_rgba(&ctx.device, &ctx.queue).unwrap();
+            .submit([renderer.draw(&ctx.device, &ctx.queue, &target, &frame)]);
+        let gpu = target.read_rgba(&ctx.device, &ctx.queue).unwrap();
         let cpu = render_volume(w, h, &camera, &v, 0, None, &s);
         let diff = cortexlens_render::testing::compare_rgba(&gpu, &cpu, w, 3);
         assert!(diff.over <= (w * h) as usize / 20, "{w}×{h}: {diff:?}");

@@ -9,7 +9,9 @@
 //! overlay drawn or not) can go either way on the two; each test bounds how many edge pixels may
 //! exceed the tolerance.
 
-use cortexlens_render::testing::compare_rgba;
+use cortexlens_data::camera::OrbitCamera;
+use cortexlens_render::testing::{compare_rgba, shared_context};
+use cortexlens_render::{RayFrame, RayMarchRenderer, RayMarchSettings, RaySource, render_rgba};
 
 /// Largest per-channel difference allowed at interior pixels. Not 0: the GPU marches in f32
 /// (ray, box, sample positions, trilinear weights, compositing) where the CPU uses f64, and
@@ -19,6 +21,23 @@ pub const TOLERANCE: u8 = 3;
 
 /// Neighbour difference (levels) below which a pixel counts as interior.
 pub const SMOOTH: u8 = 24;
+
+/// The GPU picture of `source` at `size` through `camera` with `settings`.
+pub fn render_ray(
+    renderer: &mut RayMarchRenderer,
+    size: (u32, u32),
+    camera: &OrbitCamera,
+    settings: &RayMarchSettings,
+    source: RaySource<'_>,
+) -> Vec<u8> {
+    let ctx = shared_context();
+    let frame = RayFrame {
+        camera,
+        settings,
+        source,
+    };
+    render_rgba(renderer, &ctx.device, &ctx.queue, size, &frame).expect("readback")
+}
 
 /// What a test allows.
 #[derive(Clone, Copy, Debug)]

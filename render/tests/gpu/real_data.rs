@@ -5,9 +5,10 @@
 use std::path::Path;
 
 use cortexlens_data::{LayerStyle, Loaded, Plane, SliceGeometry, Volume, load_path};
+use cortexlens_render::SliceRenderer;
 use glam::{DVec2, DVec3};
 
-use crate::common::{check, pixel};
+use crate::common::{check, pixel, render_slice};
 
 fn load(name: &str) -> Volume {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets").join(name);
@@ -70,7 +71,8 @@ fn motor_peak_on_the_right_side() {
             // and the peak's pixel samples exactly the peak voxel's centre.
             let mut g = SliceGeometry::fit(plane, PEAK_WORLD, DVec3::splat(0.5), DVec2::new(200.0, 200.0), 200, 200);
             g.radiological = radiological;
-            let picture = cortexlens_render::render_slice_rgba(ctx, &g, &[(&tm, &base), (&ts, &overlay)]);
+            let layers = [(&tm, &base), (&ts, &overlay)];
+            let picture = render_slice(&mut SliceRenderer::new(&ctx.device), &g, &layers);
             let at = |w: DVec3| {
                 let p = g.world_to_pixel(w);
                 pixel(&picture, 200, p.x as u32, p.y as u32)

@@ -4,7 +4,7 @@
 use cortexlens_data::{Colormap, Interpolation, LayerStyle, Plane, SliceGeometry};
 use glam::{DMat3, DMat4, DVec2, DVec3};
 
-use crate::common::{TOLERANCE, affine, check, count, pixel, volume};
+use crate::common::{TOLERANCE, affine, check, count, pixel, render_slice, volume};
 use cortexlens_render::testing::{compare_rgba, shared_context};
 use cortexlens_render::{SliceRenderer, VolumeTexture};
 
@@ -266,7 +266,7 @@ fn no_layers_is_opaque_black() {
     let checked = check("hidden only", &g, &[(&v, 0, &hidden)], 0, 0);
     assert!(checked.gpu.chunks_exact(4).all(|p| p == [0, 0, 0, 255]));
     let ctx = shared_context();
-    let empty = cortexlens_render::render_slice_rgba(ctx, &g, &[]);
+    let empty = render_slice(&mut SliceRenderer::new(&ctx.device), &g, &[]);
     assert_eq!(empty, checked.cpu);
 }
 
@@ -291,10 +291,7 @@ fn comparison_detects_a_small_shift() {
     let mut moved = g;
     moved.view_center.x += 0.67;
     let texture = VolumeTexture::upload(&ctx.device, &ctx.queue, &v, 0);
-    let renderer = SliceRenderer::new(&ctx.device);
-    let gpu = renderer
-        .render_rgba(&ctx.device, &ctx.queue, &moved, &[(&texture, &style)])
-        .unwrap();
+    let gpu = render_slice(&mut SliceRenderer::new(&ctx.device), &moved, &[(&texture, &style)]);
     let cpu = cortexlens_render::cpu_reference::reslice(&g, &[(&v, 0, &style)]);
     let diff = compare_rgba(&gpu, &cpu, g.width, TOLERANCE);
     assert!(diff.over > 500, "a shifted picture went unnoticed: {diff:?}");

@@ -1,0 +1,33 @@
+//! What one 3D picture shows: [`RayFrame`] and its [`RaySource`].
+
+use cortexlens_data::LayerStyle;
+use cortexlens_data::camera::OrbitCamera;
+
+use super::settings::RayMarchSettings;
+use crate::field_gpu::GpuField;
+use crate::volume_texture::VolumeTexture;
+
+/// One picture of the ray marcher.
+#[derive(Clone, Copy)]
+pub struct RayFrame<'a> {
+    /// Pixel `(x, y)` of a `w × h` target marches `camera.ray(x + 0.5, y + 0.5, w, h)`.
+    pub camera: &'a OrbitCamera,
+    /// Mode, transfer function, step, lighting, clip planes, background.
+    pub settings: &'a RayMarchSettings,
+    /// What is marched through.
+    pub source: RaySource<'a>,
+}
+
+/// The data a [`RayFrame`] marches through.
+#[derive(Clone, Copy)]
+pub enum RaySource<'a> {
+    /// A volume, with a stat-map overlay on another grid (drawn when visible).
+    Volume {
+        /// The volume.
+        volume: &'a VolumeTexture,
+        /// The overlay and its style.
+        overlay: Option<(&'a VolumeTexture, &'a LayerStyle)>,
+    },
+    /// A neural field.
+    Field(&'a GpuField),
+}
