@@ -17,7 +17,8 @@
 //! | [`RayMarchRenderer`] (`shaders/raymarch*.wgsl`) | [`RayFrame`]: camera, settings, [`RaySource`] | [`RayTarget`] |
 //!
 //! - [`GpuContext`]: a headless device (CLI, screenshots, tests) and [`device_requirements`].
-//! - [`VolumeTexture`]: one frame of a volume as a 3D `R32Float` texture, downsampled if too big.
+//! - [`VolumeTexture`]: one frame of a volume as a 3D `R32Float` texture, downsampled if too big,
+//!   with a [`VolumeTexture::content_id`] that changes with its contents.
 //! - [`GpuMesh`]: positions, normals, per-vertex colours and triangles; geometry and colours
 //!   are replaced separately. [`Lighting`]: the surface view's light and its maths.
 //! - [`GpuField`]: a `NeuralField` in GPU buffers; [`eval_field_gpu`] evaluates it at points
@@ -29,8 +30,9 @@
 //! The slice renderer blends layers bottom first through each volume's affine. The mesh
 //! renderer draws depth-tested, two-sided. The ray marcher draws volumes (MIP, DVR, shaded
 //! isosurface, clip planes, stat-map overlay) and neural fields; [`raymarch`] defines the
-//! picture. Its empty-space skipping reads occupancy grids ([`VolumeOccupancy`]), which
-//! [`Renderer::prepare`] builds for the textures a frame draws.
+//! picture. Its empty-space skipping reads occupancy grids ([`VolumeOccupancy`]) that belong to
+//! the ray marcher: [`Renderer::prepare`] builds those a frame needs, keyed by the textures'
+//! content ids, and the renderer keeps a bounded few.
 //!
 //! Each picture has a CPU twin, the GPU's test oracle: [`cpu_reference`] (slices),
 //! [`mesh_cpu_reference`] (surfaces), [`raymarch_cpu_reference`] (3D).

@@ -1,11 +1,9 @@
 //! One frame of a volume as a 3D `R32Float` texture, downsampled when it does not fit.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use cortexlens_data::Volume;
 use glam::{DMat4, DVec4};
-
-use crate::raymarch::VolumeOccupancy;
 
 /// How large a volume texture may be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,8 +128,13 @@ pub struct VolumeTexture {
     world_to_voxel: DMat4,
     frame: usize,
     notice: Option<String>,
-    /// The ray marcher's occupancy grid of the current frame, built on first use.
-    occupancy: OnceLock<VolumeOccupancy>,
+    content_id: u64,
+}
+
+/// A new content id: unique in the process.
+fn next_content_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl VolumeTexture {
@@ -190,7 +193,7 @@ impl VolumeTexture {
             world_to_voxel: affine.inverse(),
             frame: usize::MAX,
             notice,
-            occupancy: OnceLock::new(),
+            content_id: next_content_id(),
         };
         uploaded.set_frame(queue, volume, frame);
         uploaded
@@ -223,7 +226,7 @@ impl VolumeTexture {
         };
         self.write(queue, data);
         self.frame = frame;
-        self.occupancy = OnceLock::new();
+        self.content_id = next_content_id();
     }
 
     /// Write a whole frame, a slab of z-slices at a time to bound the staging memory.
@@ -293,14 +296,15 @@ impl VolumeTexture {
         self.frame
     }
 
+    /// Identifies the texture's current contents: unique in the process, new after every
+    /// upload and [`VolumeTexture::set_frame`]; for caches of things derived from the voxels.
+    pub fn content_id(&self) -> u64 {
+        self.content_id
+    }
+
     /// The texture view bound by the slice shader.
     pub fn view(&self) -> &wgpu::TextureView {
         &self.view
-    }
-
-    /// Where [`crate::RayMarchRenderer::occupancy`] keeps this frame's occupancy grid.
-    pub(crate) fn occupancy_cache(&self) -> &OnceLock<VolumeOccupancy> {
-        &self.occupancy
     }
 }
 

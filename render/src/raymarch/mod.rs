@@ -84,6 +84,7 @@
 
 mod frame;
 mod occupancy;
+mod occupancy_cache;
 mod passes;
 mod renderer;
 mod settings;

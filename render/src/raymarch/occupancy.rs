@@ -2,8 +2,9 @@
 //!
 //! A [`VolumeOccupancy`] stores, per cell of [`OCCUPANCY_CELL`]³ voxels, the value range
 //! `(min, max)` of the finite voxels that sampling anywhere in the cell reads (the cell's voxels
-//! and a one-voxel ring; see `shaders/occupancy.wgsl`). It is built once per uploaded frame, on
-//! the GPU, and does not depend on the transfer function: the ray marcher classifies each cell
+//! and a one-voxel ring; see `shaders/occupancy.wgsl`). The ray marcher builds it on the GPU once
+//! per texture contents ([`VolumeTexture::content_id`]) and keeps it; it does not depend on the
+//! transfer function: the ray marcher classifies each cell
 //! against the current mode when it looks at it (MIP: `max` below the lower end of the range;
 //! ISO: `max` below the level; DVR: no LUT entry between those of `min` and `max` has a non-zero
 //! opacity, looked up in a prefix count of the table), with a small relative margin for f32

@@ -6,7 +6,8 @@ use cortexlens_data::LayerStyle;
 use wgpu::util::DeviceExt;
 
 use super::frame::{RayFrame, RaySource};
-use super::occupancy::{OccupancyBuilder, VolumeOccupancy};
+use super::occupancy::VolumeOccupancy;
+use super::occupancy_cache::OccupancyCache;
 use super::passes::{PassPlan, STATE_COLOUR_FORMAT, STATE_MISC_FORMAT, pass_bind_group_layout};
 use super::settings::RayMarchSettings;
 use super::target::RayTarget;
@@ -36,13 +37,14 @@ struct FieldPipeline {
 }
 
 /// The 3D view's ray marcher: a [`Renderer`] of [`RayFrame`]s into [`RayTarget`]s of any size.
-/// [`Renderer::prepare`] builds the volumes' occupancy grids for empty-space skipping.
+/// It keeps the volumes' occupancy grids for empty-space skipping (a few, by
+/// [`VolumeTexture::content_id`]), built in [`Renderer::prepare`].
 pub struct RayMarchRenderer {
     volume: Pipelines,
     volume_layout: wgpu::BindGroupLayout,
     pass_layout: wgpu::BindGroupLayout,
     field: OnceLock<FieldPipeline>,
-    occupancy: OccupancyBuilder,
+    occupancy: OccupancyCache,
     /// Bound in place of a missing overlay texture.
     empty_view: wgpu::TextureView,
     /// Bound in place of a missing occupancy grid.
@@ -117,7 +119,7 @@ impl RayMarchRenderer {
             volume_layout,
             pass_layout,
             field: OnceLock::new(),
-            occupancy: OccupancyBuilder::new(device),
+            occupancy: OccupancyCache::new(device),
             empty_view: empty.create_view(&wgpu::TextureViewDescriptor::default()),
             empty_cells,
             empty_state: super::passes::StateTargets::new(device, (1, 1)),
@@ -146,18 +148,16 @@ impl RayMarchRenderer {
         })
     }
 
-    /// The occupancy grid of `volume`'s current frame, built on the GPU the first time it is
-    /// asked for (and again after [`VolumeTexture::set_frame`]); see [`VolumeOccupancy`].
-    /// Independent of the transfer function.
-    pub fn occupancy<'a>(
-        &self,
+    /// The occupancy grid of `volume`'s current contents, built and submitted when missing (see
+    /// [`VolumeOccupancy`]; [`Renderer::prepare`] builds those a frame needs). Independent of
+    /// the transfer function.
+    pub fn occupancy(
+        &mut self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
-        volume: &'a VolumeTexture,
-    ) -> &'a VolumeOccupancy {
-        volume
-            .occupancy_cache()
-            .get_or_init(|| self.occupancy.build(device, queue, volume))
+        volume: &VolumeTexture,
+    ) -> &VolumeOccupancy {
+        self.occupancy.build(device, queue, volume)
     }
 
     /// The volume pass: `volume` (and `overlay`, when given) as the module docs of
@@ -213,14 +213,14 @@ impl RayMarchRenderer {
     }
 
     /// The occupancy grids of `volume` and of `overlay` (when given), when all are built.
-    fn grids<'a>(
+    fn grids(
         &self,
-        volume: &'a VolumeTexture,
-        overlay: Option<(&'a VolumeTexture, &LayerStyle)>,
-    ) -> Option<(&'a VolumeOccupancy, Option<&'a VolumeOccupancy>)> {
-        let anatomy = volume.occupancy_cache().get()?;
+        volume: &VolumeTexture,
+        overlay: Option<(&VolumeTexture, &LayerStyle)>,
+    ) -> Option<(&VolumeOccupancy, Option<&VolumeOccupancy>)> {
+        let anatomy = self.occupancy.get(volume)?;
         match overlay {
-            Some((texture, _)) => Some((anatomy, Some(texture.occupancy_cache().get()?))),
+            Some((texture, _)) => Some((anatomy, Some(self.occupancy.get(texture)?))),
             None => Some((anatomy, None)),
         }
     }
@@ -267,9 +267,9 @@ impl Renderer for RayMarchRenderer {
             && frame.settings.empty_space_skipping
             && drawable(volume)
         {
-            self.occupancy(device, queue, volume);
+            self.occupancy.build(device, queue, volume);
             if let Some((texture, _)) = drawn(overlay) {
-                self.occupancy(device, queue, texture);
+                self.occupancy.build(device, queue, texture);
             }
         }
     }

@@ -335,7 +335,7 @@ fn occupancy_grid_matches_its_definition() {
     v.data[5] = f32::NAN;
     v.data[7] = f32::INFINITY;
     let texture = VolumeTexture::upload(&ctx.device, &ctx.queue, &v, 0);
-    let renderer = RayMarchRenderer::new(&ctx.device);
+    let mut renderer = RayMarchRenderer::new(&ctx.device);
     let occupancy = renderer.occupancy(&ctx.device, &ctx.queue, &texture);
     assert_eq!(occupancy.cells(), [4, 4, 3]);
     let gpu = occupancy.read_ranges(&ctx.device, &ctx.queue).unwrap();
@@ -395,4 +395,40 @@ fn targets_of_any_size_and_resizing() {
         let diff = cortexlens_render::testing::compare_rgba(&gpu, &cpu, w, 3);
         assert!(diff.over <= (w * h) as usize / 20, "{w}×{h}: {diff:?}");
     }
+}
+
+/// Drawing without `prepare` (no occupancy grids) gives the prepared picture, only without
+/// skipping; after `set_frame` the new contents get their own grid, not the old frame's.
+#[test]
+fn grids_follow_prepare_and_frames() {
+    let ctx = shared_context();
+    let (device, queue) = (&ctx.device, &ctx.queue);
+    let v = sphere();
+    // Frame 1 is the inverse: bright corners, where frame 0's cells are empty.
+    let mut data = v.data.clone();
+    data.extend(v.data.iter().map(|value| 100.0 - value));
+    let two = Volume::from_f32("two frames", [28, 26, 24, 2], v.affine, data);
+    let camera = camera_for(&v, CameraPreset::Anterior);
+    let s = settings(RenderMode::Mip, (5.0, 100.0), Colormap::Gray);
+    let mut texture = VolumeTexture::upload(device, queue, &two, 0);
+    let mut renderer = RayMarchRenderer::new(device);
+    let frame = RayFrame {
+        camera: &camera,
+        settings: &s,
+        source: alone(&texture),
+    };
+    let target = RayTarget::new(device, 32, 24);
+    queue.submit([renderer.draw(device, queue, &target, &frame)]);
+    let unprepared = target.read_rgba(device, queue).unwrap();
+    assert_eq!(
+        unprepared,
+        render_ray(&mut renderer, (32, 24), &camera, &s, alone(&texture))
+    );
+
+    texture.set_frame(queue, &two, 1);
+    let again = render_ray(&mut renderer, (32, 24), &camera, &s, alone(&texture));
+    let fresh = VolumeTexture::upload(device, queue, &two, 1);
+    let expected = render_ray(&mut RayMarchRenderer::new(device), (32, 24), &camera, &s, alone(&fresh));
+    assert_eq!(again, expected);
+    assert_ne!(again, unprepared);
 }
