@@ -108,6 +108,51 @@ pub enum LoadError {
         /// What is wrong.
         detail: String,
     },
+    /// A mesh file (OBJ, STL, glTF) that its reader rejects: bad syntax, a glTF whose accessors or
+    /// buffers do not fit together, a feature cortexlens does not read.
+    #[error("{file}: invalid {format} file: {detail}")]
+    Mesh {
+        /// File name.
+        file: String,
+        /// The format: `OBJ`, `STL`, `glTF`.
+        format: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A mesh file that holds no triangle (only points or lines, or nothing at all).
+    #[error("{file}: no triangles: the {format} file holds no triangle to draw")]
+    NoTriangles {
+        /// File name.
+        file: String,
+        /// The format: `OBJ`, `STL`, `glTF`.
+        format: &'static str,
+    },
+    /// A triangle of a mesh file refers to a vertex its mesh does not have.
+    #[error("{file}: triangle {triangle} refers to vertex {index} but its mesh has {vertices} vertices")]
+    VertexIndex {
+        /// File name.
+        file: String,
+        /// The triangle, counted over every mesh of the file in reading order.
+        triangle: usize,
+        /// The vertex index it holds (within its mesh).
+        index: u64,
+        /// The number of vertices of that mesh.
+        vertices: usize,
+    },
+    /// A vertex of a mesh file is NaN or infinite (as read, or after its glTF node transform).
+    #[error("{file}: vertex {vertex} is not finite: ({x}, {y}, {z})")]
+    NonFiniteVertex {
+        /// File name.
+        file: String,
+        /// The vertex, counted over every mesh of the file in reading order.
+        vertex: usize,
+        /// Its coordinates.
+        x: f64,
+        /// Its coordinates.
+        y: f64,
+        /// Its coordinates.
+        z: f64,
+    },
     /// Neither the name nor the content tells which format the file is in.
     #[error("{file}: unknown format: {detail}")]
     UnknownFormat {
@@ -158,7 +203,7 @@ pub(crate) use impl_file_name;
 
 impl_file_name!(LoadError:
     Io, NotGzip, BadGzip, BadMagic, Truncated, TooLarge, BadHeader, UnsupportedDatatype, Xml, Base64, Gifti,
-    FreeSurfer, UnknownFormat, WrongKind,
+    FreeSurfer, Mesh, NoTriangles, VertexIndex, NonFiniteVertex, UnknownFormat, WrongKind,
 );
 
 impl LoadError {
@@ -215,6 +260,14 @@ impl LoadError {
     pub(crate) fn freesurfer(detail: impl Into<String>) -> Self {
         LoadError::FreeSurfer {
             file: String::new(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn mesh(format: &'static str, detail: impl Into<String>) -> Self {
+        LoadError::Mesh {
+            file: String::new(),
+            format,
             detail: detail.into(),
         }
     }

@@ -1,4 +1,5 @@
-//! Summary statistics of a volume's scaled values, defined as numpy/nibabel compute them.
+//! Summary statistics of a volume's scaled values, defined as numpy/nibabel compute them, and the
+//! display ranges chosen from them ([`robust_range`], [`finite_min_max`]).
 
 use crate::volume::Volume;
 
@@ -66,9 +67,119 @@ impl VolumeStats {
     }
 }
 
+/// Values [`robust_range`] looks at, at most: a regular sample of larger volumes.
+pub const ROBUST_RANGE_SAMPLES: usize = 1 << 20;
+
+/// The display range of a volume as FSLeyes and nilearn show anatomy: the 2nd and 98th percentiles
+/// of its finite values (all frames), computed on every `len / 2^20`-th value when there are more
+/// than [`ROBUST_RANGE_SAMPLES`] (percentile `q` is the sorted sample's element at
+/// `round((n − 1) · q)`). When the two percentiles coincide (a mostly constant volume, a mask)
+/// it falls back to the full finite range, `(min, min + 1)` when that is a single value too, and
+/// to `(0, 1)` when no value is finite.
+pub fn robust_range(volume: &Volume) -> (f32, f32) {
+    let stride = (volume.data.len() / ROBUST_RANGE_SAMPLES).max(1);
+    let mut sample: Vec<f32> = volume
+        .data
+        .iter()
+        .step_by(stride)
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    if sample.is_empty() {
+        return (0.0, 1.0);
+    }
+    let pick = |sample: &mut Vec<f32>, q: f64| {
+        let at = ((sample.len() - 1) as f64 * q).round() as usize;
+        *sample.select_nth_unstable_by(at, f32::total_cmp).1
+    };
+    let lo = pick(&mut sample, 0.02);
+    let hi = pick(&mut sample, 0.98);
+    if hi > lo {
+        (lo, hi)
+    } else {
+        let (min, max) = finite_min_max(volume);
+        if max > min { (min, max) } else { (min, min + 1.0) }
+    }
+}
+
+/// The smallest and largest finite value of all frames; `(+∞, −∞)` when no value is finite.
+pub fn finite_min_max(volume: &Volume) -> (f32, f32) {
+    volume
+        .data
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use glam::DMat4;
+
+    fn volume(data: Vec<f32>) -> Volume {
+        Volume::from_f32("t", [data.len(), 1, 1, 1], DMat4::IDENTITY, data)
+    }
+
+    #[test]
+    fn robust_range_ignores_outliers_and_nan() {
+        let mut data: Vec<f32> = (0..1000).map(|i| i as f32).collect();
+        data.push(1e9);
+        data.push(f32::NAN);
+        let (lo, hi) = robust_range(&volume(data));
+        assert!((15.0..25.0).contains(&lo) && (970.0..990.0).contains(&hi), "{lo} {hi}");
+    }
+
+    #[test]
+    fn robust_range_picks_rounded_ranks_exactly() {
+        // 0..=100: ranks round(100 · 0.02) = 2 and round(100 · 0.98) = 98; infinities are skipped.
+        let mut data: Vec<f32> = (0..=100).rev().map(|i| i as f32).collect();
+        data.extend([f32::INFINITY, f32::NEG_INFINITY]);
+        assert_eq!(robust_range(&volume(data)), (2.0, 98.0));
+    }
+
+    #[test]
+    fn robust_range_falls_back() {
+        // A mask: both percentiles are 0, the full range is (0, 5).
+        let mut mask = vec![0.0; 999];
+        mask.push(5.0);
+        assert_eq!(robust_range(&volume(mask)), (0.0, 5.0));
+        // Constant: one unit above the value.
+        assert_eq!(robust_range(&volume(vec![7.0; 10])), (7.0, 8.0));
+        // Nothing finite, or nothing at all.
+        assert_eq!(robust_range(&volume(vec![f32::NAN, f32::INFINITY])), (0.0, 1.0));
+        assert_eq!(robust_range(&volume(Vec::new())), (0.0, 1.0));
+    }
+
+    #[test]
+    fn robust_range_samples_large_volumes() {
+        // 2^21 + 4 values: every second one is looked at, so the odd values (all 1000) are never
+        // seen, and the even ones run 0, 1, 2, ….
+        let n = (2 * ROBUST_RANGE_SAMPLES) + 4;
+        let data: Vec<f32> = (0..n)
+            .map(|i| if i % 2 == 0 { (i / 2) as f32 } else { 1000.0 })
+            .collect();
+        let (lo, hi) = robust_range(&volume(data));
+        let count = (n / 2) as f64;
+        assert_eq!(lo, ((count - 1.0) * 0.02).round() as f32);
+        assert_eq!(hi, ((count - 1.0) * 0.98).round() as f32);
+    }
+
+    #[test]
+    fn finite_min_max_over_all_frames() {
+        let v = Volume::from_f32(
+            "4d",
+            [2, 1, 1, 2],
+            DMat4::IDENTITY,
+            vec![3.0, f32::NAN, -2.0, f32::INFINITY],
+        );
+        assert_eq!(finite_min_max(&v), (-2.0, 3.0));
+        assert_eq!(
+            finite_min_max(&volume(vec![f32::NAN])),
+            (f32::INFINITY, f32::NEG_INFINITY)
+        );
+    }
 
     #[test]
     fn nan_aware() {

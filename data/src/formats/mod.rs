@@ -1,6 +1,7 @@
 //! Reading volumes (NIfTI-1/2 single files and pairs, MGH/MGZ) and surfaces (GIFTI, FreeSurfer
-//! surfaces, curv/morph files and `.annot` parcellations) from disk; writing meshes (GIFTI, OBJ,
-//! PLY), per-vertex values (GIFTI) and volumes (NIfTI-1).
+//! surfaces, curv/morph files and `.annot` parcellations; OBJ, STL and glTF meshes through
+//! `three-d-asset`, see `mesh_reader.rs`) from disk; writing meshes (GIFTI, OBJ, PLY), per-vertex
+//! values (GIFTI) and volumes (NIfTI-1).
 //!
 //! [`load_path`] tells the format from the file name and content, decompresses gzip on the fly
 //! (recognised by its magic bytes), and reports progress. No size a header merely claims is
@@ -16,6 +17,7 @@ mod gifti_data;
 mod gifti_writer;
 mod input;
 mod label_table;
+mod mesh_reader;
 mod mesh_writer;
 mod mgh;
 mod nifti;
@@ -34,6 +36,7 @@ pub use self::mesh_writer::{MeshFormat, WriteError, save_mesh, save_mesh_as, sav
 pub use self::nifti_writer::save_nifti;
 
 use self::input::Input;
+use self::mesh_reader::MeshFile;
 use self::progress::Progress;
 use crate::error::LoadError;
 use crate::surface::SurfaceFile;
@@ -67,6 +70,10 @@ pub const EXTENSIONS: &[&str] = &[
     "sphere",
     "orig",
     "smoothwm",
+    "obj",
+    "stl",
+    "gltf",
+    "glb",
 ];
 
 /// What a file held.
@@ -107,6 +114,7 @@ enum Format {
     FreeSurferBinary,
     FreeSurferMorph,
     Annot,
+    Mesh(MeshFile),
 }
 
 /// Endings of FreeSurfer per-vertex files, whose old format has no magic number.
@@ -132,7 +140,7 @@ fn by_name(base: &str) -> Option<Format> {
     } else if base.ends_with(".annot") {
         Some(Format::Annot)
     } else {
-        None
+        MeshFile::by_name(base).map(Format::Mesh)
     }
 }
 
@@ -149,15 +157,19 @@ fn by_content(head: &[u8]) -> Option<Format> {
     if matches!(magic, [0xff, 0xff, 0xfd..=0xff]) {
         return Some(Format::FreeSurferBinary);
     }
-    None
+    MeshFile::by_content(head).map(Format::Mesh)
 }
 
 /// Loads a volume or surface file, reporting progress in `0..=1` as bytes are read and decoded.
 ///
 /// Recognised: `.nii`, `.nii.gz`, `.hdr`/`.img` pairs (given either; each part may be gzipped),
 /// `.mgh`, `.mgz`, `.gii`, `.gii.gz`, FreeSurfer surfaces (`lh.pial`, `rh.white`, …), curv/morph
-/// files (`lh.curv`, `lh.sulc`, `lh.thickness`, `*.curv`, …) and `.annot` files. Every failure is
-/// a [`LoadError`] whose message names the file.
+/// files (`lh.curv`, `lh.sulc`, `lh.thickness`, `*.curv`, …), `.annot` files, and meshes of other
+/// tools — `.obj`, `.stl` (binary or ASCII), `.gltf` (with its buffers) and `.glb` — read with
+/// `three-d-asset` into the same [`SurfaceFile`] shape as a GIFTI mesh (vertices in world
+/// millimetres, RAS+: a file marked `SPACE=LPS` by 3D Slicer is converted; every mesh and
+/// primitive of a file merged into one). Every failure is a [`LoadError`] whose message names the
+/// file.
 pub fn load_path(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<Loaded, LoadError> {
     let name = path
         .file_name()
@@ -211,7 +223,7 @@ fn load_inner(path: &Path, name: &str, progress: &mut Progress) -> Result<Loaded
             LoadError::unknown("the file is empty")
         } else {
             LoadError::unknown(
-                "neither the name nor the content is that of NIfTI, MGH, GIFTI or a FreeSurfer surface, curv or annot file",
+                "neither the name nor the content is that of NIfTI, MGH, GIFTI, a FreeSurfer surface, curv or annot file, or an OBJ, STL or glTF mesh",
             )
         });
     };
@@ -223,6 +235,12 @@ fn load_inner(path: &Path, name: &str, progress: &mut Progress) -> Result<Loaded
             let xml = input.read_to_end(MEMORY_BUDGET, &mut |f| progress.set(f))?;
             progress.range(0.5, 1.0);
             gifti::parse(&xml, path, name, progress).map(Loaded::Surface)
+        }
+        Format::Mesh(kind) => {
+            progress.range(0.0, 0.6);
+            let bytes = input.read_to_end(MEMORY_BUDGET, &mut |f| progress.set(f))?;
+            progress.range(0.6, 1.0);
+            mesh_reader::read(kind, bytes, path, name).map(Loaded::Surface)
         }
         Format::FreeSurferBinary | Format::FreeSurferMorph | Format::Annot => {
             progress.range(0.0, 0.9);

@@ -3,16 +3,21 @@
 //! [`Encoder`] holds the weights and the voxels' grid indices; [`file`](mod@file) reads and writes the
 //! safetensors format, [`import`] reads BrainSCUBA/BrainDiVE PyTorch checkpoints, [`ridge`] fits
 //! encoders by ridge regression and [`fit`] drives a fit from a 4D NIfTI (or TSV) and stimulus images.
+//! [`select`] chooses encoder voxels: under a world point ([`Encoder::voxel_at_world`]), where a
+//! volume passes a test ([`Encoder::voxels_where`]), in a mask on the encoder's grid
+//! ([`Encoder::voxels_in_mask`]) or by grid index ([`Encoder::voxels_at_indices`]).
 
 pub mod file;
 pub mod fit;
 pub mod import;
 pub mod metrics;
 pub mod ridge;
+pub mod select;
 
 use candle_core::Tensor;
 use glam::DMat4;
 
+pub use self::select::{MaskRule, SelectError};
 use crate::FileError;
 use crate::clip::{ClipError, unit_normalize};
 
