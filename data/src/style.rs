@@ -61,14 +61,16 @@ impl LayerStyle {
     }
 
     /// Switch to `colormap`. The labels colormap also shows integer labels as they are: nearest
-    /// sampling, no negative side, and a threshold of 0.5 unless one is set, so that label 0 (the
-    /// background) is transparent.
+    /// sampling, no negative side, and a threshold of 0.5 whatever the threshold was, so that
+    /// label 0 (the background) is transparent — an overlay's threshold of 0 would otherwise
+    /// draw it opaque over the base. A threshold set afterwards (`--threshold` after
+    /// `--colormap labels`, the panel) applies as usual.
     pub fn set_colormap(&mut self, colormap: Colormap) {
         self.colormap = colormap;
         if colormap.is_categorical() {
             self.interpolation = Interpolation::Nearest;
             self.negative = None;
-            self.threshold.get_or_insert(0.5);
+            self.threshold = Some(0.5);
         }
     }
 
@@ -117,7 +119,11 @@ mod tests {
         style.set_colormap(Colormap::Labels);
         assert_eq!(style.interpolation, Interpolation::Nearest);
         assert_eq!(style.negative, None);
-        assert_eq!(style.threshold, Some(3.0), "an existing threshold is kept");
+        assert_eq!(
+            style.threshold,
+            Some(0.5),
+            "labels start at 0.5 whatever the threshold was"
+        );
         let mut atlas = LayerStyle::base((0.0, 1.0));
         atlas.set_colormap(Colormap::Labels);
         assert_eq!(atlas.lut_entry(0.0), None, "label 0 is the background");
@@ -125,6 +131,38 @@ mod tests {
         assert_eq!(atlas.lut_entry(1017.0), Some((Colormap::Labels, 1017 % 256)));
         assert_eq!(atlas.lut_entry(-4.0), Some((Colormap::Labels, 252)));
         assert_eq!(atlas.lut_entry(f32::NAN), None);
+    }
+
+    #[test]
+    fn labels_hide_label_0_over_an_overlay_threshold_of_0() {
+        // `cortexlens render T1.nii.gz ATLAS.nii --colormap labels`: the atlas opens as the app's
+        // default overlay (hot above the bottom of its robust range, 0 for an atlas), and
+        // switching to labels must still make label 0 transparent.
+        let mut atlas = LayerStyle {
+            colormap: Colormap::Hot,
+            range: (0.0, 40.0),
+            threshold: Some(0.0),
+            negative: None,
+            opacity: 1.0,
+            interpolation: Interpolation::Linear,
+            visible: true,
+        };
+        assert_eq!(
+            atlas.lut_entry(0.0),
+            Some((Colormap::Hot, 0)),
+            "drawn before the switch"
+        );
+        atlas.set_colormap(Colormap::Labels);
+        assert_eq!(atlas.threshold, Some(0.5));
+        assert_eq!(atlas.lut_entry(0.0), None, "label 0 is transparent");
+        assert_eq!(atlas.shade(0.0), None);
+        assert_eq!(atlas.lut_entry(1.0), Some((Colormap::Labels, 1)));
+        // A threshold chosen afterwards applies.
+        atlas.threshold = Some(0.0);
+        assert_eq!(atlas.lut_entry(0.0), Some((Colormap::Labels, 0)));
+        // Switching to a continuous colormap leaves the threshold alone.
+        atlas.set_colormap(Colormap::Gray);
+        assert_eq!(atlas.threshold, Some(0.0));
     }
 
     #[test]

@@ -1,16 +1,42 @@
-//! Neural-field fitting for cortexlens, with candle.
+//! The models of cortexlens, with candle: neural-field fitting and BrainSCUBA's voxel captions,
+//! with everything they need (CLIP, voxel-wise encoders, the projection onto an image-embedding
+//! pool, the caption decoder, model files and downloads). No GPU code of its own: models run on
+//! CUDA through candle when the crate is built with the `cuda` feature and a GPU is present
+//! ([`device`]), else on the CPU.
+//!
+//! # Neural fields
 //!
 //! [`fit`] trains a field — a hash-grid or dense encoding followed by a small MLP, optionally with
-//! coordinate-aware modulation (CAM) — on one frame of a [`Volume`](cortexlens_data::Volume) and
-//! returns it as a [`NeuralField`](cortexlens_data::field::NeuralField), the type the renderer draws
-//! and `.nfield` files store. [`FieldModel`] is the same field as candle variables: load any
-//! `NeuralField` with [`FieldModel::from_field`], evaluate it with
-//! [`Module::forward`], and read it back with [`FieldModel::to_field`].
-//! A fitted field carries an occupancy grid of the volume's signal (see [`SIGNAL_FRACTION`]) so that
-//! renderers skip the background.
+//! coordinate-aware modulation (CAM), configured by [`FitConfig`] and [`EncodingConfig`] — on one
+//! frame of a [`Volume`](cortexlens_data::Volume), reporting [`FitProgress`] (PSNR) and stopping
+//! on cancel, and returns it as a [`NeuralField`](cortexlens_data::field::NeuralField), the type
+//! the renderer draws and `.nfield` files store. [`FieldModel`] is the same field as candle
+//! variables: load any `NeuralField` with [`FieldModel::from_field`], evaluate it with
+//! [`Module::forward`], and read it back with [`FieldModel::to_field`]. A fitted field carries an
+//! occupancy grid of the volume's signal (see [`SIGNAL_FRACTION`]) so that renderers skip the
+//! background.
 //!
-//! Training runs on CUDA when the crate is built with the `cuda` feature and a GPU is present
-//! ([`device`]), else on the CPU.
+//! # Captions (BrainSCUBA) and what they are made of
+//!
+//! - [`brainscuba`]: the pipeline — [`caption_voxels`](brainscuba::caption_voxels) projects each
+//!   voxel's encoder weights onto the pool and decodes a sentence, with progress and cancel;
+//!   [`captions_tsv`](brainscuba::captions_tsv) writes the table.
+//! - [`encoder`]: voxel-wise linear encoders on a reference grid — the safetensors file format,
+//!   import of BrainSCUBA/BrainDiVE checkpoints, ridge fits with per-voxel cross-validation and
+//!   their R²/r maps, and choosing voxels ([`encoder::select`]: at a world point, where a volume
+//!   passes a test, in a mask, by grid index).
+//! - [`clip`]: CLIP image and text towers (ViT-B/32 layout, Hugging Face safetensors) with
+//!   Pillow-exact preprocessing, for encoder fits on stimulus images.
+//! - [`projection`]: BrainSCUBA's softmax projection of weight vectors onto a memory-mapped f16
+//!   pool of natural-image CLIP embeddings, streamed with an online softmax.
+//! - [`caption`]: the decoder — ClipCap's mapper and GPT-2 with a key/value cache, the GPT-2
+//!   tokenizer, and ClipCap's beam search (beam 5, at most 67 tokens, stop at '.').
+//! - [`hub`]: model files — a local folder or a Hugging Face repository in the standard cache,
+//!   downloaded on request with progress, cancel and resume (`hub::mirror`, a local stand-in
+//!   for the hub, with the `testing` feature).
+//!
+//! [`FileError`] is a model or data file that cannot be read or written (shared by the encoder and
+//! projection errors); [`device`] and [`device_name`] choose and name where models run.
 
 #![warn(missing_docs)]
 

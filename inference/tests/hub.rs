@@ -188,8 +188,10 @@ fn cancel_returns_while_the_connection_is_stalled() {
         );
         let _ = done.send(outcome);
     });
+    // Cancelling takes one poll (50 ms); the wait is a bound only a hang exceeds, so that a busy
+    // 2-core debug build cannot fail it.
     let outcome = result
-        .recv_timeout(std::time::Duration::from_secs(30))
+        .recv_timeout(std::time::Duration::from_secs(60))
         .expect("the cancelled download returns although no byte arrives");
     assert!(matches!(outcome, Err(HubError::Cancelled)), "{outcome:?}");
     mirror.release();

@@ -23,7 +23,7 @@
 //! - Refused with a typed error naming the file: syntax errors, a triangle that refers to a vertex
 //!   its mesh lacks ([`LoadError::VertexIndex`]), a vertex that is NaN or infinite once placed and
 //!   stored as float32 ([`LoadError::NonFiniteVertex`]), glTF accessors that reach outside their
-//!   buffers, Draco/meshopt-compressed or quantized glTF, triangle strips and fans.
+//!   buffers, Draco/meshopt-compressed, quantized or GPU-instanced glTF, triangle strips and fans.
 //!
 //! No size a file merely claims is allocated: a binary STL's triangle count is checked against the
 //! file length first, and glTF accessors and buffer views against the bytes their buffers hold.
