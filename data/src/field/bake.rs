@@ -54,24 +54,30 @@ pub fn bake(
     let size = (DVec3::from_array(field.bounds_max.map(f64::from)) - min) / DVec3::from_array(shape.map(|n| n as f64));
     let affine = DMat4::from_translation(min + 0.5 * size) * DMat4::from_scale(size);
     let mut data = Vec::with_capacity(shape.iter().product());
-    let mut slab = Vec::with_capacity(shape[0] * shape[1]);
+    let (mut at, mut points) = (Vec::new(), Vec::new());
     for k in 0..shape[2] {
         if cancel.load(Ordering::Relaxed) {
             return Err(BakeError::Cancelled);
         }
-        slab.clear();
+        // Only occupied points are evaluated; the others stay NaN.
+        at.clear();
+        points.clear();
         for j in 0..shape[1] {
             for i in 0..shape[0] {
-                let world = affine.transform_point3(DVec3::new(i as f64, j as f64, k as f64));
-                slab.push(world.as_vec3().to_array());
+                let point = affine
+                    .transform_point3(DVec3::new(i as f64, j as f64, k as f64))
+                    .as_vec3()
+                    .to_array();
+                if field.occupied(point) {
+                    at.push(data.len());
+                    points.push(point);
+                }
+                data.push(f32::NAN);
             }
         }
-        let values = field.eval_batch(&slab);
-        data.extend(
-            slab.iter()
-                .zip(values)
-                .map(|(&p, v)| if field.occupied(p) { v[0] } else { f32::NAN }),
-        );
+        for (&index, value) in at.iter().zip(field.eval_batch(&points)) {
+            data[index] = value[0];
+        }
         progress((k + 1) as f32 / shape[2] as f32);
     }
     Ok(Volume::from_f32(
