@@ -15,7 +15,7 @@ fn main() {
         .wgpu()
         .build_eframe(|cc| CortexApp::new(cc, Startup::Demo));
     let created = start.elapsed();
-    while harness.state().viewer.layers.len() < 2 || harness.state().is_loading() {
+    while harness.state().viewer().layers.len() < 2 || harness.state().is_loading() {
         assert!(start.elapsed() < Duration::from_secs(60), "demo scene did not load");
         std::thread::sleep(Duration::from_millis(2));
         harness.step();

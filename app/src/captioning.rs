@@ -1,20 +1,21 @@
-//! BrainSCUBA captions in the app: the model files (a models folder, or files the user picks), and a
-//! worker that loads them once and captions the voxel at the crosshair or a whole region.
+//! BrainSCUBA captions, one path for the window and `cortexlens caption`: the model files (a models
+//! folder, or files the user picks), loading them, choosing the encoder voxels a request names, and
+//! captioning them.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use cortexlens_data::{LayerStyle, Volume};
-use cortexlens_inference::brainscuba::{Stage, VoxelCaption, caption_voxels};
-use cortexlens_inference::caption::{Captioner, DecodeConfig};
-use cortexlens_inference::encoder::Encoder;
+use cortexlens_inference::brainscuba::{BrainScubaError, Stage, VoxelCaption, caption_voxels};
+use cortexlens_inference::caption::{CaptionError as DecoderError, Captioner, DecodeConfig};
+use cortexlens_inference::device;
 use cortexlens_inference::encoder::file::load_encoder;
-use cortexlens_inference::projection::{EmbeddingPool, ProjectionConfig};
-use cortexlens_inference::{device, device_name};
+use cortexlens_inference::encoder::select::{MaskRule, SelectError};
+use cortexlens_inference::encoder::{Encoder, EncoderError};
+use cortexlens_inference::projection::{EmbeddingPool, ProjectionConfig, ProjectionError};
 use glam::DVec3;
-
-use crate::worker::Worker;
+use image::RgbaImage;
 
 /// Environment variable naming the models folder.
 pub const MODELS_ENV: &str = "CORTEXLENS_MODELS";
@@ -80,24 +81,60 @@ impl ModelPaths {
     }
 }
 
+/// Why captions could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptioningError {
+    /// A model file was not chosen.
+    #[error("no {0} chosen")]
+    NotChosen(&'static str),
+    /// The encoder could not be read.
+    #[error(transparent)]
+    Encoder(#[from] EncoderError),
+    /// The pool could not be read.
+    #[error(transparent)]
+    Pool(#[from] ProjectionError),
+    /// The decoder could not be read.
+    #[error(transparent)]
+    Decoder(#[from] DecoderError),
+    /// The request names no encoder voxel.
+    #[error(transparent)]
+    Select(#[from] SelectError),
+    /// The crosshair is not on an encoder voxel.
+    #[error("the crosshair ({:.1}, {:.1}, {:.1}) is not on one of the encoder's {voxels} voxels", .at.x, .at.y, .at.z)]
+    NotOnVoxel {
+        /// The crosshair.
+        at: DVec3,
+        /// The encoder's voxel count.
+        voxels: usize,
+    },
+    /// A layer selects no encoder voxel.
+    #[error("no encoder voxel lies where {0} is shown")]
+    NothingShown(String),
+    /// Projecting or decoding failed.
+    #[error(transparent)]
+    Captions(#[from] BrainScubaError),
+}
+
 /// The loaded models (kept between requests).
 pub struct CaptionModels {
     /// The encoder.
     pub encoder: Encoder,
-    pool: EmbeddingPool,
+    /// The image-embedding pool.
+    pub pool: EmbeddingPool,
     captioner: Captioner,
     /// Image files in pool order (empty without an image folder).
     pub images: Vec<PathBuf>,
-    paths: ModelPaths,
+    /// Where they were loaded from.
+    pub paths: ModelPaths,
 }
 
 impl CaptionModels {
-    /// Load every model named in `paths`; the message names the file that failed.
-    pub fn load(paths: &ModelPaths) -> Result<CaptionModels, String> {
-        let need = |p: &Option<PathBuf>, what: &str| p.clone().ok_or_else(|| format!("no {what} chosen"));
-        let encoder = load_encoder(&need(&paths.encoder, "encoder")?).map_err(|e| e.to_string())?;
-        let pool = EmbeddingPool::open(&need(&paths.pool, "embedding pool")?).map_err(|e| e.to_string())?;
-        let captioner = Captioner::load(&need(&paths.decoder, "decoder")?, &device()).map_err(|e| e.to_string())?;
+    /// Load every model named in `paths` (the decoder on [`device`]); the error names the file.
+    pub fn load(paths: &ModelPaths) -> Result<CaptionModels, CaptioningError> {
+        let need = |p: &Option<PathBuf>, what| p.clone().ok_or(CaptioningError::NotChosen(what));
+        let encoder = load_encoder(&need(&paths.encoder, "encoder")?)?;
+        let pool = EmbeddingPool::open(&need(&paths.pool, "embedding pool")?)?;
+        let captioner = Captioner::load(&need(&paths.decoder, "decoder")?, &device())?;
         let images = paths.images.as_deref().map(image_files).unwrap_or_default();
         Ok(CaptionModels {
             encoder,
@@ -108,31 +145,31 @@ impl CaptionModels {
         })
     }
 
-    /// The encoder voxel whose grid cell holds world point `world`.
-    pub fn voxel_at(&self, world: DVec3) -> Option<usize> {
-        let ijk = self.encoder.grid_affine().inverse().transform_point3(world);
-        let ijk = [ijk.x, ijk.y, ijk.z].map(|c| (c + 0.5).floor());
-        let shape = self.encoder.grid_shape();
-        let inside = ijk.iter().zip(shape).all(|(&c, n)| c >= 0.0 && c < n as f64);
-        inside.then(|| self.encoder.find_voxel(ijk.map(|c| c as u32))).flatten()
-    }
-
-    /// The encoder voxels where `volume` (frame `frame`, sampled at the voxel centre) is drawn with `style`.
-    pub fn voxels_shown(&self, volume: &Volume, frame: usize, style: &LayerStyle) -> Vec<usize> {
-        let affine = self.encoder.grid_affine();
-        self.encoder
-            .voxels()
-            .iter()
-            .enumerate()
-            .filter(|(_, ijk)| {
-                let world = affine.transform_point3(DVec3::from_array(ijk.map(f64::from)));
-                volume
-                    .value_at(volume.nearest_voxel(world), frame)
-                    .and_then(|v| style.shade(v))
-                    .is_some_and(|c| c[3] > 0.0)
-            })
-            .map(|(v, _)| v)
-            .collect()
+    /// The encoder voxels `target` names.
+    pub fn voxels(&self, target: &CaptionTarget) -> Result<Vec<usize>, CaptioningError> {
+        let encoder = &self.encoder;
+        match target {
+            CaptionTarget::At(world) => Ok(vec![encoder.voxel_at_world(*world).ok_or(
+                CaptioningError::NotOnVoxel {
+                    at: *world,
+                    voxels: encoder.voxel_count(),
+                },
+            )?]),
+            CaptionTarget::Voxels(ijk) => Ok(encoder.voxels_at_indices(ijk)?),
+            CaptionTarget::Shown {
+                volume,
+                frame,
+                style,
+                name,
+            } => {
+                let voxels = encoder.voxels_where(volume, *frame, |v| style.shade(v).is_some_and(|c| c[3] > 0.0));
+                if voxels.is_empty() {
+                    return Err(CaptioningError::NothingShown(name.clone()));
+                }
+                Ok(voxels)
+            }
+            CaptionTarget::Mask { volume, rule } => Ok(encoder.voxels_in_mask(volume, |v| rule.keeps(v))?),
+        }
     }
 }
 
@@ -158,8 +195,10 @@ fn image_files(dir: &Path) -> Vec<PathBuf> {
 pub enum CaptionTarget {
     /// The encoder voxel at this world point (the crosshair).
     At(DVec3),
-    /// The encoder voxels where this layer is drawn.
-    Region {
+    /// Encoder voxels by their index on the encoder's grid.
+    Voxels(Vec<[i64; 3]>),
+    /// The encoder voxels where a layer is drawn.
+    Shown {
         /// The layer's volume.
         volume: Arc<Volume>,
         /// Its frame.
@@ -169,9 +208,26 @@ pub enum CaptionTarget {
         /// Its name, for messages.
         name: String,
     },
+    /// The encoder voxels a mask on the encoder's grid keeps.
+    Mask {
+        /// The mask.
+        volume: Arc<Volume>,
+        /// Which of its voxels count.
+        rule: MaskRule,
+    },
+}
+
+/// How captions are made.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CaptionSettings {
+    /// Projection onto the pool (temperature, how many top images to list).
+    pub projection: ProjectionConfig,
+    /// Decoding (beam width, longest caption).
+    pub decode: DecodeConfig,
 }
 
 /// A finished caption request.
+#[derive(Debug)]
 pub struct CaptionOutcome {
     /// What was asked.
     pub target: CaptionTarget,
@@ -180,7 +236,7 @@ pub struct CaptionOutcome {
     /// Image files of the top pool entries of the first caption (when an image folder is known).
     pub top_images: Vec<PathBuf>,
     /// Thumbnails of those that could be read, at most [`THUMBNAIL`] pixels on a side.
-    pub thumbnails: Vec<(PathBuf, egui::ColorImage)>,
+    pub thumbnails: Vec<(PathBuf, RgbaImage)>,
 }
 
 /// Longest side of a top image's thumbnail, in pixels.
@@ -188,122 +244,34 @@ pub const THUMBNAIL: u32 = 96;
 
 /// The image at `path` shrunk to fit [`THUMBNAIL`] (smaller ones as they are), or `None` when it
 /// cannot be read.
-fn thumbnail(path: &Path) -> Option<egui::ColorImage> {
+fn thumbnail(path: &Path) -> Option<RgbaImage> {
     let mut image = image::open(path).ok()?;
     if image.width() > THUMBNAIL || image.height() > THUMBNAIL {
         image = image.thumbnail(THUMBNAIL, THUMBNAIL);
     }
-    let image = image.to_rgba8();
-    let size = [image.width() as usize, image.height() as usize];
-    Some(egui::ColorImage::from_rgba_unmultiplied(size, image.as_raw()))
+    Some(image.to_rgba8())
 }
 
-/// What a caption request hands back: the models (when they loaded) and the outcome.
-pub type CaptionResult = (Option<CaptionModels>, Result<CaptionOutcome, String>);
-
-/// Captioning running in the background.
-pub struct CaptionJob {
-    worker: Worker<(Stage, usize, usize), CaptionResult>,
-    device_name: String,
-}
-
-/// Voxels a single-voxel request lists as its top pool images.
-const TOP_IMAGES: usize = 8;
-
-impl CaptionJob {
-    /// Caption `target` with `models` (loaded from `paths` first when `None` or loaded from other
-    /// paths). The models come back with the result, to be handed to the next request.
-    pub fn start(
-        models: Option<CaptionModels>,
-        paths: ModelPaths,
-        target: CaptionTarget,
-        notify: Arc<dyn Fn() + Send + Sync>,
-    ) -> CaptionJob {
-        let worker = Worker::spawn("caption", notify, move |report, cancel| {
-            let models = match models.filter(|m| m.paths == paths) {
-                Some(models) => models,
-                None => match CaptionModels::load(&paths) {
-                    Ok(models) => models,
-                    Err(error) => return (None, Err(error)),
-                },
-            };
-            let outcome = run(&models, target, cancel, &mut |stage, done, total| {
-                report((stage, done, total))
-            });
-            (Some(models), outcome)
-        });
-        CaptionJob {
-            worker,
-            device_name: device_name(&device()),
-        }
-    }
-
-    /// The latest progress: stage, done, total.
-    pub fn progress(&self) -> Option<(Stage, usize, usize)> {
-        self.worker.progress()
-    }
-
-    /// Ask the job to stop.
-    pub fn cancel(&self) {
-        self.worker.cancel();
-    }
-
-    /// The models (when loaded) and the outcome, once finished.
-    pub fn poll(&self) -> Option<CaptionResult> {
-        self.worker.poll()
-    }
-
-    /// Where the models run ("CPU", "CUDA 0").
-    pub fn device_name(&self) -> &str {
-        &self.device_name
-    }
-}
-
-fn run(
+/// Caption the voxels `target` names with `models`. `progress(stage, done, total)` reports both
+/// stages; `cancel` is read between blocks and decoding steps.
+pub fn caption(
     models: &CaptionModels,
     target: CaptionTarget,
+    settings: &CaptionSettings,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Stage, usize, usize),
-) -> Result<CaptionOutcome, String> {
-    let voxels = match &target {
-        CaptionTarget::At(world) => vec![models.voxel_at(*world).ok_or_else(|| {
-            format!(
-                "the crosshair ({:.1}, {:.1}, {:.1}) is not on one of the encoder's {} voxels",
-                world.x,
-                world.y,
-                world.z,
-                models.encoder.voxel_count()
-            )
-        })?],
-        CaptionTarget::Region {
-            volume,
-            frame,
-            style,
-            name,
-        } => {
-            let voxels = models.voxels_shown(volume, *frame, style);
-            if voxels.is_empty() {
-                return Err(format!("no encoder voxel lies where {name} is shown"));
-            }
-            voxels
-        }
-    };
-    let single = voxels.len() == 1;
-    let projection = ProjectionConfig {
-        top_k: if single { TOP_IMAGES } else { 0 },
-        ..ProjectionConfig::default()
-    };
+) -> Result<CaptionOutcome, CaptioningError> {
+    let voxels = models.voxels(&target)?;
     let captions = caption_voxels(
         &models.encoder,
         &voxels,
         &models.pool,
         &models.captioner,
-        &projection,
-        &DecodeConfig::default(),
+        &settings.projection,
+        &settings.decode,
         cancel,
         progress,
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let top_images: Vec<PathBuf> = captions
         .first()
         .map(|c| {
@@ -342,6 +310,6 @@ mod tests {
         assert_eq!(missing.len(), 1);
         assert!(missing[0].contains("encoder.safetensors") && missing[0].contains("voxel-wise encoder"));
         let err = CaptionModels::load(&paths).err().unwrap();
-        assert_eq!(err, "no encoder chosen");
+        assert_eq!(err.to_string(), "no encoder chosen");
     }
 }

@@ -1,36 +1,50 @@
-//! Fitting a voxel-wise encoder in the app: a 4D layer (one frame per stimulus), the stimulus list
-//! and a CLIP model go to a worker that embeds the images and fits the ridge encoder, then writes the
-//! encoder and its held-out R² and Pearson r maps side by side, for the app to open as overlays.
+//! Fitting a voxel-wise encoder, one path for the window and `cortexlens encoder fit`: responses
+//! (a 4D volume with one frame per stimulus, or a table), the stimulus list and a CLIP model go to
+//! [`fit_and_save`], which embeds the images, fits the ridge encoder and writes it with its held-out
+//! R² and Pearson r maps.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use cortexlens_data::Volume;
-use cortexlens_data::formats::save_nifti;
-use cortexlens_inference::clip::Clip;
+use cortexlens_data::formats::{WriteError, save_nifti};
+use cortexlens_inference::clip::{Clip, ClipError, HF_FILES};
+use cortexlens_inference::device;
 use cortexlens_inference::encoder::EncoderError;
 use cortexlens_inference::encoder::file::save_encoder;
 use cortexlens_inference::encoder::fit::{EncoderFitConfig, Responses, fit_encoder, read_stimuli};
-use cortexlens_inference::{device, device_name};
+use cortexlens_inference::hub::{Hub, HubError};
 
-use crate::worker::Worker;
+/// Where the responses come from.
+#[derive(Clone, Debug)]
+pub enum ResponsesSource {
+    /// A 4D volume with one frame per stimulus.
+    Volume(Arc<Volume>),
+    /// A tab-separated table, one row per stimulus (its grid from the mask).
+    Table(PathBuf),
+}
 
-/// What to fit.
-#[derive(Clone)]
+/// What to fit and where to write it.
+#[derive(Clone, Debug)]
 pub struct EncoderFitRequest {
-    /// Responses: one frame per stimulus.
-    pub responses: Arc<Volume>,
+    /// The responses.
+    pub responses: ResponsesSource,
     /// The voxels to fit (non-zero voxels, same grid); without one, every voxel whose responses
     /// are finite and vary.
     pub mask: Option<Arc<Volume>>,
-    /// The stimulus list (image paths in frame order).
+    /// The stimulus list (image paths in response order).
     pub stimuli: PathBuf,
     /// CLIP's folder (Hugging Face's `config.json` and `model.safetensors`).
     pub clip: PathBuf,
-    /// Where to write the encoder (`.safetensors`); the maps go beside it.
+    /// Folds, held-out fraction, batch size, backbone name.
+    pub config: EncoderFitConfig,
+    /// Where to write the encoder (`.safetensors`; missing folders are made).
     pub out: PathBuf,
-    /// Cross-validation folds of the ridge penalty.
-    pub folds: usize,
+    /// Where to write the held-out R² map, if anywhere.
+    pub r2: Option<PathBuf>,
+    /// Where to write the held-out Pearson r map, if anywhere.
+    pub pearson: Option<PathBuf>,
 }
 
 /// The files a finished fit wrote.
@@ -38,37 +52,40 @@ pub struct EncoderFitRequest {
 pub struct EncoderFitOutcome {
     /// The encoder.
     pub encoder: PathBuf,
-    /// Held-out R² map.
-    pub r2: PathBuf,
-    /// Held-out Pearson r map.
-    pub pearson: PathBuf,
+    /// Held-out R² map, if written.
+    pub r2: Option<PathBuf>,
+    /// Held-out Pearson r map, if written.
+    pub pearson: Option<PathBuf>,
     /// Voxels fitted.
     pub voxels: usize,
     /// Median held-out R².
     pub median_r2: f32,
 }
 
-/// Why a fit ended without an encoder.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-pub enum EncoderFitFailure {
-    /// The user cancelled it.
-    #[error("cancelled")]
-    Cancelled,
-    /// An input or a file could not be used; the message names it.
-    #[error("{0}")]
-    Failed(String),
+/// Why a fit wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum EncoderFitError {
+    /// Responses, stimuli or the fit itself.
+    #[error(transparent)]
+    Encoder(#[from] EncoderError),
+    /// CLIP could not be loaded.
+    #[error(transparent)]
+    Clip(#[from] ClipError),
+    /// A map could not be written.
+    #[error(transparent)]
+    Map(#[from] WriteError),
+    /// An output folder could not be made.
+    #[error("{path}: {source}")]
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
-impl EncoderFitFailure {
-    fn from_display(error: impl std::fmt::Display) -> EncoderFitFailure {
-        EncoderFitFailure::Failed(error.to_string())
-    }
-}
-
-/// Where a fit is: images embedded so far out of all (the ridge fit follows the last image).
-pub type EncoderFitProgress = (usize, usize);
-
-/// The held-out map files written beside `encoder`: `NAME_r2.nii.gz` and `NAME_pearson.nii.gz`.
+/// The held-out map files the window writes beside `encoder`: `NAME_r2.nii.gz` and
+/// `NAME_pearson.nii.gz`.
 pub fn map_paths(encoder: &Path) -> (PathBuf, PathBuf) {
     let stem = encoder
         .file_stem()
@@ -77,76 +94,60 @@ pub fn map_paths(encoder: &Path) -> (PathBuf, PathBuf) {
     (beside("r2"), beside("pearson"))
 }
 
-/// An encoder fit running in the background.
-pub struct EncoderFitJob {
-    /// Name of the responses layer.
-    pub name: String,
-    worker: Worker<EncoderFitProgress, Result<EncoderFitOutcome, EncoderFitFailure>>,
-    device_name: String,
+/// CLIP's folder on disk: `spec` itself when it is a folder, else a repository's snapshot folder in
+/// `hub`'s cache (every file of [`HF_FILES`] must be there).
+pub fn clip_folder(hub: Option<&Hub>, spec: &str) -> Result<PathBuf, HubError> {
+    let folder = Path::new(spec);
+    if folder.is_dir() {
+        return Ok(folder.to_owned());
+    }
+    hub.ok_or(HubError::NoCache)?.locate(spec, &HF_FILES)
 }
 
-impl EncoderFitJob {
-    /// Start fitting; `notify` wakes the UI after each progress report.
-    pub fn start(request: EncoderFitRequest, notify: Arc<dyn Fn() + Send + Sync>) -> EncoderFitJob {
-        let device = device();
-        let device_name = device_name(&device);
-        let name = request.responses.name.clone();
-        let worker = Worker::spawn("encoder-fit", notify, move |report, cancel| {
-            let responses = Responses::from_volume(&request.responses, request.mask.as_deref())
-                .map_err(EncoderFitFailure::from_display)?;
-            let stimuli = read_stimuli(&request.stimuli).map_err(EncoderFitFailure::from_display)?;
-            let clip = Clip::load_dir(&request.clip, &device).map_err(EncoderFitFailure::from_display)?;
-            let mut config = EncoderFitConfig::default();
-            config.ridge.folds = request.folds;
-            let fit = fit_encoder(&responses, &stimuli, &clip, &config, cancel, &mut |done, total| {
-                report((done, total))
-            })
-            .map_err(|e| match e {
-                EncoderError::Cancelled => EncoderFitFailure::Cancelled,
-                e => EncoderFitFailure::from_display(e),
-            })?;
-            if let Some(folder) = request.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(folder)
-                    .map_err(|e| EncoderFitFailure::Failed(format!("{}: {e}", folder.display())))?;
-            }
-            save_encoder(&request.out, &fit.encoder).map_err(EncoderFitFailure::from_display)?;
-            let (r2, pearson) = map_paths(&request.out);
-            save_nifti(&r2, &fit.r2).map_err(EncoderFitFailure::from_display)?;
-            save_nifti(&pearson, &fit.pearson).map_err(EncoderFitFailure::from_display)?;
-            Ok(EncoderFitOutcome {
-                encoder: request.out,
-                r2,
-                pearson,
-                voxels: fit.encoder.voxel_count(),
-                median_r2: fit.median_r2(),
-            })
-        });
-        EncoderFitJob {
-            name,
-            worker,
-            device_name,
+/// CLIP's files missing from disk: none for a folder (its contents are checked when it loads), the
+/// ones not in `hub`'s cache for a repository id.
+pub fn clip_missing(hub: Option<&Hub>, spec: &str) -> Result<Vec<String>, HubError> {
+    if Path::new(spec).is_dir() {
+        return Ok(Vec::new());
+    }
+    hub.ok_or(HubError::NoCache)?.missing(spec, &HF_FILES)
+}
+
+/// Read the responses and stimuli, embed the stimuli with CLIP (on [`device`]), fit the encoder and
+/// write it and the maps asked for. `progress(done, total)` reports embedded images; `cancel` is read
+/// between batches and folds. Nothing is written unless the fit succeeds.
+pub fn fit_and_save(
+    request: &EncoderFitRequest,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<EncoderFitOutcome, EncoderFitError> {
+    let mask = request.mask.as_deref();
+    let responses = match &request.responses {
+        ResponsesSource::Volume(volume) => Responses::from_volume(volume, mask)?,
+        ResponsesSource::Table(path) => Responses::from_tsv(path, mask)?,
+    };
+    let stimuli = read_stimuli(&request.stimuli)?;
+    let clip = Clip::load_dir(&request.clip, &device())?;
+    let fit = fit_encoder(&responses, &stimuli, &clip, &request.config, cancel, progress)?;
+    if let Some(folder) = request.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder).map_err(|source| EncoderFitError::Folder {
+            path: folder.to_owned(),
+            source,
+        })?;
+    }
+    save_encoder(&request.out, &fit.encoder)?;
+    for (path, volume) in [(&request.r2, &fit.r2), (&request.pearson, &fit.pearson)] {
+        if let Some(path) = path {
+            save_nifti(path, volume)?;
         }
     }
-
-    /// Images embedded so far, out of all.
-    pub fn progress(&self) -> Option<EncoderFitProgress> {
-        self.worker.progress()
-    }
-
-    /// Ask the fit to stop (between image batches and cross-validation folds).
-    pub fn cancel(&self) {
-        self.worker.cancel();
-    }
-
-    /// The outcome, once finished: the files written, or why there are none.
-    pub fn poll(&self) -> Option<Result<EncoderFitOutcome, EncoderFitFailure>> {
-        self.worker.poll()
-    }
-
-    /// Where CLIP runs ("CPU", "CUDA 0").
-    pub fn device_name(&self) -> &str {
-        &self.device_name
-    }
+    Ok(EncoderFitOutcome {
+        encoder: request.out.clone(),
+        r2: request.r2.clone(),
+        pearson: request.pearson.clone(),
+        voxels: fit.encoder.voxel_count(),
+        median_r2: fit.median_r2(),
+    })
 }
 
 #[cfg(test)]
@@ -158,5 +159,17 @@ mod tests {
         let (r2, pearson) = map_paths(Path::new("/data/sub-01/enc.safetensors"));
         assert_eq!(r2, Path::new("/data/sub-01/enc_r2.nii.gz"));
         assert_eq!(pearson, Path::new("/data/sub-01/enc_pearson.nii.gz"));
+    }
+
+    #[test]
+    fn a_clip_folder_is_itself_and_a_repository_needs_a_cache() {
+        let dir = std::env::temp_dir();
+        let spec = dir.display().to_string();
+        assert_eq!(clip_folder(None, &spec).unwrap(), dir);
+        assert!(clip_missing(None, &spec).unwrap().is_empty());
+        assert!(matches!(
+            clip_folder(None, "openai/clip-vit-base-patch32"),
+            Err(HubError::NoCache)
+        ));
     }
 }

@@ -1,28 +1,37 @@
-//! The cortexlens desktop app and its headless command line.
+//! The cortexlens desktop app and its headless command line. One way from file to screen, shared
+//! by the window and the CLI (see `docs/architecture.md`):
 //!
-//! - [`viewer`]: what is open and how it is shown (layers, crosshair, layout) — no GPU, no egui.
-//! - [`loader`]: the worker threads that read files, as a stream of [`loader::LoadEvent`]s.
-//! - [`worker`]: one long task on its own thread (progress, cancel, result), under the jobs below.
-//! - [`fitting`]: neural-field fits on a worker thread; [`baking`]: fields baked into grids.
-//! - [`captioning`]: BrainSCUBA captions; [`encoder_fitting`]: voxel-wise encoder fits.
-//! - [`picture`]: offscreen pictures of the slice views (screenshots and `cortexlens render`).
-//! - [`gpu_bridge`]: the one bridge from egui to `cortexlens-render`, through paint callbacks.
-//! - [`ui`]: the eframe application.
-//! - [`cli`]: the command line (`info`, `render`, `project`, `fit`, `encoder`, `caption`, …).
+//! file → [`loader`] (reads) → [`open`] (layers, surfaces, fields of a [`viewer::Viewer`]) →
+//! [`gpu_scene`] (`sync`, then each view drawn through one paint callback, or offscreen for
+//! pictures) → the window's views or a PNG.
+//!
+//! - [`viewer`]: what is open and how it is shown (layers, crosshair, layout, cameras) — no GPU, no egui.
+//! - [`loader`]: reading a file into [`loader::FileContents`], nothing else.
+//! - [`open`]: the one open step: contents → viewer, with the style a user expects.
+//! - [`gpu_scene`]: the one bridge to `cortexlens-render`: uploads keyed by id, one `sync`, one
+//!   paint-callback type, offscreen pictures (screenshots and `cortexlens render`).
+//! - [`jobs`]: the one job stream: every background task sends typed progress and outcomes into
+//!   one channel that the window drains once per frame.
+//! - [`captioning`], [`encoder_fitting`]: the model use cases the window (as jobs) and the CLI (directly) share.
+//! - [`panels`]: the side panel's sections, each owning its state ([`panels::Panel`]); [`widgets`]:
+//!   controls several panels use.
+//! - [`ui`]: the eframe application around them; [`messages`]: what the window tells the user.
+//! - [`cli`]: the command line (`info`, `render`, `project`, `isosurface`, `fit`, `encoder`, `caption`).
 
-pub mod baking;
 pub mod captioning;
 pub mod cli;
 pub mod colorbar;
 pub mod demo;
 pub mod encoder_fitting;
-pub mod fitting;
-pub mod gpu_bridge;
+pub mod gpu_scene;
+pub mod jobs;
 pub mod loader;
+pub mod messages;
 pub mod model_download;
-pub mod picture;
+pub mod open;
+pub mod panels;
 pub mod ui;
 pub mod viewer;
-pub mod worker;
+pub mod widgets;
 
 pub use ui::{CortexApp, Startup};

@@ -1,68 +1,29 @@
-//! Downloading a model's missing files from the Hugging Face hub into its cache, on a worker with
-//! progress and cancel, for models named by repository id (CLIP for encoder fits).
+//! How a model download reads in the UI: the file, megabytes, rate and time left. The download
+//! itself is [`cortexlens_inference::hub::Hub::download`], run as a job by the encoder-fit panel and
+//! directly by `cortexlens encoder fit --download`.
 
-use std::cell::RefCell;
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
-use cortexlens_inference::hub::{DownloadProgress, Hub, HubError};
+use cortexlens_inference::hub::DownloadProgress;
 
-use crate::worker::Worker;
-
-/// A download running in the background.
-pub struct ModelDownloadJob {
-    /// The repository being fetched.
-    pub repo: String,
-    worker: Worker<DownloadProgress, Result<PathBuf, HubError>>,
-    /// When the current file was first seen arriving, and its bytes then (for the rate).
-    rate_start: RefCell<Option<(Instant, String, u64)>>,
+/// Measures a download's rate: bytes of the current file since it was first seen arriving.
+#[derive(Debug, Default)]
+pub struct RateMeter {
+    start: Option<(Instant, String, u64)>,
 }
 
-impl ModelDownloadJob {
-    /// Start fetching the `files` of `repo` missing from `hub`'s cache; `notify` wakes the UI.
-    pub fn start(hub: Hub, repo: String, files: Vec<String>, notify: Arc<dyn Fn() + Send + Sync>) -> ModelDownloadJob {
-        let name = repo.clone();
-        let worker = Worker::spawn("model-download", notify, move |report, cancel| {
-            let files: Vec<&str> = files.iter().map(String::as_str).collect();
-            hub.download(&name, &files, &mut |p| report(p.clone()), cancel)
-        });
-        ModelDownloadJob {
-            repo,
-            worker,
-            rate_start: RefCell::new(None),
-        }
-    }
-
-    /// The latest progress report.
-    pub fn progress(&self) -> Option<DownloadProgress> {
-        self.worker.progress()
-    }
-
-    /// The latest progress report and the current file's rate in bytes per second since this was
-    /// first asked about it (none before a second has passed).
-    pub fn progress_and_rate(&self) -> Option<(DownloadProgress, Option<f64>)> {
-        let progress = self.worker.progress()?;
-        let mut start = self.rate_start.borrow_mut();
+impl RateMeter {
+    /// The current file's rate in bytes per second since this meter first saw it (none before a
+    /// second has passed).
+    pub fn rate(&mut self, progress: &DownloadProgress) -> Option<f64> {
         let same_file =
-            matches!(&*start, Some((_, file, bytes0)) if *file == progress.file && progress.bytes >= *bytes0);
+            matches!(&self.start, Some((_, file, bytes0)) if *file == progress.file && progress.bytes >= *bytes0);
         if !same_file {
-            *start = Some((Instant::now(), progress.file.clone(), progress.bytes));
+            self.start = Some((Instant::now(), progress.file.clone(), progress.bytes));
         }
-        let (since, _, bytes0) = start.as_ref()?;
+        let (since, _, bytes0) = self.start.as_ref()?;
         let seconds = since.elapsed().as_secs_f64();
-        let rate = (seconds >= 1.0).then(|| (progress.bytes - bytes0) as f64 / seconds);
-        Some((progress, rate))
-    }
-
-    /// Stop the transfer (what arrived stays in the cache; the next download resumes it).
-    pub fn cancel(&self) {
-        self.worker.cancel();
-    }
-
-    /// The outcome, once finished: the snapshot folder, or why there is none.
-    pub fn poll(&self) -> Option<Result<PathBuf, HubError>> {
-        self.worker.poll()
+        (seconds >= 1.0).then(|| (progress.bytes - bytes0) as f64 / seconds)
     }
 }
 

@@ -9,13 +9,30 @@ mod surface_scene;
 mod volume3d;
 
 pub use camera::ViewCamera;
-pub use layer::{Layer, LayerId, default_style, finite_min_max, label_style, robust_range};
+pub use layer::{Layer, LayerId, default_style, label_style};
 pub use layout::{Layout, Pane, View, panes};
 pub use surface_scene::{HemisphereSurfaces, SurfaceId, SurfaceMapLayer, SurfaceScene, VertexPick, default_map_style};
 pub use volume3d::{CrosshairClips, FieldDrawing, FieldId, OpenField, Source3d, Volume3d};
 
+use cortexlens_data::mesh::{GeometryKind, MeshError};
 use cortexlens_data::{Plane, SliceGeometry};
 use glam::{DVec2, DVec3};
+
+/// Why an isosurface was not added.
+#[derive(Debug, thiserror::Error)]
+pub enum IsosurfaceError {
+    /// The level crosses no voxel edge.
+    #[error("{name}: no surface at level {level}")]
+    Empty {
+        /// The layer's name.
+        name: String,
+        /// The level asked for.
+        level: f32,
+    },
+    /// The mesh could not join the surface scene.
+    #[error(transparent)]
+    Mesh(#[from] MeshError),
+}
 
 /// Everything open in one window, and how it is shown.
 #[derive(Default)]
@@ -34,12 +51,23 @@ pub struct Viewer {
     pub radiological: bool,
     /// Zoom and pan of the sagittal, coronal and axial views.
     pub cameras: [ViewCamera; 3],
+    /// The layer whose settings the panels show and act on.
+    pub selected: Option<LayerId>,
+    /// The id the next layer gets.
+    next_layer: u64,
 }
 
 impl Viewer {
+    /// An id no layer of this viewer has had.
+    pub fn new_layer_id(&mut self) -> LayerId {
+        self.next_layer += 1;
+        LayerId(self.next_layer)
+    }
+
     /// Put a layer on top of the stack; the first one becomes the base, centres the crosshair and
     /// sets the 3D view's transfer function.
     pub fn push_layer(&mut self, layer: Layer) {
+        self.next_layer = self.next_layer.max(layer.id.0);
         if self.layers.is_empty() {
             self.set_crosshair(layer.volume.world_center());
             self.volume3d.fit_to(layer.style.range, layer.volume.min_voxel_mm());
@@ -57,10 +85,34 @@ impl Viewer {
         self.layers.iter_mut().find(|l| l.id == id)
     }
 
-    /// Remove a layer; returns it.
+    /// Remove a layer; returns it. A removed selected layer passes the selection to the top layer.
     pub fn remove_layer(&mut self, id: LayerId) -> Option<Layer> {
         let at = self.layers.iter().position(|l| l.id == id)?;
-        Some(self.layers.remove(at))
+        let removed = self.layers.remove(at);
+        if self.selected == Some(id) {
+            self.selected = self.layers.last().map(|l| l.id);
+        }
+        Some(removed)
+    }
+
+    /// The selected layer.
+    pub fn selected_layer(&self) -> Option<&Layer> {
+        self.selected.and_then(|id| self.layer(id))
+    }
+
+    /// Extract the isosurface of layer `id` at `level` (marching cubes) and show it in the surface view.
+    pub fn add_isosurface(&mut self, id: LayerId, level: f32) -> Result<(), IsosurfaceError> {
+        let Some(layer) = self.layer(id) else {
+            return Ok(());
+        };
+        let mesh = cortexlens_data::isosurface::isosurface(&layer.volume, layer.frame, level);
+        let name = layer.name().to_owned();
+        if mesh.triangles.is_empty() {
+            return Err(IsosurfaceError::Empty { name, level });
+        }
+        let mesh_name = format!("{name} @ {level}");
+        self.surfaces.add_mesh(None, GeometryKind::Other, mesh_name, mesh)?;
+        Ok(())
     }
 
     /// Move a layer one step up (towards the top of the stack) or down.

@@ -88,12 +88,9 @@ fn info_json_matches_nibabel_for_every_volume() {
             Some(numpy_name(expected["on_disk_dtype"].as_str().unwrap())),
             "{name}"
         );
-        for (g, e) in got["zooms"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .zip(expected["zooms"].as_array().unwrap())
-        {
+        let (zooms, expected_zooms) = (got["zooms"].as_array().unwrap(), expected["zooms"].as_array().unwrap());
+        assert_eq!(zooms.len(), expected_zooms.len(), "{name} zooms");
+        for (g, e) in zooms.iter().zip(expected_zooms) {
             assert!(close(f(g), f(e), 1e-6, 1e-6), "{name} zooms {g} vs {e}");
         }
         for r in 0..4 {
@@ -117,8 +114,12 @@ fn info_json_matches_nibabel_for_every_volume() {
             close(f(&got["scl_inter"]), f(&expected["scl_inter"]), 1e-7, 1e-12),
             "{name} inter"
         );
-        let samples = got["samples"].as_array().unwrap();
-        for (g, e) in samples.iter().zip(expected["samples"].as_array().unwrap()) {
+        let (samples, expected_samples) = (
+            got["samples"].as_array().unwrap(),
+            expected["samples"].as_array().unwrap(),
+        );
+        assert_eq!(samples.len(), expected_samples.len(), "{name} samples");
+        for (g, e) in samples.iter().zip(expected_samples) {
             assert_eq!(g["ijk"], e["ijk"]);
             assert!(
                 close(f(&g["value"]), f(&e["value"]), 1e-6, 1e-6),

@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cortexlens::captioning::CaptionTarget;
+use cortexlens::jobs::Progress;
+use cortexlens::panels::{CaptionsPanel, EncoderFitPanel, NeuralFieldPanel};
 use cortexlens::{CortexApp, Startup};
 use cortexlens_data::Plane;
 use egui::{Event, Modifiers, PointerButton, Pos2};
@@ -63,10 +66,10 @@ fn drop_file(harness: &mut Harness<'static, CortexApp>, path: PathBuf) {
 fn demo_scene_opens_with_template_and_signed_overlay() {
     let mut harness = harness(Startup::Demo);
     step_until(&mut harness, "the demo scene", |app| {
-        app.viewer.surfaces.maps.len() == 2 && !app.is_loading()
+        app.viewer().surfaces.maps.len() == 2 && !app.is_loading()
     });
     let app = harness.state();
-    let scene = &app.viewer.surfaces;
+    let scene = &app.viewer().surfaces;
     assert_eq!(scene.hemispheres.len(), 2, "both hemispheres");
     assert!(
         scene
@@ -79,12 +82,12 @@ fn demo_scene_opens_with_template_and_signed_overlay() {
         scene.maps.iter().all(|m| m.style.negative.is_some()),
         "the motor map projected as a signed map"
     );
-    assert_eq!(app.viewer.layers[0].name(), "mni152_t1_1mm.nii.gz");
-    assert_eq!(app.viewer.layers[1].name(), "motor_stat_map.nii.gz");
-    let overlay = &app.viewer.layers[1].style;
+    assert_eq!(app.viewer().layers[0].name(), "mni152_t1_1mm.nii.gz");
+    assert_eq!(app.viewer().layers[1].name(), "motor_stat_map.nii.gz");
+    let overlay = &app.viewer().layers[1].style;
     assert!(overlay.negative.is_some(), "signed overlay");
     assert_eq!(overlay.threshold, Some(cortexlens::demo::DEMO_T_THRESHOLD));
-    assert!(app.messages.is_empty(), "{:?}", app.messages);
+    assert!(app.messages().is_empty(), "{:?}", app.messages());
     harness.snapshot_options(
         "demo_scene",
         &SnapshotOptions::new().threshold(2.0).max_failed_pixels(400),
@@ -95,15 +98,15 @@ fn demo_scene_opens_with_template_and_signed_overlay() {
 fn dropping_files_adds_layers_and_a_bad_file_keeps_them() {
     let mut harness = harness(Startup::Files(Vec::new()));
     harness.run_steps(2);
-    assert!(harness.state().viewer.layers.is_empty());
+    assert!(harness.state().viewer().layers.is_empty());
 
     drop_file(&mut harness, repo().join("tests/data/volumes/nibabel_example4d.nii.gz"));
     step_until(&mut harness, "the dropped volume", |app| {
-        app.viewer.layers.len() == 1 && !app.is_loading()
+        app.viewer().layers.len() == 1 && !app.is_loading()
     });
     harness.get_by_role_and_label(egui::accesskit::Role::Button, "nibabel_example4d.nii.gz");
     // A 4D volume gets a frame slider; the time series plot is drawn.
-    assert_eq!(harness.state().viewer.layers[0].volume.frames(), 2);
+    assert_eq!(harness.state().viewer().layers[0].volume.frames(), 2);
 
     let dir = std::env::temp_dir().join(format!("cortexlens-window-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -111,12 +114,12 @@ fn dropping_files_adds_layers_and_a_bad_file_keeps_them() {
     std::fs::write(&broken, b"definitely not gzip").unwrap();
     drop_file(&mut harness, broken);
     step_until(&mut harness, "the error", |app| {
-        !app.messages.is_empty() && !app.is_loading()
+        !app.messages().is_empty() && !app.is_loading()
     });
     let app = harness.state();
-    assert_eq!(app.viewer.layers.len(), 1, "what was open stays open");
-    let cortexlens::ui::UserMessage::Error(text) = &app.messages[0] else {
-        panic!("expected an error, got {:?}", app.messages[0]);
+    assert_eq!(app.viewer().layers.len(), 1, "what was open stays open");
+    let cortexlens::messages::UserMessage::Error(text) = &app.messages()[0] else {
+        panic!("expected an error, got {:?}", app.messages()[0]);
     };
     assert!(text.contains("broken.nii.gz"), "the error names the file: {text}");
 }
@@ -144,11 +147,11 @@ fn click(harness: &mut Harness<'static, CortexApp>, pos: Pos2) {
 fn clicking_a_view_moves_the_linked_crosshair() {
     let mni = repo().join("assets/mni152_t1_1mm.nii.gz");
     let mut harness = harness(Startup::Files(vec![mni]));
-    harness.state_mut().viewer.layout = cortexlens::viewer::Layout::Single(Plane::Axial);
+    harness.state_mut().viewer_mut().layout = cortexlens::viewer::Layout::Single(Plane::Axial);
     step_until(&mut harness, "the template", |app| {
-        app.viewer.layers.len() == 1 && !app.is_loading()
+        app.viewer().layers.len() == 1 && !app.is_loading()
     });
-    let before = harness.state().viewer.crosshair;
+    let before = harness.state().viewer().crosshair;
 
     // Click 100 points right and 50 up of the view's centre.
     let area = harness.state().view_area_rect();
@@ -156,13 +159,13 @@ fn clicking_a_view_moves_the_linked_crosshair() {
     click(&mut harness, target);
     let app = harness.state();
     let geometry = app
-        .viewer
+        .viewer()
         .geometry(Plane::Axial, area.width().round() as u32, area.height().round() as u32);
     let expected = geometry.pixel_to_world(DVec2::new(
         (target.x - area.min.x) as f64,
         (target.y - area.min.y) as f64,
     ));
-    let after = app.viewer.crosshair;
+    let after = app.viewer().crosshair;
     assert!(
         (after - expected).length() < 1.5,
         "crosshair {after} expected {expected}"
@@ -181,7 +184,7 @@ fn clicking_a_view_moves_the_linked_crosshair() {
     // Typing world millimetres moves the crosshair there.
     harness.get_by_label("y").set_value_accesskit(-20.0);
     harness.run_steps(2);
-    let typed = harness.state().viewer.crosshair;
+    let typed = harness.state().viewer().crosshair;
     assert_eq!((typed.x, typed.y, typed.z), (after.x, -20.0, after.z));
 
     // So does a layer's voxel index: the crosshair goes to that voxel's centre.
@@ -191,27 +194,27 @@ fn clicking_a_view_moves_the_linked_crosshair() {
     indices[0].set_value_accesskit(30.0);
     harness.run_steps(2);
     let app = harness.state();
-    let volume = &app.viewer.layers[0].volume;
+    let volume = &app.viewer().layers[0].volume;
     let [_, j, k] = volume.nearest_voxel(typed);
     let voxel = glam::DVec3::new(30.0, j as f64, k as f64);
-    assert_eq!(app.viewer.crosshair, volume.affine.transform_point3(voxel));
+    assert_eq!(app.viewer().crosshair, volume.affine.transform_point3(voxel));
 
     // A crosshair outside the layer's grid stays where it is (the readout does not pull it in).
     let outside = glam::DVec3::new(500.0, -20.0, 10.0);
-    harness.state_mut().viewer.set_crosshair(outside);
+    harness.state_mut().viewer_mut().set_crosshair(outside);
     harness.run_steps(3);
-    assert_eq!(harness.state().viewer.crosshair, outside);
+    assert_eq!(harness.state().viewer().crosshair, outside);
 }
 
 #[test]
 fn scrolling_steps_slices_and_screenshots_rerender_at_a_multiple() {
     let mni = repo().join("assets/mni152_t1_1mm.nii.gz");
     let mut harness = harness(Startup::Files(vec![mni]));
-    harness.state_mut().viewer.layout = cortexlens::viewer::Layout::Single(Plane::Coronal);
+    harness.state_mut().viewer_mut().layout = cortexlens::viewer::Layout::Single(Plane::Coronal);
     step_until(&mut harness, "the template", |app| {
-        app.viewer.layers.len() == 1 && !app.is_loading()
+        app.viewer().layers.len() == 1 && !app.is_loading()
     });
-    let before = harness.state().viewer.crosshair;
+    let before = harness.state().viewer().crosshair;
     let center = harness.state().view_area_rect().center();
     harness.input_mut().events.push(Event::PointerMoved(center));
     harness.step();
@@ -225,7 +228,7 @@ fn scrolling_steps_slices_and_screenshots_rerender_at_a_multiple() {
         });
         harness.run_steps(10);
     }
-    let after = harness.state().viewer.crosshair;
+    let after = harness.state().viewer().crosshair;
     assert!(
         after.y > before.y + 0.5,
         "scrolling moved the coronal slice: {before} -> {after}"
@@ -237,8 +240,8 @@ fn scrolling_steps_slices_and_screenshots_rerender_at_a_multiple() {
         harness.key_press(key);
         harness.run_steps(2);
     }
-    let keyed = harness.state().viewer.crosshair;
-    let step = harness.state().viewer.slice_step();
+    let keyed = harness.state().viewer().crosshair;
+    let step = harness.state().viewer().slice_step();
     assert!(
         (keyed.y - (after.y - step)).abs() < 1e-9,
         "{after} -> {keyed}, step {step}"
@@ -287,16 +290,16 @@ fn surface_view_picks_vertices_switches_geometry_and_rejects_mismatched_maps() {
     ];
     let mut harness = harness(Startup::Files(files));
     step_until(&mut harness, "the files", |app| {
-        app.viewer.layers.len() == 1 && !app.viewer.surfaces.is_empty() && !app.is_loading()
+        app.viewer().layers.len() == 1 && !app.viewer().surfaces.is_empty() && !app.is_loading()
     });
-    harness.state_mut().viewer.layout = cortexlens::viewer::Layout::Surface;
+    harness.state_mut().viewer_mut().layout = cortexlens::viewer::Layout::Surface;
     harness
         .state_mut()
-        .viewer
+        .viewer_mut()
         .surfaces
         .look_from(cortexlens_data::camera::CameraPreset::LateralLeft);
     harness.run_steps(2);
-    let scene = &harness.state().viewer.surfaces;
+    let scene = &harness.state().viewer().surfaces;
     assert_eq!(scene.hemispheres.len(), 1);
     assert_eq!(
         scene.hemispheres[0].meshes.len(),
@@ -313,32 +316,32 @@ fn surface_view_picks_vertices_switches_geometry_and_rejects_mismatched_maps() {
     let area = harness.state().view_area_rect();
     click(&mut harness, area.center());
     let app = harness.state();
-    let highlight = app.viewer.surfaces.highlight.expect("a vertex is highlighted");
+    let highlight = app.viewer().surfaces.highlight.expect("a vertex is highlighted");
     assert!(
         highlight.distance < 1e-3,
         "the crosshair sits on the picked vertex: {highlight:?}"
     );
     assert!(
-        app.viewer.crosshair.x < -20.0,
+        app.viewer().crosshair.x < -20.0,
         "a lateral left vertex: {}",
-        app.viewer.crosshair
+        app.viewer().crosshair
     );
-    let expected = app.viewer.surfaces.hemispheres[0].anatomical().unwrap().vertices[highlight.vertex];
-    assert!((app.viewer.crosshair - glam::DVec3::from(expected.map(f64::from))).length() < 1e-3);
+    let expected = app.viewer().surfaces.hemispheres[0].anatomical().unwrap().vertices[highlight.vertex];
+    assert!((app.viewer().crosshair - glam::DVec3::from(expected.map(f64::from))).length() < 1e-3);
     harness.get_by_label_contains(&format!("Vertex {}", highlight.vertex));
 
     // The same click on the inflated geometry still lands on the left hemisphere, and the crosshair
     // goes to the pial (anatomical) position of the picked vertex.
-    harness.state_mut().viewer.surfaces.geometry = cortexlens_data::mesh::GeometryKind::Inflated;
+    harness.state_mut().viewer_mut().surfaces.geometry = cortexlens_data::mesh::GeometryKind::Inflated;
     harness
         .state_mut()
-        .viewer
+        .viewer_mut()
         .surfaces
         .look_from(cortexlens_data::camera::CameraPreset::LateralLeft);
     harness.run_steps(2);
     click(&mut harness, area.center());
     let app = harness.state();
-    let pick = app.viewer.surfaces.highlight.expect("a vertex is highlighted");
+    let pick = app.viewer().surfaces.highlight.expect("a vertex is highlighted");
     assert!(pick.distance < 1e-3);
 
     // A map with the wrong vertex count is refused with a clear error; the scene is unchanged.
@@ -348,17 +351,17 @@ fn surface_view_picks_vertices_switches_geometry_and_rejects_mismatched_maps() {
     cortexlens_data::formats::save_vertex_values_gifti(&short, &[1.0; 2562]).unwrap();
     drop_file(&mut harness, short);
     step_until(&mut harness, "the mismatch error", |app| {
-        !app.messages.is_empty() && !app.is_loading()
+        !app.messages().is_empty() && !app.is_loading()
     });
     let app = harness.state();
-    let cortexlens::ui::UserMessage::Error(text) = &app.messages[0] else {
-        panic!("expected an error, got {:?}", app.messages);
+    let cortexlens::messages::UserMessage::Error(text) = &app.messages()[0] else {
+        panic!("expected an error, got {:?}", app.messages());
     };
     assert!(
         text.contains("2562") && text.contains("10242"),
         "names both counts: {text}"
     );
-    assert!(app.viewer.surfaces.maps.is_empty());
+    assert!(app.viewer().surfaces.maps.is_empty());
 }
 
 /// A field whose value grows from the box's centre outwards: `1 − |x − ½|²·4/3` on a dense 5³ grid.
@@ -398,23 +401,35 @@ fn ball_field() -> cortexlens_data::field::NeuralField {
 }
 
 #[test]
-fn a_field_on_a_software_gpu_is_baked_and_drawn_as_a_grid() {
+fn a_field_drawn_from_a_baked_grid_fills_the_3d_view() {
     let dir = std::env::temp_dir().join(format!("cortexlens-bake-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("ball.nfield");
     cortexlens_data::field::save_field(&path, &ball_field()).unwrap();
     let mut harness = harness(Startup::Files(vec![path]));
+    step_until(&mut harness, "the field", |app| {
+        !app.viewer().volume3d.fields.is_empty() && !app.is_loading()
+    });
+    // Drawn from a grid by default on a software GPU (lavapipe); chosen in the panel on others.
+    let app = harness.state();
+    let adapter = app.adapter_info().expect("a wgpu adapter");
+    let drawing = app.viewer().volume3d.field_drawing;
+    assert_eq!(drawing, cortexlens::gpu_scene::field_drawing_for(&adapter));
+    assert_eq!(
+        drawing == cortexlens::viewer::FieldDrawing::Baked,
+        adapter.device_type == wgpu::DeviceType::Cpu
+    );
+    harness.get_by_label("baked grid").click_accesskit();
     step_until(&mut harness, "the baked field", |app| {
-        app.viewer.volume3d.fields.first().is_some_and(|f| f.baked.is_some())
+        app.viewer().volume3d.fields.first().is_some_and(|f| f.baked.is_some())
     });
     let app = harness.state();
     assert_eq!(
-        app.viewer.volume3d.field_drawing,
-        cortexlens::viewer::FieldDrawing::Baked,
-        "lavapipe is a CPU adapter"
+        app.viewer().volume3d.field_drawing,
+        cortexlens::viewer::FieldDrawing::Baked
     );
-    assert_eq!(app.viewer.layout, cortexlens::viewer::Layout::Volume3d);
-    let open = &app.viewer.volume3d.fields[0];
+    assert_eq!(app.viewer().layout, cortexlens::viewer::Layout::Volume3d);
+    let open = &app.viewer().volume3d.fields[0];
     let grid = open.baked.as_ref().unwrap();
     assert!(grid.data.len() <= cortexlens_data::field::BAKE_VOXELS);
     let centre = grid.value_at(
@@ -426,9 +441,9 @@ fn a_field_on_a_software_gpu_is_baked_and_drawn_as_a_grid() {
         0,
     );
     assert!(centre.unwrap() > 95.0, "{centre:?}");
-    let frame = cortexlens::gpu_bridge::Frame3d::of(&app.viewer).unwrap();
-    assert_eq!(frame.source, cortexlens::gpu_bridge::Source3dRefs::Baked(open.id));
-    assert_eq!(app.viewer.volume3d.settings.transfer.range, (0.0, 100.0));
+    let frame = cortexlens::gpu_scene::Frame3d::of(app.viewer()).unwrap();
+    assert_eq!(frame.source, cortexlens::gpu_scene::Source3dRefs::Baked(open.id));
+    assert_eq!(app.viewer().volume3d.settings.transfer.range, (0.0, 100.0));
 
     let mut settings = cortexlens::ui::ScreenshotSettings::default();
     settings.options.colorbar = false;
@@ -511,21 +526,21 @@ fn captions_the_crosshair_voxel_and_a_shown_region() {
     // (egui's default policy), where kittest would panic.
     harness.ctx.set_missing_glyph_policy(egui::MissingGlyphPolicy::Tofu);
     step_until(&mut harness, "the layer", |app| {
-        app.viewer.layers.len() == 1 && !app.is_loading()
+        app.viewer().layers.len() == 1 && !app.is_loading()
     });
     let app = harness.state_mut();
-    app.caption_paths = cortexlens::captioning::ModelPaths {
+    captions(app).set_model_paths(cortexlens::captioning::ModelPaths {
         encoder: Some(encoder_path),
         pool: Some(pool_path),
         decoder: Some(fixtures.join("clipcap_tiny")),
         images: Some(images),
-    };
+    });
     // Voxel (1, 1, 1) = encoder voxel 21, weighted like pool entry 147.
-    app.viewer.set_crosshair(DVec3::new(-3.0, -3.0, -3.0));
-    let crosshair = app.viewer.crosshair;
-    app.start_caption(cortexlens::captioning::CaptionTarget::At(crosshair));
-    step_until(&mut harness, "the voxel's caption", |app| app.caption_result.is_some());
-    let outcome = harness.state().caption_result.as_ref().unwrap();
+    app.viewer_mut().set_crosshair(DVec3::new(-3.0, -3.0, -3.0));
+    harness.run_steps(2);
+    harness.get_by_label("Caption crosshair voxel").click_accesskit();
+    step_until(&mut harness, "the voxel's caption", |app| caption_result(app).is_some());
+    let outcome = caption_result(harness.state()).unwrap();
     let caption = &outcome.captions[0];
     assert_eq!((caption.voxel, caption.ijk), (21, [1, 1, 1]));
     assert!(!caption.caption.trim().is_empty());
@@ -535,50 +550,70 @@ fn captions_the_crosshair_voxel_and_a_shown_region() {
         "the top image is the voxel's own pool entry"
     );
     assert_eq!(outcome.thumbnails.len(), outcome.top_images.len());
-    assert_eq!(outcome.thumbnails[0].1.size, [6, 4], "small pictures are not enlarged");
-    assert_eq!(harness.state().caption_thumbnails.len(), outcome.top_images.len());
-    assert!(harness.state().messages.is_empty(), "{:?}", harness.state().messages);
+    assert_eq!(
+        outcome.thumbnails[0].1.dimensions(),
+        (6, 4),
+        "small pictures are not enlarged"
+    );
+    let shown = harness.state().panel::<CaptionsPanel>().unwrap().thumbnail_count();
+    assert_eq!(shown, outcome.top_images.len());
+    assert!(
+        harness.state().messages().is_empty(),
+        "{:?}",
+        harness.state().messages()
+    );
 
+    // The region the selected layer shows: its voxels above the threshold.
     let app = harness.state_mut();
-    let layer = &mut app.viewer.layers[0];
+    let layer = &mut app.viewer_mut().layers[0];
     layer.style.threshold = Some(1.0);
-    let target = cortexlens::captioning::CaptionTarget::Region {
-        volume: layer.volume.clone(),
-        frame: 0,
-        style: layer.style,
-        name: "roi".into(),
-    };
-    app.caption_result = None;
-    app.start_caption(target);
+    let id = layer.id;
+    app.viewer_mut().selected = Some(id);
+    harness.run_steps(2);
+    harness.get_by_label("Caption region of roi.nii").click_accesskit();
     step_until(&mut harness, "the region's captions", |app| {
-        app.caption_result.is_some()
+        caption_result(app).is_some_and(|o| matches!(o.target, CaptionTarget::Shown { .. }))
     });
-    let outcome = harness.state().caption_result.as_ref().unwrap();
+    let outcome = caption_result(harness.state()).unwrap();
     let voxels: Vec<usize> = outcome.captions.iter().map(|c| c.voxel).collect();
     assert_eq!(voxels, [5, 22, 63]);
 
     // Following the crosshair: moving it captions the voxel under it; off the encoder's voxels the
     // panel says so without piling up error messages.
-    let app = harness.state_mut();
-    app.caption_follow = true;
-    app.caption_result = None;
-    app.viewer.set_crosshair(DVec3::new(0.0, -6.0, -3.0));
+    harness.get_by_label("Follow the crosshair").click_accesskit();
+    harness
+        .state_mut()
+        .viewer_mut()
+        .set_crosshair(DVec3::new(0.0, -6.0, -3.0));
     step_until(&mut harness, "the followed voxel's caption", |app| {
-        app.caption_result
-            .as_ref()
-            .is_some_and(|o| o.captions[0].ijk == [2, 0, 1])
+        caption_result(app).is_some_and(|o| o.captions[0].ijk == [2, 0, 1])
     });
-    harness.state_mut().viewer.set_crosshair(DVec3::new(50.0, 50.0, 50.0));
-    step_until(&mut harness, "the follow status", |app| app.caption_status.is_some());
+    harness
+        .state_mut()
+        .viewer_mut()
+        .set_crosshair(DVec3::new(50.0, 50.0, 50.0));
+    let status = |app: &CortexApp| app.panel::<CaptionsPanel>().unwrap().status().map(str::to_owned);
+    step_until(&mut harness, "the follow status", |app| status(app).is_some());
+    assert!(status(harness.state()).unwrap().contains("not on one of the encoder's"));
     assert!(
-        harness
-            .state()
-            .caption_status
-            .as_ref()
-            .unwrap()
-            .contains("not on one of the encoder's")
+        harness.state().messages().is_empty(),
+        "{:?}",
+        harness.state().messages()
     );
-    assert!(harness.state().messages.is_empty(), "{:?}", harness.state().messages);
+}
+
+fn encoder_form(app: &mut CortexApp) -> &mut cortexlens::panels::EncoderFitForm {
+    app.panel_mut::<EncoderFitPanel>()
+        .expect("the encoder-fit panel")
+        .form_mut()
+}
+
+fn captions(app: &mut CortexApp) -> &mut CaptionsPanel {
+    app.panel_mut::<CaptionsPanel>().expect("the captions panel")
+}
+
+fn caption_result(app: &CortexApp) -> Option<&cortexlens::captioning::CaptionOutcome> {
+    app.panel::<CaptionsPanel>().and_then(CaptionsPanel::result)
 }
 
 #[test]
@@ -586,9 +621,9 @@ fn fitting_a_layer_opens_the_field_in_the_3d_view() {
     let anatomy = repo().join("tests/data/volumes/nibabel_anatomical.nii");
     let mut harness = harness(Startup::Files(vec![anatomy]));
     step_until(&mut harness, "the volume", |app| {
-        app.viewer.layers.len() == 1 && !app.is_loading()
+        app.viewer().layers.len() == 1 && !app.is_loading()
     });
-    let id = harness.state().viewer.layers[0].id;
+    let id = harness.state().viewer().layers[0].id;
     let mut config = cortexlens_inference::FitConfig::default_dense(true);
     config.encoding = cortexlens_inference::EncodingConfig::Dense {
         resolution: [8, 8, 8],
@@ -597,28 +632,36 @@ fn fitting_a_layer_opens_the_field_in_the_3d_view() {
     config.hidden = vec![16];
     config.cam_resolution = [4, 4, 4];
     (config.steps, config.batch) = (30, 256);
-    harness.state_mut().start_fit_with(id, config);
-    assert!(harness.state().fit.is_some());
+    let app = harness.state_mut();
+    app.panel_mut::<NeuralFieldPanel>().unwrap().set_config(config);
+    app.viewer_mut().selected = Some(id);
+    harness.run_steps(2);
+    harness.get_by_label("Fit neural field").click_accesskit();
+    harness.run_steps(1);
+    let fitting = |app: &CortexApp| app.panel::<NeuralFieldPanel>().unwrap().is_fitting();
+    assert!(fitting(harness.state()), "the button starts a fit");
     step_until(&mut harness, "the fitted field", |app| {
-        app.fit.is_none() && !app.viewer.volume3d.fields.is_empty()
+        !fitting(app) && !app.viewer().volume3d.fields.is_empty()
     });
     let app = harness.state();
-    assert_eq!(app.viewer.layout, cortexlens::viewer::Layout::Volume3d);
+    assert_eq!(app.viewer().layout, cortexlens::viewer::Layout::Volume3d);
     assert!(
-        matches!(&app.messages[..], [cortexlens::ui::UserMessage::Info(m)] if m.starts_with("Fitted a neural field") && m.contains("PSNR")),
+        matches!(app.messages(), [cortexlens::messages::UserMessage::Info(m)] if m.starts_with("Fitted a neural field") && m.contains("PSNR")),
         "{:?}",
-        app.messages
+        app.messages()
     );
-    let field = &app.viewer.volume3d.fields[0].field;
+    let field = &app.viewer().volume3d.fields[0].field;
     assert!(field.cam.is_some() && field.occupancy.is_some());
+    // Drawn from a grid (the default on a software GPU, chosen here so any GPU bakes it).
+    harness.state_mut().viewer_mut().volume3d.field_drawing = cortexlens::viewer::FieldDrawing::Baked;
     step_until(&mut harness, "the field's baked grid", |app| {
-        app.viewer.volume3d.fields[0].baked.is_some()
+        app.viewer().volume3d.fields[0].baked.is_some()
     });
 }
 
 #[test]
 fn fitting_an_encoder_opens_its_maps_and_sets_the_caption_encoder() {
-    use cortexlens::ui::UserMessage;
+    use cortexlens::messages::UserMessage;
     use cortexlens_data::formats::{load_volume, save_nifti};
     use cortexlens_inference::clip::Clip;
     use cortexlens_inference::encoder::fit::embed_images;
@@ -667,32 +710,34 @@ fn fitting_an_encoder_opens_its_maps_and_sets_the_caption_encoder() {
 
     let mut harness = harness(Startup::Files(vec![responses_path, mask_path]));
     step_until(&mut harness, "responses and mask", |app| {
-        app.viewer.layers.len() == 2 && !app.is_loading()
+        app.viewer().layers.len() == 2 && !app.is_loading()
     });
     let app = harness.state_mut();
-    let (responses_id, mask_id) = (app.viewer.layers[0].id, app.viewer.layers[1].id);
-    app.selected = Some(responses_id);
+    let (responses_id, mask_id) = (app.viewer().layers[0].id, app.viewer().layers[1].id);
+    app.viewer_mut().selected = Some(responses_id);
     let out = dir.join("models/enc.safetensors");
-    app.encoder_fit_form.stimuli = Some(list.clone());
-    app.encoder_fit_form.clip = clip_dir.display().to_string();
-    app.encoder_fit_form.out = Some(out.clone());
-    app.encoder_fit_form.mask = Some(mask_id);
-    app.encoder_fit_form.folds = 3;
+    let form = encoder_form(app);
+    form.stimuli = Some(list.clone());
+    form.clip = clip_dir.display().to_string();
+    form.out = Some(out.clone());
+    form.mask = Some(mask_id);
+    form.folds = 3;
     harness.run_steps(2);
     // The button, pressed as assistive technology does (accesskit's click action).
     harness
         .get_by_label("Fit encoder to responses.nii.gz")
         .click_accesskit();
     harness.run_steps(1);
-    assert!(harness.state().encoder_fit.is_some(), "the button starts a fit");
+    let fitting = |app: &CortexApp| app.panel::<EncoderFitPanel>().unwrap().is_fitting();
+    assert!(fitting(harness.state()), "the button starts a fit");
     step_until(&mut harness, "the fit and its maps", |app| {
-        app.encoder_fit.is_none() && app.viewer.layers.len() == 4 && !app.is_loading()
+        !fitting(app) && app.viewer().layers.len() == 4 && !app.is_loading()
     });
 
     let app = harness.state();
     let fitted = mask.data.iter().filter(|v| **v != 0.0).count();
-    let [UserMessage::Info(message)] = &app.messages[..] else {
-        panic!("{:?}", app.messages);
+    let [UserMessage::Info(message)] = app.messages() else {
+        panic!("{:?}", app.messages());
     };
     assert!(
         message.starts_with(&format!("Fitted an encoder to {fitted} voxels of responses.nii.gz")),
@@ -708,20 +753,21 @@ fn fitting_an_encoder_opens_its_maps_and_sets_the_caption_encoder() {
         median > 0.9,
         "noise-free linear responses are predicted on held-out stimuli: {message}"
     );
+    let caption_encoder = |app: &CortexApp| app.panel::<CaptionsPanel>().unwrap().model_paths().encoder.clone();
     assert_eq!(
-        app.caption_paths.encoder.as_ref(),
+        caption_encoder(app).as_ref(),
         Some(&out),
         "the captions use the new encoder"
     );
     let encoder = cortexlens_inference::encoder::file::load_encoder(&out).unwrap();
     assert_eq!(encoder.voxel_count(), fitted);
-    let names: Vec<&str> = app.viewer.layers.iter().map(|l| l.name()).collect();
+    let names: Vec<&str> = app.viewer().layers.iter().map(|l| l.name()).collect();
     assert_eq!(
         names[2..],
         ["enc_r2.nii.gz", "enc_pearson.nii.gz"],
         "the maps open as overlays"
     );
-    for layer in &app.viewer.layers[2..] {
+    for layer in &app.viewer().layers[2..] {
         let finite = layer.volume.data.iter().filter(|v| v.is_finite()).count();
         assert_eq!(finite, fitted, "{}: values at the fitted voxels only", layer.name());
     }
@@ -733,35 +779,45 @@ fn fitting_an_encoder_opens_its_maps_and_sets_the_caption_encoder() {
     let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
     assert!(made.success());
     let app = harness.state_mut();
-    app.messages.clear();
-    app.encoder_fit_form.stimuli = Some(fifo.clone());
-    app.encoder_fit_form.out = Some(dir.join("models/other.safetensors"));
-    app.start_encoder_fit(responses_id);
-    app.encoder_fit.as_ref().unwrap().cancel();
+    app.clear_messages();
+    app.viewer_mut().selected = Some(responses_id);
+    let form = encoder_form(app);
+    form.stimuli = Some(fifo.clone());
+    form.out = Some(dir.join("models/other.safetensors"));
+    harness.run_steps(2);
+    harness
+        .get_by_label("Fit encoder to responses.nii.gz")
+        .click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("Cancel").click_accesskit();
+    harness.run_steps(1);
     std::fs::write(&fifo, std::fs::read(&list).unwrap()).unwrap();
-    step_until(&mut harness, "the cancelled fit", |app| app.encoder_fit.is_none());
+    step_until(&mut harness, "the cancelled fit", |app| !fitting(app));
     let short = dir.join("short.tsv");
     std::fs::write(&short, "s00.png\ns01.png\n").unwrap();
-    let app = harness.state_mut();
-    app.encoder_fit_form.stimuli = Some(short);
-    app.start_encoder_fit(responses_id);
-    step_until(&mut harness, "the failed fit", |app| app.encoder_fit.is_none());
+    encoder_form(harness.state_mut()).stimuli = Some(short);
+    harness.run_steps(2);
+    harness
+        .get_by_label("Fit encoder to responses.nii.gz")
+        .click_accesskit();
+    harness.run_steps(1);
+    step_until(&mut harness, "the failed fit", |app| !fitting(app));
     let app = harness.state();
     assert!(
-        matches!(&app.messages[..], [UserMessage::Info(a), UserMessage::Error(b)]
+        matches!(app.messages(), [UserMessage::Info(a), UserMessage::Error(b)]
             if a.ends_with("cancelled") && b.contains("2 stimuli listed for 60 responses")),
         "{:?}",
-        app.messages
+        app.messages()
     );
-    assert_eq!(app.viewer.layers.len(), 4);
-    assert_eq!(app.caption_paths.encoder.as_ref(), Some(&out));
+    assert_eq!(app.viewer().layers.len(), 4);
+    assert_eq!(caption_encoder(app).as_ref(), Some(&out));
     assert!(!dir.join("models/other.safetensors").exists());
     std::fs::remove_dir_all(dir).ok();
 }
 
 #[test]
 fn clip_missing_from_the_cache_downloads_in_the_app_with_progress_and_cancel() {
-    use cortexlens::ui::UserMessage;
+    use cortexlens::messages::UserMessage;
     use cortexlens_data::formats::save_nifti;
     use cortexlens_inference::hub::Hub;
     use cortexlens_inference::hub::mirror::LocalMirror;
@@ -787,17 +843,20 @@ fn clip_missing_from_the_cache_downloads_in_the_app_with_progress_and_cancel() {
 
     let mut harness = harness(Startup::Files(vec![responses_path]));
     step_until(&mut harness, "the responses", |app| {
-        app.viewer.layers.len() == 1 && !app.is_loading()
+        app.viewer().layers.len() == 1 && !app.is_loading()
     });
     let app = harness.state_mut();
-    app.selected = Some(app.viewer.layers[0].id);
-    app.hub = Some(Hub {
+    let id = app.viewer().layers[0].id;
+    app.viewer_mut().selected = Some(id);
+    let panel = app.panel_mut::<EncoderFitPanel>().unwrap();
+    panel.set_hub(Hub {
         cache_dir: dir.join("hf/hub"),
         endpoint: mirror.endpoint(),
     });
-    app.encoder_fit_form.clip = "tiny/remote-clip".into();
-    app.encoder_fit_form.stimuli = Some(dir.join("stimuli.tsv"));
-    app.encoder_fit_form.out = Some(dir.join("enc.safetensors"));
+    let form = panel.form_mut();
+    form.clip = "tiny/remote-clip".into();
+    form.stimuli = Some(dir.join("stimuli.tsv"));
+    form.out = Some(dir.join("enc.safetensors"));
     harness.run_steps(2);
     harness.get_by_label("not in the Hugging Face cache: config.json, model.safetensors");
     assert!(
@@ -812,41 +871,36 @@ fn clip_missing_from_the_cache_downloads_in_the_app_with_progress_and_cancel() {
     // mid-file although the connection has stalled.
     mirror.hold_after(4096);
     harness.get_by_label("Download").click_accesskit();
+    let download = |app: &CortexApp| app.panel::<EncoderFitPanel>().unwrap().download();
     step_until(&mut harness, "the first bytes of the model", |app| {
-        app.model_download
-            .as_ref()
-            .and_then(|job| job.progress())
-            .is_some_and(|p| p.file == "model.safetensors" && p.bytes > 0)
+        download(app)
+            .and_then(|job| app.jobs().progress(job))
+            .is_some_and(|p| matches!(p, Progress::Download(p) if p.file == "model.safetensors" && p.bytes > 0))
     });
     harness.get_by_label("Cancel").click_accesskit();
-    step_until(&mut harness, "the cancelled download", |app| {
-        app.model_download.is_none()
-    });
+    step_until(&mut harness, "the cancelled download", |app| download(app).is_none());
     mirror.release();
     assert!(
-        matches!(&harness.state().messages[..], [UserMessage::Info(m)] if m.ends_with("the next download resumes it")),
+        matches!(harness.state().messages(), [UserMessage::Info(m)] if m.ends_with("the next download resumes it")),
         "{:?}",
-        harness.state().messages
+        harness.state().messages()
     );
     harness.get_by_label("not in the Hugging Face cache: model.safetensors");
 
     // Downloaded in full: the model is in the cache and the fit can start.
     harness.get_by_label("Download").click_accesskit();
     harness.run_steps(1);
-    assert!(
-        harness.state().model_download.is_some(),
-        "the button starts the download"
-    );
-    step_until(&mut harness, "the download", |app| app.model_download.is_none());
+    assert!(download(harness.state()).is_some(), "the button starts the download");
+    step_until(&mut harness, "the download", |app| download(app).is_none());
     let app = harness.state();
     assert!(
-        matches!(&app.messages[1..], [UserMessage::Info(m)] if m.starts_with("Downloaded tiny/remote-clip into")),
+        matches!(&app.messages()[1..], [UserMessage::Info(m)] if m.starts_with("Downloaded tiny/remote-clip into")),
         "{:?}",
-        app.messages
+        app.messages()
     );
     let folder = app
-        .hub
-        .as_ref()
+        .panel::<EncoderFitPanel>()
+        .and_then(EncoderFitPanel::hub)
         .unwrap()
         .locate("tiny/remote-clip", &["config.json", "model.safetensors"])
         .unwrap();
@@ -869,16 +923,17 @@ fn choosing_the_labels_colormap_shows_labels_as_they_are() {
         repo().join("tests/data/volumes/nibabel_anatomical.nii"),
     ]));
     step_until(&mut harness, "the volume", |app| {
-        app.viewer.layers.len() == 1 && !app.is_loading()
+        app.viewer().layers.len() == 1 && !app.is_loading()
     });
     let app = harness.state_mut();
-    app.selected = Some(app.viewer.layers[0].id);
+    let id = app.viewer().layers[0].id;
+    app.viewer_mut().selected = Some(id);
     harness.run_steps(2);
     harness.get_by_label("Colormap").click_accesskit();
     harness.run_steps(2);
     harness.get_by_label("labels").click_accesskit();
     harness.run_steps(2);
-    let style = harness.state().viewer.layers[0].style;
+    let style = harness.state().viewer().layers[0].style;
     assert_eq!(style.colormap, cortexlens_data::Colormap::Labels);
     assert_eq!(style.interpolation, cortexlens_data::Interpolation::Nearest);
     assert_eq!(style.threshold, Some(0.5), "label 0 (the background) is transparent");
@@ -901,20 +956,20 @@ fn a_segmentation_with_a_bids_sidecar_shows_label_names() {
     .unwrap();
     let mut harness = harness(Startup::Files(vec![path]));
     step_until(&mut harness, "the segmentation", |app| {
-        app.viewer.layers.len() == 1 && !app.is_loading()
+        app.viewer().layers.len() == 1 && !app.is_loading()
     });
-    let layer = &harness.state().viewer.layers[0];
+    let layer = &harness.state().viewer().layers[0];
     assert_eq!(layer.style.colormap, cortexlens_data::Colormap::Labels);
     assert_eq!(layer.label_names.as_ref().map(|n| n.len()), Some(3));
     harness
         .state_mut()
-        .viewer
+        .viewer_mut()
         .set_crosshair(glam::DVec3::new(1.0, 1.0, 1.0));
     harness.run_steps(2);
     harness.get_by_label("17  Left-Hippocampus");
     harness
         .state_mut()
-        .viewer
+        .viewer_mut()
         .set_crosshair(glam::DVec3::new(3.0, 1.0, 1.0));
     harness.run_steps(2);
     harness.get_by_label("3  Cortex");
@@ -926,14 +981,14 @@ fn a_segmentation_with_a_bids_sidecar_shows_label_names() {
     save_nifti(&broken, &seg).unwrap();
     harness.state_mut().open(&broken);
     step_until(&mut harness, "the second segmentation", |app| {
-        app.viewer.layers.len() == 2 && !app.is_loading()
+        app.viewer().layers.len() == 2 && !app.is_loading()
     });
     let app = harness.state();
-    assert!(app.viewer.layers[1].label_names.is_none());
+    assert!(app.viewer().layers[1].label_names.is_none());
     assert!(
-        matches!(&app.messages[..], [cortexlens::ui::UserMessage::Error(e)] if e.contains("sub-02_dseg.tsv") && e.contains("line 2")),
+        matches!(app.messages(), [cortexlens::messages::UserMessage::Error(e)] if e.contains("sub-02_dseg.tsv") && e.contains("line 2")),
         "{:?}",
-        app.messages
+        app.messages()
     );
     std::fs::remove_dir_all(dir).ok();
 }

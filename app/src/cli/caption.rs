@@ -1,20 +1,22 @@
 //! `cortexlens caption --encoder E --pool P --decoder D (--voxel i,j,k | --mask M.nii.gz) --out
-//! captions.tsv`: BrainSCUBA captions of encoder voxels, one TSV row per voxel.
+//! captions.tsv`: BrainSCUBA captions of encoder voxels, one TSV row per voxel, through the same
+//! [`crate::captioning`] path as the window.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use clap::Args;
 use cortexlens_data::formats::load_volume;
-use cortexlens_inference::brainscuba::{Stage, caption_voxels, captions_tsv};
-use cortexlens_inference::caption::{Captioner, DecodeConfig};
-use cortexlens_inference::encoder::Encoder;
-use cortexlens_inference::encoder::file::load_encoder;
-use cortexlens_inference::projection::{DEFAULT_TEMPERATURE, EmbeddingPool, ProjectionConfig};
+use cortexlens_inference::brainscuba::{Stage, captions_tsv};
+use cortexlens_inference::projection::DEFAULT_TEMPERATURE;
 use cortexlens_inference::{device, device_name};
 
 use super::CliError;
 use super::info::parse_ijk;
+use cortexlens_inference::encoder::select::MaskRule;
+
+use crate::captioning::{CaptionModels, CaptionSettings, CaptionTarget, ModelPaths, caption};
 
 /// Arguments of `cortexlens caption`.
 #[derive(Debug, Args)]
@@ -56,34 +58,35 @@ pub struct CaptionArgs {
 }
 
 pub(super) fn run(args: &CaptionArgs) -> Result<(), CliError> {
-    let encoder = load_encoder(&args.encoder).map_err(CliError::bad_input)?;
-    let voxels = selected_voxels(args, &encoder)?;
-    let pool = EmbeddingPool::open(&args.pool).map_err(CliError::bad_input)?;
-    let device = device();
-    let captioner = Captioner::load(&args.decoder, &device).map_err(CliError::bad_input)?;
+    let paths = ModelPaths {
+        encoder: Some(args.encoder.clone()),
+        pool: Some(args.pool.clone()),
+        decoder: Some(args.decoder.clone()),
+        images: None,
+    };
+    let target = match &args.mask {
+        Some(mask) => CaptionTarget::Mask {
+            volume: Arc::new(load_volume(mask, &mut |_| {}).map_err(CliError::bad_input)?),
+            rule: MaskRule::from_options(args.label, args.threshold),
+        },
+        None => CaptionTarget::Voxels(args.voxel.clone()),
+    };
+    let models = CaptionModels::load(&paths).map_err(CliError::bad_input)?;
+    let voxels = models.voxels(&target).map_err(CliError::bad_input)?.len();
     eprintln!(
-        "captioning {} voxels against {} pool images on {}",
-        voxels.len(),
-        pool.len(),
-        device_name(&device)
+        "captioning {voxels} voxels against {} pool images on {}",
+        models.pool.len(),
+        device_name(&device())
     );
-    let projection = ProjectionConfig {
-        temperature: args.temperature,
-        top_k: args.top,
-        ..ProjectionConfig::default()
-    };
-    let decode = DecodeConfig {
-        max_tokens: args.max_tokens,
-        ..DecodeConfig::default()
-    };
+    let mut settings = CaptionSettings::default();
+    settings.projection.temperature = args.temperature;
+    settings.projection.top_k = args.top;
+    settings.decode.max_tokens = args.max_tokens;
     let mut last = None;
-    let captions = caption_voxels(
-        &encoder,
-        &voxels,
-        &pool,
-        &captioner,
-        &projection,
-        &decode,
+    let outcome = caption(
+        &models,
+        target,
+        &settings,
         &AtomicBool::new(false),
         &mut |stage, done, total| {
             if last != Some(stage) || done == total {
@@ -97,63 +100,6 @@ pub(super) fn run(args: &CaptionArgs) -> Result<(), CliError> {
         },
     )
     .map_err(CliError::bad_input)?;
-    std::fs::write(&args.out, captions_tsv(&captions, args.top > 0))
+    std::fs::write(&args.out, captions_tsv(&outcome.captions, args.top > 0))
         .map_err(|e| CliError::failure(format!("{}: {e}", args.out.display())))
-}
-
-/// The encoder voxels the arguments ask for.
-fn selected_voxels(args: &CaptionArgs, encoder: &Encoder) -> Result<Vec<usize>, CliError> {
-    let Some(mask_path) = &args.mask else {
-        return args
-            .voxel
-            .iter()
-            .map(|&ijk| {
-                ijk.iter()
-                    .all(|&c| (0..=u32::MAX as i64).contains(&c))
-                    .then(|| encoder.find_voxel(ijk.map(|c| c as u32)))
-                    .flatten()
-                    .ok_or_else(|| {
-                        CliError::bad_input(format!(
-                            "voxel {},{},{} is not one of the encoder's {} voxels",
-                            ijk[0],
-                            ijk[1],
-                            ijk[2],
-                            encoder.voxel_count()
-                        ))
-                    })
-            })
-            .collect();
-    };
-    let mask = load_volume(mask_path, &mut |_| {}).map_err(CliError::bad_input)?;
-    let grid = encoder.grid_shape();
-    if mask.shape[..3] != grid {
-        return Err(CliError::bad_input(format!(
-            "{}: shape {:?} but the encoder's grid is {:?}",
-            mask_path.display(),
-            &mask.shape[..3],
-            grid
-        )));
-    }
-    let keep = |v: f32| match (args.label, args.threshold) {
-        (Some(label), _) => v == label,
-        (None, Some(threshold)) => v.abs() >= threshold,
-        (None, None) => v != 0.0 && v.is_finite(),
-    };
-    let voxels: Vec<usize> = encoder
-        .voxels()
-        .iter()
-        .enumerate()
-        .filter(|(_, ijk)| {
-            let [i, j, k] = ijk.map(|c| c as i64);
-            mask.value_at([i, j, k], 0).is_some_and(keep)
-        })
-        .map(|(v, _)| v)
-        .collect();
-    if voxels.is_empty() {
-        return Err(CliError::bad_input(format!(
-            "{}: no encoder voxel is selected by the mask",
-            mask_path.display()
-        )));
-    }
-    Ok(voxels)
 }

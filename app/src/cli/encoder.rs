@@ -2,20 +2,22 @@
 //! fitted by ridge regression on CLIP image embeddings.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use clap::{Args, Subcommand};
-use cortexlens_data::formats::{load_volume, save_nifti};
-use cortexlens_inference::clip::{Clip, HF_FILES};
+use cortexlens_data::formats::load_volume;
+use cortexlens_inference::clip::HF_FILES;
 use cortexlens_inference::encoder::VoxelOrder;
 use cortexlens_inference::encoder::file::save_encoder;
-use cortexlens_inference::encoder::fit::{EncoderFitConfig, Responses, fit_encoder, read_stimuli};
+use cortexlens_inference::encoder::fit::EncoderFitConfig;
 use cortexlens_inference::encoder::import::{BRAINSCUBA_BACKBONE, import_checkpoint};
 use cortexlens_inference::hub::{Hub, HubError};
 use cortexlens_inference::{device, device_name};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
+use crate::encoder_fitting::{EncoderFitRequest, ResponsesSource, clip_folder, fit_and_save};
 
 /// Arguments of `cortexlens encoder`.
 #[derive(Debug, Args)]
@@ -125,7 +127,7 @@ fn import(args: &ImportArgs) -> Result<(), CliError> {
 
 fn fit(args: &FitEncoderArgs) -> Result<(), CliError> {
     let mask = match &args.mask {
-        Some(path) => Some(load_volume(path, &mut |_| {}).map_err(CliError::bad_input)?),
+        Some(path) => Some(Arc::new(load_volume(path, &mut |_| {}).map_err(CliError::bad_input)?)),
         None => None,
     };
     let is_tsv = args
@@ -133,16 +135,12 @@ fn fit(args: &FitEncoderArgs) -> Result<(), CliError> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("tsv") || e.eq_ignore_ascii_case("txt"));
     let responses = if is_tsv {
-        Responses::from_tsv(&args.responses, mask.as_ref())
+        ResponsesSource::Table(args.responses.clone())
     } else {
-        let volume = load_volume(&args.responses, &mut |_| {}).map_err(CliError::bad_input)?;
-        Responses::from_volume(&volume, mask.as_ref())
-    }
-    .map_err(CliError::bad_input)?;
-    let stimuli = read_stimuli(&args.stimuli).map_err(CliError::bad_input)?;
-    let device = device();
-    let clip_dir = clip_folder(&args.clip, args.download)?;
-    let clip = Clip::load_dir(&clip_dir, &device).map_err(CliError::bad_input)?;
+        ResponsesSource::Volume(Arc::new(
+            load_volume(&args.responses, &mut |_| {}).map_err(CliError::bad_input)?,
+        ))
+    };
     let mut config = EncoderFitConfig {
         batch: args.batch,
         backbone: args.backbone.clone(),
@@ -150,48 +148,40 @@ fn fit(args: &FitEncoderArgs) -> Result<(), CliError> {
     };
     config.ridge.folds = args.folds;
     config.ridge.test_fraction = args.test_fraction;
-    eprintln!(
-        "fitting {} voxels on {} stimuli with CLIP on {}",
-        responses.voxels.len(),
-        stimuli.len(),
-        device_name(&device)
-    );
-    let every = (stimuli.len() / 10).max(1);
-    let mut next = every;
-    let fit = fit_encoder(
-        &responses,
-        &stimuli,
-        &clip,
-        &config,
-        &AtomicBool::new(false),
-        &mut |done, total| {
-            if done >= next || done == total {
-                eprintln!("embedded {done}/{total} images");
-                next = done + every;
-            }
-        },
-    )
-    .map_err(CliError::bad_input)?;
-    save_encoder(&args.out, &fit.encoder).map_err(CliError::bad_input)?;
-    for (path, volume) in [(&args.r2, &fit.r2), (&args.pearson, &fit.pearson)] {
-        if let Some(path) = path {
-            save_nifti(path, volume).map_err(CliError::bad_input)?;
+    let request = EncoderFitRequest {
+        responses,
+        mask,
+        stimuli: args.stimuli.clone(),
+        clip: clip_dir(&args.clip, args.download)?,
+        config,
+        out: args.out.clone(),
+        r2: args.r2.clone(),
+        pearson: args.pearson.clone(),
+    };
+    eprintln!("fitting with CLIP on {}", device_name(&device()));
+    let mut next = 0;
+    let fit = fit_and_save(&request, &AtomicBool::new(false), &mut |done, total| {
+        if done >= next || done == total {
+            eprintln!("embedded {done}/{total} images");
+            next = done + (total / 10).max(1);
         }
-    }
+    })
+    .map_err(CliError::bad_input)?;
     eprintln!(
-        "saved {} (median held-out R² {:.3})",
-        args.out.display(),
-        fit.median_r2()
+        "saved {} ({} voxels, median held-out R² {:.3})",
+        fit.encoder.display(),
+        fit.voxels,
+        fit.median_r2
     );
     Ok(())
 }
 
 /// CLIP's folder: `spec` itself, or a repository's snapshot folder in the Hugging Face cache, its
 /// missing files first downloaded (with a progress bar on a terminal) when `download`.
-fn clip_folder(spec: &str, download: bool) -> Result<PathBuf, CliError> {
+fn clip_dir(spec: &str, download: bool) -> Result<PathBuf, CliError> {
     let hub = Hub::from_env().map_err(CliError::bad_input)?;
     if !download {
-        return hub.locate(spec, &HF_FILES).map_err(CliError::bad_input);
+        return clip_folder(Some(&hub), spec).map_err(CliError::bad_input);
     }
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}")

@@ -1,21 +1,22 @@
-//! `cortexlens render FILES… --view V --out shot.png`: the window's pictures without a window.
+//! `cortexlens render FILES… --view V --out shot.png`: the window's pictures without a window —
+//! files opened by the window's open step, drawn by the window's GPU scene.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{ArgMatches, Args};
 use cortexlens_data::camera::{CameraPreset, OrbitCamera};
-use cortexlens_data::field::{is_field_path, load_field};
-use cortexlens_data::formats::sidecar_label_names;
 use cortexlens_data::projection::ProjectionMethod;
-use cortexlens_data::{Colormap, Interpolation, Loaded, Volume, load_path};
+use cortexlens_data::{Colormap, Interpolation};
 use cortexlens_render::{GpuContext, RenderMode, SLICE_FORMAT};
 use glam::DVec3;
 
 use super::CliError;
 use super::layer_options::{self, LayerOptions, parse_colormap, parse_interpolation, parse_range};
-use crate::gpu_bridge::{SliceResources, SurfaceResources};
-use crate::picture::{PictureGpu, PictureOptions, render_picture};
-use crate::viewer::{Layer, LayerId, Layout, Viewer, default_style, label_style};
+use crate::gpu_scene::picture::{PictureOptions, render_picture};
+use crate::gpu_scene::{GpuScene, SyncNotice, field_drawing_for};
+use crate::loader::read_file;
+use crate::open::{Added, open};
+use crate::viewer::{Layer, LayerId, Layout, Viewer, default_style};
 
 /// Arguments of `cortexlens render`. Per-layer options apply to the file they follow.
 #[derive(Debug, Args)]
@@ -122,37 +123,31 @@ pub(super) fn run(args: &RenderArgs, matches: &ArgMatches) -> Result<(), CliErro
     let options = layer_options::collect(matches, "files", args.files.len())?;
     let layout =
         Layout::from_name(&args.view).ok_or_else(|| CliError::bad_input(format!("unknown view '{}'", args.view)))?;
-    let mut viewer = Viewer {
-        layout,
-        radiological: args.radiological,
-        ..Viewer::default()
-    };
+    let mut viewer = Viewer::default();
+    viewer.radiological = args.radiological;
     let mut volume_options = Vec::new();
     for (path, layer_options) in args.files.iter().zip(&options) {
-        if is_field_path(path) {
-            let field = load_field(path).map_err(CliError::bad_input)?;
-            let name = path
-                .file_name()
-                .map_or("field".into(), |n| n.to_string_lossy().into_owned());
-            viewer.volume3d.add_field(name, field);
-            continue;
+        let contents = read_file(path, &mut |_| {}).map_err(CliError::bad_input)?;
+        let opened = open(&mut viewer, path, contents).map_err(CliError::bad_input)?;
+        for warning in &opened.warnings {
+            eprintln!("warning: {warning}");
         }
-        match load_path(path, &mut |_| {}).map_err(CliError::bad_input)? {
-            Loaded::Volume(volume) => {
-                add_volume(&mut viewer, path, volume, layer_options)?;
+        match opened.added {
+            Added::Layer(id) => {
+                apply_to_layer(&mut viewer, id, path, layer_options)?;
                 volume_options.push(layer_options);
             }
-            Loaded::Surface(file) => {
-                let first_new = viewer.surfaces.maps.len();
-                viewer.surfaces.add_file(&file).map_err(CliError::bad_input)?;
-                for map in &mut viewer.surfaces.maps[first_new..] {
+            Added::Surface { maps } => {
+                for map in viewer.surfaces.maps.iter_mut().filter(|m| maps.contains(&m.id)) {
                     map.style = layer_options.apply(map.style);
                     map.frame = layer_options.frame.unwrap_or(0).min(map.frames.len() - 1);
                 }
             }
+            Added::Field(_) => {}
         }
     }
-    if args.view == "surface" && viewer.surfaces.is_empty() {
+    viewer.layout = layout;
+    if layout == Layout::Surface && viewer.surfaces.is_empty() {
         return Err(CliError::bad_input(
             "--view surface needs a surface mesh (e.g. lh.pial or a .gii mesh)",
         ));
@@ -180,70 +175,49 @@ pub(super) fn run(args: &RenderArgs, matches: &ArgMatches) -> Result<(), CliErro
     if let Some(bounds) = bounds {
         viewer.volume3d.camera = OrbitCamera::preset(args.camera, bounds);
     }
-    if args.view == "3d" && bounds.is_none() {
+    if layout == Layout::Volume3d && bounds.is_none() {
         return Err(CliError::bad_input("--view 3d needs a volume or a neural-field file"));
     }
     match args.at {
         Some([x, y, z]) => viewer.set_crosshair(DVec3::new(x, y, z)),
         None => viewer.set_crosshair(viewer.crosshair),
     }
-    let (width, height) = args.size.unwrap_or_else(|| default_size(&viewer));
-
+    // As in the window: on a software GPU the shown field is drawn from a baked grid.
     let gpu = GpuContext::headless().map_err(CliError::failure)?;
-    let mut slices = SliceResources::new(&gpu.device, SLICE_FORMAT);
-    for layer in &viewer.layers {
-        if let Some(notice) = slices.upload(&gpu.device, &gpu.queue, layer) {
-            eprintln!("cortexlens: {}: {notice}", layer.name());
+    viewer.volume3d.field_drawing = field_drawing_for(&gpu.adapter.get_info());
+    if layout == Layout::Volume3d {
+        viewer.volume3d.bake_now().map_err(CliError::failure)?;
+    }
+    let size = args.size.unwrap_or_else(|| default_size(&viewer));
+
+    let mut scene = GpuScene::new(&gpu.device, SLICE_FORMAT);
+    for notice in scene.sync(&gpu.device, &gpu.queue, &viewer) {
+        match notice {
+            SyncNotice::Downsampled { layer, notice } => {
+                let name = viewer.layer(layer).map_or("", |l| l.name());
+                eprintln!("cortexlens: {name}: {notice}");
+            }
+            SyncNotice::FieldRefused { error, .. } => return Err(CliError::failure(error)),
         }
     }
-    let mut surfaces = SurfaceResources::new(&gpu.device, SLICE_FORMAT);
-    surfaces.sync_scene(&gpu.device, &gpu.queue, &viewer.surfaces);
-    if let Some(error) = slices
-        .sync_fields(&gpu.device, &gpu.queue, &viewer.volume3d)
-        .into_iter()
-        .next()
-    {
-        return Err(CliError::failure(error));
-    }
-    let picture_gpu = PictureGpu {
-        device: &gpu.device,
-        queue: &gpu.queue,
-        slices: &slices,
-        surfaces: &surfaces,
-    };
     let picture_options = PictureOptions {
         colorbar: args.colorbar,
         crosshair: !args.no_crosshair,
     };
-    let picture = render_picture(&picture_gpu, &viewer, width, height, picture_options).map_err(CliError::failure)?;
+    let picture = render_picture(&mut scene, &gpu.device, &gpu.queue, &viewer, size, picture_options)
+        .map_err(CliError::failure)?;
     picture
         .save(&args.out)
         .map_err(|e| CliError::bad_input(format!("{}: {e}", args.out.display())))?;
     Ok(())
 }
 
-fn add_volume(
-    viewer: &mut Viewer,
-    path: &std::path::Path,
-    volume: Volume,
-    options: &LayerOptions,
-) -> Result<(), CliError> {
-    let is_base = viewer.layers.is_empty();
-    // A segmentation with a BIDS label table beside it is drawn as labels, as in the window.
-    let labelled = match sidecar_label_names(path) {
-        Some(Ok(_)) => true,
-        Some(Err(error)) => {
-            eprintln!("warning: {} is drawn without its label table: {error}", path.display());
-            false
-        }
-        None => false,
+/// A layer's per-file options: its style, and its frame (which must exist).
+fn apply_to_layer(viewer: &mut Viewer, id: LayerId, path: &Path, options: &LayerOptions) -> Result<(), CliError> {
+    let Some(layer) = viewer.layer_mut(id) else {
+        return Ok(());
     };
-    let style = options.apply(if labelled {
-        label_style(is_base)
-    } else {
-        default_style(&volume, is_base)
-    });
-    let mut layer = Layer::new(LayerId(viewer.layers.len() as u64), volume, style);
+    layer.style = options.apply(layer.style);
     if let Some(frame) = options.frame {
         if frame >= layer.volume.frames() {
             return Err(CliError::bad_input(format!(
@@ -254,7 +228,6 @@ fn add_volume(
         }
         layer.frame = frame;
     }
-    viewer.push_layer(layer);
     Ok(())
 }
 

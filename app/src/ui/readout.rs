@@ -2,27 +2,25 @@
 
 use egui_plot::{Line, Plot, PlotPoints, VLine};
 
-use super::{CortexApp, UserMessage};
+use super::CortexApp;
+use crate::jobs::Progress;
+use crate::messages::UserMessage;
 
 /// Progress, messages, readout and (for a 4D layer) the time-series plot at the crosshair.
 pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
-    for (_, pending) in app.loader.pending() {
+    for (job, path) in app.reads.running() {
         ui.horizontal(|ui| {
-            let name = pending
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default();
+            let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
             ui.label(format!("Loading {name}"));
-            ui.add(
-                egui::ProgressBar::new(pending.fraction)
-                    .show_percentage()
-                    .desired_width(200.0),
-            );
+            let fraction = match app.jobs.progress(job) {
+                Some(Progress::Fraction(f)) => *f,
+                _ => 0.0,
+            };
+            ui.add(egui::ProgressBar::new(fraction).show_percentage().desired_width(200.0));
         });
     }
     let mut dismissed = None;
-    for (i, message) in app.messages.iter().enumerate() {
+    for (i, message) in app.messages.all().iter().enumerate() {
         ui.horizontal(|ui| {
             match message {
                 UserMessage::Error(text) => ui.colored_label(ui.visuals().error_fg_color, format!("Error: {text}")),
@@ -34,7 +32,7 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui) {
         });
     }
     if let Some(i) = dismissed {
-        app.messages.remove(i);
+        app.messages.dismiss(i);
     }
     crosshair_readout(app, ui);
     vertex_readout(app, ui);
@@ -126,8 +124,8 @@ fn crosshair_readout(app: &mut CortexApp, ui: &mut egui::Ui) {
 /// The selected layer's time series at the crosshair, when it has several frames.
 fn time_series(app: &CortexApp, ui: &mut egui::Ui) {
     let layer = app
-        .selected
-        .and_then(|id| app.viewer.layer(id))
+        .viewer
+        .selected_layer()
         .filter(|l| l.volume.frames() > 1)
         .or_else(|| app.viewer.layers.iter().find(|l| l.volume.frames() > 1));
     let Some(layer) = layer else {

@@ -5,9 +5,9 @@ use std::path::Path;
 use anyhow::Context as _;
 use egui_wgpu::RenderState;
 
-use super::{CortexApp, UserMessage};
-use crate::gpu_bridge::{SliceResources, SurfaceResources};
-use crate::picture::{PictureGpu, PictureOptions, render_picture};
+use super::CortexApp;
+use crate::gpu_scene::GpuScene;
+use crate::gpu_scene::picture::{PictureOptions, render_picture};
 use crate::viewer::Viewer;
 
 /// The screenshot dialog's choices.
@@ -43,19 +43,12 @@ pub fn save(
         view_area_px.0.max(1) * settings.scale,
         view_area_px.1.max(1) * settings.scale,
     );
-    let renderer = render_state.renderer.read();
-    let resources = &renderer.callback_resources;
-    let (Some(slices), Some(surfaces)) = (resources.get::<SliceResources>(), resources.get::<SurfaceResources>())
-    else {
-        anyhow::bail!("the renderers are not installed");
-    };
-    let gpu = PictureGpu {
-        device: &render_state.device,
-        queue: &render_state.queue,
-        slices,
-        surfaces,
-    };
-    let picture = render_picture(&gpu, viewer, w, h, settings.options)?;
+    let (device, queue) = (&render_state.device, &render_state.queue);
+    let picture = GpuScene::with(render_state, |scene| {
+        scene.sync(device, queue, viewer);
+        render_picture(scene, device, queue, viewer, (w, h), settings.options)
+    })
+    .ok_or_else(|| anyhow::anyhow!("the GPU scene is not installed"))??;
     picture
         .save(path)
         .with_context(|| format!("writing {}", path.display()))?;
@@ -73,7 +66,7 @@ pub fn dialog(app: &mut CortexApp, ctx: &egui::Context) {
         .open(&mut open)
         .collapsible(false)
         .show(ctx, |ui| {
-            let (w, h) = app.view_area_px;
+            let (w, h) = app.view_area.1;
             ui.horizontal(|ui| {
                 ui.label("Resolution");
                 for scale in 1..=4 {
@@ -96,9 +89,8 @@ pub fn dialog(app: &mut CortexApp, ctx: &egui::Context) {
         return;
     };
     app.screenshot.open = false;
-    let message = match app.save_screenshot(&path, &app.screenshot) {
-        Ok((w, h)) => UserMessage::Info(format!("Saved {} ({w}×{h})", path.display())),
-        Err(error) => UserMessage::Error(format!("Screenshot failed: {error:#}")),
-    };
-    app.messages.push(message);
+    match app.save_screenshot(&path, &app.screenshot) {
+        Ok((w, h)) => app.messages.info(format!("Saved {} ({w}×{h})", path.display())),
+        Err(error) => app.messages.error(format!("Screenshot failed: {error:#}")),
+    }
 }

@@ -1,42 +1,16 @@
-//! The slice views: layout, mouse interaction, the paint callback and the crosshair overlay.
+//! A slice view: mouse and keys move the crosshair, step slices, zoom and pan; the picture comes
+//! from the GPU scene through a paint callback; the crosshair and orientation letters are drawn over it.
 
 use cortexlens_data::{Plane, SliceGeometry};
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 use glam::{DVec2, DVec3};
 
-use super::CortexApp;
-use crate::gpu_bridge::SliceCallback;
-use crate::picture::CROSSHAIR_RGBA;
+use crate::gpu_scene::picture::CROSSHAIR_RGBA;
+use crate::gpu_scene::{ViewCallback, ViewRequest};
 use crate::viewer::{View, Viewer};
 
 /// Scroll distance in points that steps one slice.
 const POINTS_PER_SLICE: f32 = 40.0;
-
-/// Draw the layout's views into `area`.
-pub fn show_layout(app: &mut CortexApp, ui: &mut egui::Ui, area: Rect) {
-    if app.viewer.layers.is_empty() && app.viewer.surfaces.is_empty() && app.viewer.volume3d.fields.is_empty() {
-        ui.centered_and_justified(|ui| {
-            ui.label(if app.is_loading() {
-                "Loading…"
-            } else {
-                "Drop NIfTI, MGH, GIFTI or FreeSurfer files here, or use File › Open."
-            });
-        });
-        return;
-    }
-    let width = area.width().max(1.0).round() as u32;
-    let height = area.height().max(1.0).round() as u32;
-    for pane in app.viewer.panes(width, height) {
-        let [x, y, w, h] = pane.rect;
-        let rect = Rect::from_min_size(area.min + Vec2::new(x as f32, y as f32), Vec2::new(w as f32, h as f32));
-        match pane.view {
-            View::Slice(plane) if !app.viewer.layers.is_empty() => show_view(&mut app.viewer, ui, plane, rect),
-            View::Slice(_) => {}
-            View::Surface => super::surface_view::show(app, ui, rect),
-            View::Volume3d => super::volume3d_view::show(app, ui, rect),
-        }
-    }
-}
 
 /// Physical-pixel geometry of a view occupying `rect` (in points).
 fn view_geometry(viewer: &Viewer, plane: Plane, rect: Rect, ppp: f32) -> SliceGeometry {
@@ -49,7 +23,11 @@ fn to_px(pos: Pos2, rect: Rect, ppp: f32) -> DVec2 {
     DVec2::new(((pos.x - rect.min.x) * ppp) as f64, ((pos.y - rect.min.y) * ppp) as f64)
 }
 
-fn show_view(viewer: &mut Viewer, ui: &mut egui::Ui, plane: Plane, rect: Rect) {
+/// Draw the slice view of `plane` into `rect` and handle its input.
+pub fn show(viewer: &mut Viewer, ui: &mut egui::Ui, plane: Plane, rect: Rect) {
+    if viewer.layers.is_empty() {
+        return;
+    }
     let id = ui.scope_id().with(("slice-view", plane.name()));
     let response = ui
         .interact(rect, id, Sense::click_and_drag())
@@ -58,15 +36,11 @@ fn show_view(viewer: &mut Viewer, ui: &mut egui::Ui, plane: Plane, rect: Rect) {
     handle_input(viewer, ui, &response, plane, rect, ppp, id);
 
     let geometry = view_geometry(viewer, plane, rect, ppp);
-    let layers = viewer.layers.iter().map(|l| (l.id, l.style)).collect();
-    ui.painter().add(egui_wgpu::Callback::new_paint_callback(
-        rect,
-        SliceCallback {
-            plane,
-            geometry,
-            layers,
-        },
-    ));
+    let size = (geometry.width, geometry.height);
+    if let Some(request) = ViewRequest::of(viewer, View::Slice(plane), size) {
+        ui.painter()
+            .add(egui_wgpu::Callback::new_paint_callback(rect, ViewCallback(request)));
+    }
     paint_overlay(ui, viewer, &geometry, rect, ppp);
 }
 

@@ -4,15 +4,15 @@ use cortexlens_data::camera::{PickMesh, pick};
 use egui::{PointerButton, Rect, Sense};
 use glam::DVec3;
 
-use super::CortexApp;
-use crate::gpu_bridge::SurfaceCallback;
+use crate::gpu_scene::{ViewCallback, ViewRequest};
+use crate::viewer::{View, Viewer};
 
 /// Radians of orbit per point dragged.
 const ORBIT_PER_POINT: f32 = 0.01;
 
 /// Draw the surface view into `rect` and handle its mouse input.
-pub fn show(app: &mut CortexApp, ui: &mut egui::Ui, rect: Rect) {
-    let scene = &mut app.viewer.surfaces;
+pub fn show(viewer: &mut Viewer, ui: &mut egui::Ui, rect: Rect) {
+    let scene = &mut viewer.surfaces;
     if scene.is_empty() {
         return;
     }
@@ -47,26 +47,19 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui, rect: Rect) {
     {
         let px = (pos.x - rect.min.x) * ppp;
         let py = (pos.y - rect.min.y) * ppp;
-        if let Some(world) = pick_world(app, px, py, size) {
-            app.viewer.set_crosshair(world);
+        if let Some(world) = pick_world(viewer, px, py, size) {
+            viewer.set_crosshair(world);
         }
     }
-
-    let scene = &app.viewer.surfaces;
-    let instances = scene.hemispheres.iter().map(|g| (g.id, scene.draw_offset(g))).collect();
-    ui.painter().add(egui_wgpu::Callback::new_paint_callback(
-        rect,
-        SurfaceCallback {
-            size,
-            camera: scene.camera,
-            instances,
-        },
-    ));
+    if let Some(request) = ViewRequest::of(viewer, View::Surface, size) {
+        ui.painter()
+            .add(egui_wgpu::Callback::new_paint_callback(rect, ViewCallback(request)));
+    }
 }
 
 /// The anatomical world position of the vertex under pixel `(px, py)`, if a mesh is hit.
-pub fn pick_world(app: &CortexApp, px: f32, py: f32, size: (u32, u32)) -> Option<DVec3> {
-    let scene = &app.viewer.surfaces;
+pub fn pick_world(viewer: &Viewer, px: f32, py: f32, size: (u32, u32)) -> Option<DVec3> {
+    let scene = &viewer.surfaces;
     let ray = scene.camera.ray(px, py, size.0 as f32, size.1 as f32);
     let shown: Vec<_> = scene
         .hemispheres

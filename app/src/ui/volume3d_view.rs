@@ -3,16 +3,16 @@
 use cortexlens_data::camera::CameraPreset;
 use egui::{PointerButton, Rect, Sense};
 
-use super::CortexApp;
-use crate::gpu_bridge::{Frame3d, Volume3dCallback};
+use crate::gpu_scene::{ViewCallback, ViewRequest};
+use crate::viewer::{View, Viewer};
 
 /// Radians of orbit per point dragged.
 const ORBIT_PER_POINT: f32 = 0.01;
 
 /// Draw the 3D view into `rect` and handle its mouse input.
-pub fn show(app: &mut CortexApp, ui: &mut egui::Ui, rect: Rect) {
-    place_camera(app);
-    let v3 = &mut app.viewer.volume3d;
+pub fn show(viewer: &mut Viewer, ui: &mut egui::Ui, rect: Rect) {
+    place_camera(viewer);
+    let v3 = &mut viewer.volume3d;
     let response = ui.interact(rect, ui.scope_id().with("volume3d-view"), Sense::click_and_drag());
     let ppp = ui.ctx().pixels_per_point();
     let full = (
@@ -47,17 +47,14 @@ pub fn show(app: &mut CortexApp, ui: &mut egui::Ui, rect: Rect) {
         // Refine to full resolution on the next frame after the camera stops.
         ui.ctx().request_repaint();
     }
-    if let Some(frame) = Frame3d::of(&app.viewer) {
-        ui.painter().add(egui_wgpu::Callback::new_paint_callback(
-            rect,
-            Volume3dCallback { size, frame },
-        ));
+    if let Some(request) = ViewRequest::of(viewer, View::Volume3d, size) {
+        ui.painter()
+            .add(egui_wgpu::Callback::new_paint_callback(rect, ViewCallback(request)));
     }
 }
 
 /// Frame the data shown when it changed.
-fn place_camera(app: &mut CortexApp) {
-    let viewer = &mut app.viewer;
+fn place_camera(viewer: &mut Viewer) {
     if viewer.volume3d.camera_placed {
         return;
     }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use cortexlens_data::formats::LabelNames;
+use cortexlens_data::stats::{finite_min_max, robust_range};
 use cortexlens_data::{Interpolation, LayerStyle, Volume};
 
 /// Identifies a layer for the renderer's texture cache; ordered as the files were requested.
@@ -86,46 +87,6 @@ pub fn label_style(is_base: bool) -> LayerStyle {
     style
 }
 
-/// The 2nd and 98th percentiles of the finite values (as FSLeyes and nilearn display anatomy);
-/// falls back to the full range when they coincide.
-pub fn robust_range(volume: &Volume) -> (f32, f32) {
-    const MAX_SAMPLES: usize = 1 << 20;
-    let stride = (volume.data.len() / MAX_SAMPLES).max(1);
-    let mut sample: Vec<f32> = volume
-        .data
-        .iter()
-        .step_by(stride)
-        .copied()
-        .filter(|v| v.is_finite())
-        .collect();
-    if sample.is_empty() {
-        return (0.0, 1.0);
-    }
-    let pick = |sample: &mut Vec<f32>, q: f64| {
-        let at = ((sample.len() - 1) as f64 * q).round() as usize;
-        *sample.select_nth_unstable_by(at, f32::total_cmp).1
-    };
-    let lo = pick(&mut sample, 0.02);
-    let hi = pick(&mut sample, 0.98);
-    if hi > lo {
-        (lo, hi)
-    } else {
-        let (min, max) = finite_min_max(volume);
-        if max > min { (min, max) } else { (min, min + 1.0) }
-    }
-}
-
-/// Smallest and largest finite value (infinite bounds when there is none).
-pub fn finite_min_max(volume: &Volume) -> (f32, f32) {
-    volume
-        .data
-        .iter()
-        .filter(|v| v.is_finite())
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,15 +94,6 @@ mod tests {
 
     fn volume(data: Vec<f32>) -> Volume {
         Volume::from_f32("t", [data.len(), 1, 1, 1], DMat4::IDENTITY, data)
-    }
-
-    #[test]
-    fn robust_range_ignores_outliers_and_nan() {
-        let mut data: Vec<f32> = (0..1000).map(|i| i as f32).collect();
-        data.push(1e9);
-        data.push(f32::NAN);
-        let (lo, hi) = robust_range(&volume(data));
-        assert!((15.0..25.0).contains(&lo) && (970.0..990.0).contains(&hi), "{lo} {hi}");
     }
 
     #[test]

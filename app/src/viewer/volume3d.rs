@@ -1,10 +1,11 @@
 //! What the 3D view shows: the base volume (with the top overlay) or a neural field, ray-marched.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use cortexlens_data::Volume;
 use cortexlens_data::camera::{CameraPreset, OrbitCamera};
-use cortexlens_data::field::{FieldOutput, NeuralField};
+use cortexlens_data::field::{BAKE_VOXELS, BakeError, FieldOutput, NeuralField, bake};
 use cortexlens_data::transfer::TransferFunction;
 use cortexlens_render::{ClipPlane, RayMarchSettings};
 use glam::DVec3;
@@ -118,7 +119,8 @@ impl Default for Volume3d {
 
 impl Volume3d {
     /// Open a field and show it; an intensity field's value range sets the transfer function.
-    pub fn add_field(&mut self, name: String, field: NeuralField) -> FieldId {
+    pub fn add_field(&mut self, name: String, field: impl Into<Arc<NeuralField>>) -> FieldId {
+        let field = field.into();
         if let FieldOutput::Intensity { scale, offset } = field.output
             && scale.is_finite()
             && offset.is_finite()
@@ -133,7 +135,7 @@ impl Volume3d {
         self.fields.push(OpenField {
             id,
             name,
-            field: Arc::new(field),
+            field,
             baked: None,
         });
         self.source = Source3d::Field(id);
@@ -161,9 +163,29 @@ impl Volume3d {
     }
 
     /// Keep the baked grid of field `id` (ignored when the field was closed meanwhile).
-    pub fn set_baked(&mut self, id: FieldId, volume: Volume) {
+    pub fn set_baked(&mut self, id: FieldId, grid: impl Into<Arc<Volume>>) {
         if let Some(open) = self.fields.iter_mut().find(|f| f.id == id) {
-            open.baked = Some(Arc::new(volume));
+            open.baked = Some(grid.into());
+        }
+    }
+
+    /// Bake the field waiting for its grid ([`Volume3d::needs_bake`]) here and now, on this thread
+    /// (`cortexlens render`; the window bakes in a job).
+    pub fn bake_now(&mut self) -> Result<(), BakeError> {
+        if let Some(open) = self.needs_bake() {
+            let (id, field) = (open.id, open.field.clone());
+            let grid = bake(&field, BAKE_VOXELS, &AtomicBool::new(false), &mut |_| {})?;
+            self.set_baked(id, grid);
+        }
+        Ok(())
+    }
+
+    /// Close field `id`; the 3D view falls back to the base volume when it was shown.
+    pub fn close_field(&mut self, id: FieldId) {
+        self.fields.retain(|f| f.id != id);
+        if self.source == Source3d::Field(id) {
+            self.source = Source3d::Volume;
+            self.camera_placed = false;
         }
     }
 

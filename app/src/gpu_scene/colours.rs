@@ -1,0 +1,45 @@
+//! Per-vertex colours of a hemisphere, and what they are computed from (to recompute them only when
+//! that changes).
+
+use cortexlens_data::LayerStyle;
+use cortexlens_data::vertex_colors::{Shading, VertexLayer, vertex_colors};
+
+use crate::viewer::{HemisphereSurfaces, SurfaceId, SurfaceScene};
+
+/// Per-vertex colours of a hemisphere: shading under its visible maps, bottom first, and the
+/// highlighted vertex.
+pub fn surface_colors(scene: &SurfaceScene, group: &HemisphereSurfaces) -> Vec<[u8; 4]> {
+    let layers: Vec<VertexLayer<'_>> = scene
+        .maps_of(group.id)
+        .filter(|m| m.style.visible)
+        .map(|m| VertexLayer {
+            values: m.values(),
+            style: &m.style,
+            labels: (!m.labels.is_empty()).then_some(m.labels.as_slice()),
+        })
+        .collect();
+    let highlight = scene.highlight.filter(|h| h.surface == group.id).map(|h| h.vertex);
+    let shading = group.shading.as_ref().map(|(_, values)| values.as_slice());
+    vertex_colors(group.vertex_count(), shading, scene.shading, &layers, highlight)
+}
+
+/// Everything [`surface_colors`] reads, by id and value: maps by id with the frame and style shown
+/// (a map's values never change under its id), the shading file's name and mode, the highlight.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct ColourKey {
+    shading: Shading,
+    shading_file: Option<String>,
+    highlight: Option<usize>,
+    maps: Vec<(SurfaceId, usize, LayerStyle)>,
+}
+
+impl ColourKey {
+    pub(super) fn of(scene: &SurfaceScene, group: &HemisphereSurfaces) -> ColourKey {
+        ColourKey {
+            shading: scene.shading,
+            shading_file: group.shading.as_ref().map(|(name, _)| name.clone()),
+            highlight: scene.highlight.filter(|h| h.surface == group.id).map(|h| h.vertex),
+            maps: scene.maps_of(group.id).map(|m| (m.id, m.frame, m.style)).collect(),
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The one open step: what a file holds ([`FileContents`]) becomes a layer, surface meshes and maps,
+//! or a neural field of a [`Viewer`], named and styled as a user expects. The window (after its
+//! read job) and `cortexlens render` (after reading directly) both call [`open`], so a file looks
+//! the same in both.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use cortexlens_data::mesh::MeshError;
+
+use crate::loader::FileContents;
+use crate::viewer::{FieldId, Layer, LayerId, Layout, SurfaceId, Viewer, default_style, label_style};
+
+/// What opening a file added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Added {
+    /// A volume layer, on top of the stack.
+    Layer(LayerId),
+    /// Meshes and per-vertex maps (the maps added, in order; a mesh or a shading file adds none).
+    Surface {
+        /// The maps added.
+        maps: Vec<SurfaceId>,
+    },
+    /// A neural field, shown in the 3D view.
+    Field(FieldId),
+}
+
+/// What was added, and what the user should know although it opened (e.g. a broken label table).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Opened {
+    /// What was added.
+    pub added: Added,
+    /// Warnings, one line each.
+    pub warnings: Vec<String>,
+}
+
+/// Add what `path` held to `viewer`.
+///
+/// - A volume becomes the top layer (the first one the base, which centres the crosshair) and the
+///   selected one when it is an overlay or nothing is selected. With a label table beside it, it
+///   is drawn as labels ([`label_style`]); otherwise with [`default_style`]. A label table that
+///   cannot be read is a warning, and the volume is drawn without it.
+/// - A surface file joins the surface scene: a mesh its hemisphere, maps the hemisphere whose
+///   vertex count they match. A mismatch is an error and leaves the scene as it was.
+/// - A neural field opens in the 3D view, which becomes the layout.
+pub fn open(viewer: &mut Viewer, path: &Path, contents: FileContents) -> Result<Opened, MeshError> {
+    let mut warnings = Vec::new();
+    let added = match contents {
+        FileContents::Volume { volume, label_names } => {
+            let names = label_names.and_then(|names| {
+                names
+                    .map_err(|error| {
+                        warnings.push(format!("{} is drawn without its label table: {error}", volume.name))
+                    })
+                    .ok()
+            });
+            let is_base = viewer.layers.is_empty();
+            let style = if names.is_some() {
+                label_style(is_base)
+            } else {
+                default_style(&volume, is_base)
+            };
+            let id = viewer.new_layer_id();
+            let mut layer = Layer::new(id, volume, style);
+            layer.label_names = names.map(Arc::new);
+            if !is_base || viewer.selected.is_none() {
+                viewer.selected = Some(id);
+            }
+            viewer.push_layer(layer);
+            Added::Layer(id)
+        }
+        FileContents::Surface(file) => {
+            let first_new = viewer.surfaces.maps.len();
+            viewer.surfaces.add_file(&file)?;
+            // The crosshair's nearest vertex may now be on the new mesh.
+            viewer.set_crosshair(viewer.crosshair);
+            Added::Surface {
+                maps: viewer.surfaces.maps[first_new..].iter().map(|m| m.id).collect(),
+            }
+        }
+        FileContents::Field(field) => {
+            let name = path
+                .file_name()
+                .map_or("field".into(), |n| n.to_string_lossy().into_owned());
+            let id = viewer.volume3d.add_field(name, field);
+            viewer.layout = Layout::Volume3d;
+            Added::Field(id)
+        }
+    };
+    Ok(Opened { added, warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cortexlens_data::formats::LabelNames;
+    use cortexlens_data::{Colormap, Volume};
+
+    fn volume(name: &str, data: Vec<f32>) -> Volume {
+        Volume::from_f32(name, [data.len(), 1, 1, 1], glam::DMat4::IDENTITY, data)
+    }
+
+    #[test]
+    fn a_segmentation_with_names_opens_as_labels_and_a_broken_table_warns() {
+        let mut viewer = Viewer::default();
+        let t1 = FileContents::Volume {
+            volume: volume("t1", vec![1.0, 2.0, 3.0]),
+            label_names: None,
+        };
+        let opened = open(&mut viewer, Path::new("t1.nii"), t1).unwrap();
+        let Added::Layer(base) = opened.added else {
+            panic!("{opened:?}")
+        };
+        assert_eq!(viewer.selected, Some(base), "the base is selected when nothing is");
+
+        let names = LabelNames::parse("index\tname\n1\tone\n").unwrap();
+        let seg = FileContents::Volume {
+            volume: volume("seg", vec![0.0, 1.0, 1.0]),
+            label_names: Some(Ok(names)),
+        };
+        let opened = open(&mut viewer, Path::new("seg.nii"), seg).unwrap();
+        assert!(opened.warnings.is_empty());
+        let layer = viewer.layers.last().unwrap();
+        assert_eq!(viewer.selected, Some(layer.id), "an overlay is selected");
+        assert_eq!(layer.style, label_style(false));
+        assert_eq!(layer.style.colormap, Colormap::Labels);
+
+        let broken = FileContents::Volume {
+            volume: volume("seg2", vec![0.0, 1.0, 1.0]),
+            label_names: Some(LabelNames::parse("index\tname\nx\ty\n")),
+        };
+        let opened = open(&mut viewer, Path::new("seg2.nii"), broken).unwrap();
+        let warning = &opened.warnings[0];
+        assert!(
+            warning.contains("seg2 is drawn without its label table") && warning.contains("line 2"),
+            "{warning}"
+        );
+        let layer = viewer.layers.last().unwrap();
+        assert!(layer.label_names.is_none());
+        assert_ne!(layer.style.colormap, Colormap::Labels);
+    }
+}

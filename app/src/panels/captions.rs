@@ -1,0 +1,335 @@
+//! The captions section: which model files, caption the crosshair's voxel (once, or whenever the
+//! crosshair moves) or the region a layer shows, the result with the top pool images, and saving
+//! a region's table. A fitted encoder becomes the captions' encoder.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use cortexlens_inference::brainscuba::{Stage, captions_tsv};
+use cortexlens_inference::{device, device_name};
+use glam::DVec3;
+
+use super::{Panel, PanelContext};
+use crate::captioning::{
+    CaptionModels, CaptionOutcome, CaptionSettings, CaptionTarget, ModelPaths, caption, models_dir,
+};
+use crate::jobs::{Finished, JobError, JobId, Outcome, Progress};
+use crate::messages::Messages;
+use crate::widgets::{job_progress, path_label};
+
+/// Rows of a region's table shown in the panel (all are saved).
+const SHOWN_ROWS: usize = 12;
+
+/// Pool images listed for a single voxel's caption.
+const TOP_IMAGES: usize = 8;
+
+/// Caption controls and the last result.
+pub struct CaptionsPanel {
+    /// Where the models are.
+    paths: ModelPaths,
+    /// The models, loaded by the first request and kept for the next ones.
+    models: Arc<Mutex<Option<CaptionModels>>>,
+    /// The request running.
+    job: Option<JobId>,
+    /// The last captions.
+    result: Option<Arc<CaptionOutcome>>,
+    /// Textures of the last single-voxel caption's top pool images.
+    thumbnails: Vec<(PathBuf, egui::TextureHandle)>,
+    /// Whether the crosshair's voxel is captioned whenever the crosshair moves.
+    follow: bool,
+    /// The crosshair position last captioned in follow mode.
+    followed: Option<DVec3>,
+    /// Why the followed crosshair has no caption (e.g. no encoder voxel there).
+    status: Option<String>,
+    /// Where the models run ("CPU", "CUDA 0").
+    device_name: String,
+}
+
+impl Default for CaptionsPanel {
+    /// The model files found in the models folder.
+    fn default() -> Self {
+        CaptionsPanel {
+            paths: ModelPaths::in_folder(&models_dir()),
+            models: Arc::default(),
+            job: None,
+            result: None,
+            thumbnails: Vec::new(),
+            follow: false,
+            followed: None,
+            status: None,
+            device_name: device_name(&device()),
+        }
+    }
+}
+
+impl CaptionsPanel {
+    /// Where the models are.
+    pub fn model_paths(&self) -> &ModelPaths {
+        &self.paths
+    }
+
+    /// Use the models at `paths` from the next request on.
+    pub fn set_model_paths(&mut self, paths: ModelPaths) {
+        self.paths = paths;
+    }
+
+    /// The last captions.
+    pub fn result(&self) -> Option<&CaptionOutcome> {
+        self.result.as_deref()
+    }
+
+    /// Textures of the last single-voxel caption's top pool images, as shown.
+    pub fn thumbnail_count(&self) -> usize {
+        self.thumbnails.len()
+    }
+
+    /// Why the followed crosshair has no caption.
+    pub fn status(&self) -> Option<&str> {
+        self.status.as_deref()
+    }
+
+    /// Whether a request is running.
+    pub fn is_running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Caption `target` (one request at a time).
+    fn start(&mut self, ctx: &mut PanelContext<'_>, target: CaptionTarget) {
+        if self.job.is_some() {
+            return;
+        }
+        let settings = CaptionSettings {
+            projection: cortexlens_inference::projection::ProjectionConfig {
+                top_k: if matches!(target, CaptionTarget::At(_)) {
+                    TOP_IMAGES
+                } else {
+                    0
+                },
+                ..Default::default()
+            },
+            ..CaptionSettings::default()
+        };
+        let (paths, models) = (self.paths.clone(), self.models.clone());
+        self.job = Some(ctx.jobs.start("Captioning", move |reporter| {
+            let mut models = models
+                .lock()
+                .map_err(|_| JobError::message("the caption models were lost"))?;
+            if models.as_ref().is_none_or(|m| m.paths != paths) {
+                *models = Some(CaptionModels::load(&paths).map_err(JobError::failed)?);
+            }
+            let Some(models) = models.as_ref() else {
+                return Err(JobError::message("no caption models"));
+            };
+            let outcome = caption(
+                models,
+                target,
+                &settings,
+                reporter.cancel_flag(),
+                &mut |stage, done, total| reporter.report(Progress::Caption(stage, done, total)),
+            )
+            .map_err(JobError::failed)?;
+            Ok(Outcome::Captioned(Arc::new(outcome)))
+        }));
+    }
+
+    /// In follow mode, caption the crosshair's voxel once the crosshair has moved and no request runs.
+    fn follow_crosshair(&mut self, ctx: &mut PanelContext<'_>) {
+        let crosshair = ctx.viewer.crosshair;
+        if !self.follow
+            || self.job.is_some()
+            || self.followed == Some(crosshair)
+            || !self.paths.missing(&models_dir()).is_empty()
+        {
+            return;
+        }
+        self.followed = Some(crosshair);
+        self.start(ctx, CaptionTarget::At(crosshair));
+    }
+
+    fn model_rows(&mut self, ui: &mut egui::Ui) {
+        let paths = &mut self.paths;
+        let rows: [(&str, &mut Option<PathBuf>, bool); 4] = [
+            ("Encoder", &mut paths.encoder, false),
+            ("Image pool", &mut paths.pool, false),
+            ("Decoder", &mut paths.decoder, true),
+            ("Images (optional)", &mut paths.images, true),
+        ];
+        egui::Grid::new("caption-models").num_columns(3).show(ui, |ui| {
+            for (label, path, folder) in rows {
+                ui.label(label);
+                path_label(ui, path);
+                if ui.small_button("Choose…").clicked() {
+                    let dialog = rfd::FileDialog::new();
+                    let picked = if folder {
+                        dialog.pick_folder()
+                    } else {
+                        dialog.add_filter("safetensors", &["safetensors"]).pick_file()
+                    };
+                    if picked.is_some() {
+                        *path = picked;
+                    }
+                }
+                ui.end_row();
+            }
+        });
+    }
+
+    fn request_buttons(&mut self, ui: &mut egui::Ui, ctx: &mut PanelContext<'_>) {
+        ui.checkbox(&mut self.follow, "Follow the crosshair")
+            .on_hover_text("Caption the encoder voxel under the crosshair whenever the crosshair moves");
+        if let Some(status) = &self.status {
+            ui.small(status);
+        }
+        let mut target = None;
+        ui.horizontal_wrapped(|ui| {
+            if ui
+                .button("Caption crosshair voxel")
+                .on_hover_text("Project the encoder voxel's weights onto the image pool and decode a sentence")
+                .clicked()
+            {
+                target = Some(CaptionTarget::At(ctx.viewer.crosshair));
+            }
+            if let Some(layer) = ctx.viewer.selected_layer() {
+                let name = layer.name().to_owned();
+                if ui
+                    .button(format!("Caption region of {name}"))
+                    .on_hover_text("Every encoder voxel where this layer is shown (its threshold and range)")
+                    .clicked()
+                {
+                    target = Some(CaptionTarget::Shown {
+                        volume: layer.volume.clone(),
+                        frame: layer.frame,
+                        style: layer.style,
+                        name,
+                    });
+                }
+            }
+        });
+        if let Some(target) = target {
+            self.start(ctx, target);
+        }
+    }
+
+    fn result_ui(&mut self, ui: &mut egui::Ui, messages: &mut Messages) {
+        let Some(outcome) = &self.result else {
+            return;
+        };
+        if let (CaptionTarget::At(_), Some(c)) = (&outcome.target, outcome.captions.first()) {
+            let [x, y, z] = c.world_mm;
+            ui.label(format!(
+                "Voxel {},{},{} ({x:.1}, {y:.1}, {z:.1} mm):",
+                c.ijk[0], c.ijk[1], c.ijk[2]
+            ));
+            ui.strong(c.caption.trim());
+            if !outcome.top_images.is_empty() {
+                ui.label("Most similar pool images:");
+                if self.thumbnails.is_empty() {
+                    self.thumbnails = outcome
+                        .thumbnails
+                        .iter()
+                        .map(|(path, image)| {
+                            let size = [image.width() as usize, image.height() as usize];
+                            let pixels = egui::ColorImage::from_rgba_unmultiplied(size, image.as_raw());
+                            let name = format!("caption-thumbnail-{}", path.display());
+                            (path.clone(), ui.ctx().load_texture(name, pixels, Default::default()))
+                        })
+                        .collect();
+                }
+                ui.horizontal_wrapped(|ui| {
+                    for (path, texture) in &self.thumbnails {
+                        ui.image((texture.id(), texture.size_vec2()))
+                            .on_hover_text(path.display().to_string());
+                    }
+                });
+                for image in &outcome.top_images {
+                    ui.small(
+                        image
+                            .file_name()
+                            .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+                    )
+                    .on_hover_text(image.display().to_string());
+                }
+            }
+            return;
+        }
+        ui.label(format!("{} voxels captioned", outcome.captions.len()));
+        egui::Grid::new("caption-table").striped(true).show(ui, |ui| {
+            for c in outcome.captions.iter().take(SHOWN_ROWS) {
+                ui.label(format!("{},{},{}", c.ijk[0], c.ijk[1], c.ijk[2]));
+                ui.label(c.caption.trim());
+                ui.end_row();
+            }
+        });
+        if ui.button("Save table…").clicked()
+            && let Some(path) = rfd::FileDialog::new()
+                .add_filter("Tab-separated values", &["tsv"])
+                .set_file_name("captions.tsv")
+                .save_file()
+        {
+            match std::fs::write(&path, captions_tsv(&outcome.captions, false)) {
+                Ok(()) => messages.info(format!("Saved {}", path.display())),
+                Err(error) => messages.error(format!("Saving {} failed: {error}", path.display())),
+            }
+        }
+    }
+}
+
+impl Panel for CaptionsPanel {
+    fn title(&self) -> &'static str {
+        "Captions"
+    }
+
+    fn update(&mut self, ctx: &mut PanelContext<'_>) {
+        self.follow_crosshair(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PanelContext<'_>) {
+        self.model_rows(ui);
+        let missing = self.paths.missing(&models_dir());
+        if !missing.is_empty() {
+            ui.label(
+                "To caption voxels in words (BrainSCUBA), choose the files above or put them in the models folder:",
+            );
+            for line in &missing {
+                ui.small(line);
+            }
+        }
+        if let Some(job) = self.job {
+            let progress = match ctx.jobs.progress(job) {
+                Some(Progress::Caption(stage, done, total)) => {
+                    let what = match stage {
+                        Stage::Projecting => "projecting",
+                        Stage::Captioning => "captioning",
+                    };
+                    (format!("{what} {done}/{total}"), *done as f32 / (*total).max(1) as f32)
+                }
+                _ => ("loading the models…".to_owned(), 0.0),
+            };
+            job_progress(ui, ctx.jobs, job, progress);
+            ui.label(format!("Running on {}", self.device_name));
+        } else if missing.is_empty() {
+            self.request_buttons(ui, ctx);
+        }
+        self.result_ui(ui, ctx.messages);
+    }
+
+    fn on_event(&mut self, finished: &Finished, ctx: &mut PanelContext<'_>) {
+        if let Ok(Outcome::EncoderFitted(fit)) = &finished.result {
+            self.paths.encoder = Some(fit.encoder.clone());
+        }
+        if self.job.take_if(|job| *job == finished.id).is_none() {
+            return;
+        }
+        self.status = None;
+        match &finished.result {
+            Ok(Outcome::Captioned(outcome)) => {
+                self.thumbnails.clear();
+                self.result = Some(outcome.clone());
+            }
+            Ok(_) => {}
+            // Following the crosshair, a voxel without a caption is a status, not an error to dismiss.
+            Err(JobError::Failed(error)) if self.follow => self.status = Some(error.to_string()),
+            Err(error) => ctx.messages.job_ended(&finished.label, error),
+        }
+    }
+}

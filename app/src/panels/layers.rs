@@ -1,0 +1,102 @@
+//! The layers section: the stack of volumes and the selected layer's display settings.
+
+use cortexlens_data::formats::load_label_names;
+
+use super::{Panel, PanelContext};
+use crate::messages::Messages;
+use crate::viewer::{Layer, LayerId, Viewer};
+use crate::widgets::style_editor;
+
+/// The stack of volumes, top first, and the selected layer's settings.
+pub struct LayersPanel;
+
+/// What a click in the layer list asked for.
+enum ListAction {
+    Select(LayerId),
+    Move(LayerId, bool),
+    Remove(LayerId),
+}
+
+impl Panel for LayersPanel {
+    fn title(&self) -> &'static str {
+        "Layers"
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PanelContext<'_>) {
+        let viewer = &mut *ctx.viewer;
+        if let Some(action) = layer_list(ui, viewer) {
+            match action {
+                ListAction::Select(id) => viewer.selected = Some(id),
+                ListAction::Move(id, up) => viewer.move_layer(id, up),
+                ListAction::Remove(id) => {
+                    viewer.remove_layer(id);
+                }
+            }
+        }
+        ui.separator();
+        if let Some(layer) = viewer.selected.and_then(|id| viewer.layer_mut(id)) {
+            layer_settings(ui, layer, ctx.messages);
+        }
+    }
+}
+
+fn layer_list(ui: &mut egui::Ui, viewer: &mut Viewer) -> Option<ListAction> {
+    let mut action = None;
+    let selected = viewer.selected;
+    for layer in viewer.layers.iter_mut().rev() {
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut layer.style.visible, "").on_hover_text("Visible");
+            if ui.small_button("up").on_hover_text("Move up").clicked() {
+                action = Some(ListAction::Move(layer.id, true));
+            }
+            if ui.small_button("down").on_hover_text("Move down").clicked() {
+                action = Some(ListAction::Move(layer.id, false));
+            }
+            if ui.small_button("×").on_hover_text("Remove").clicked() {
+                action = Some(ListAction::Remove(layer.id));
+            }
+            let name = egui::Button::selectable(selected == Some(layer.id), layer.volume.name.as_str()).truncate();
+            if ui.add(name).on_hover_text(layer.volume.name.as_str()).clicked() {
+                action = Some(ListAction::Select(layer.id));
+            }
+        });
+    }
+    action
+}
+
+fn layer_settings(ui: &mut egui::Ui, layer: &mut Layer, messages: &mut Messages) {
+    if let Some(notice) = &layer.notice {
+        ui.colored_label(egui::Color32::YELLOW, notice);
+    }
+    style_editor(ui, &mut layer.style, layer.value_range);
+    if layer.style.colormap.is_categorical() {
+        label_names_row(ui, layer, messages);
+    }
+    let frames = layer.volume.frames();
+    if frames > 1 {
+        let label = ui.label("Frame");
+        let mut frame = layer.frame;
+        ui.add(egui::Slider::new(&mut frame, 0..=frames - 1))
+            .labelled_by(label.id);
+        layer.frame = frame.min(frames - 1);
+    }
+}
+
+/// How many labels are named, and a chooser for a label table (BIDS `dseg.tsv`, FreeSurfer colour
+/// table, ITK-SNAP label file); an unreadable table is a message and leaves the names as they were.
+fn label_names_row(ui: &mut egui::Ui, layer: &mut Layer, messages: &mut Messages) {
+    ui.horizontal(|ui| {
+        let count = layer.label_names.as_ref().map_or(0, |names| names.len());
+        ui.label(format!("Label names: {count}"));
+        if ui.small_button("Choose…").clicked()
+            && let Some(path) = rfd::FileDialog::new()
+                .add_filter("Label table", &["tsv", "txt", "lut", "label"])
+                .pick_file()
+        {
+            match load_label_names(&path) {
+                Ok(names) => layer.label_names = Some(std::sync::Arc::new(names)),
+                Err(error) => messages.error(error.to_string()),
+            }
+        }
+    });
+}

@@ -1,0 +1,70 @@
+//! The side panel's sections (brush's `AppPanel` pattern): each [`Panel`] owns its state, draws
+//! itself, and hears every finished job. They share only what [`PanelContext`] lends them: the
+//! viewer, the job stream, the messages and a list of files to open.
+//!
+//! A new section is one file here implementing [`Panel`], registered in [`all`].
+
+mod captions;
+mod encoder_fit;
+mod layers;
+mod neural_field;
+mod surfaces;
+mod volume3d;
+
+pub use captions::CaptionsPanel;
+pub use encoder_fit::{EncoderFitForm, EncoderFitPanel};
+pub use layers::LayersPanel;
+pub use neural_field::NeuralFieldPanel;
+pub use surfaces::SurfacesPanel;
+pub use volume3d::Volume3dPanel;
+
+use std::any::Any;
+use std::path::PathBuf;
+
+use crate::jobs::{Finished, Jobs};
+use crate::messages::Messages;
+use crate::viewer::Viewer;
+
+/// What the panels share.
+pub struct PanelContext<'a> {
+    /// What is open and how it is shown.
+    pub viewer: &'a mut Viewer,
+    /// The job stream, to start, follow and cancel background work.
+    pub jobs: &'a mut Jobs,
+    /// Messages for the user.
+    pub messages: &'a mut Messages,
+    /// Files to open once the panels are drawn (e.g. an encoder fit's maps).
+    pub to_open: &'a mut Vec<PathBuf>,
+}
+
+/// One section of the side panel.
+pub trait Panel: Any {
+    /// Its heading.
+    fn title(&self) -> &'static str;
+
+    /// Whether it shows now (e.g. surfaces only with a mesh open).
+    fn visible(&self, _viewer: &Viewer) -> bool {
+        true
+    }
+
+    /// Work to do every frame, shown or not (e.g. bake the field the 3D view needs).
+    fn update(&mut self, _ctx: &mut PanelContext<'_>) {}
+
+    /// Draw its controls.
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PanelContext<'_>);
+
+    /// A job finished (every panel hears every job; each takes its own).
+    fn on_event(&mut self, _finished: &Finished, _ctx: &mut PanelContext<'_>) {}
+}
+
+/// The side panel's sections, top to bottom.
+pub fn all() -> Vec<Box<dyn Panel>> {
+    vec![
+        Box::new(LayersPanel),
+        Box::new(SurfacesPanel::default()),
+        Box::new(Volume3dPanel::default()),
+        Box::new(NeuralFieldPanel::default()),
+        Box::new(CaptionsPanel::default()),
+        Box::new(EncoderFitPanel::default()),
+    ]
+}

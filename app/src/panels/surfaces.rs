@@ -1,0 +1,215 @@
+//! The surfaces section: projecting the selected volume onto the surfaces or extracting its
+//! isosurface; geometry, shading, camera presets, per-vertex maps and saving meshes.
+
+use cortexlens_data::camera::CameraPreset;
+use cortexlens_data::mesh::GeometryKind;
+use cortexlens_data::projection::ProjectionMethod;
+use cortexlens_data::vertex_colors::Shading;
+
+use super::{Panel, PanelContext};
+use crate::messages::Messages;
+use crate::viewer::{LayerId, SurfaceId, Viewer};
+use crate::widgets::style_editor;
+
+const GEOMETRIES: [GeometryKind; 5] = [
+    GeometryKind::Pial,
+    GeometryKind::White,
+    GeometryKind::Inflated,
+    GeometryKind::Sphere,
+    GeometryKind::Flat,
+];
+
+/// Surface controls, and the projection and isosurface actions for the selected volume.
+#[derive(Default)]
+pub struct SurfacesPanel {
+    /// The map whose settings are shown.
+    selected_map: Option<SurfaceId>,
+}
+
+impl Panel for SurfacesPanel {
+    fn title(&self) -> &'static str {
+        "Surfaces"
+    }
+
+    fn visible(&self, viewer: &Viewer) -> bool {
+        !viewer.surfaces.is_empty() || viewer.selected_layer().is_some()
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PanelContext<'_>) {
+        if let Some(id) = ctx.viewer.selected {
+            volume_to_surface_actions(ui, ctx.viewer, ctx.messages, id);
+        }
+        if ctx.viewer.surfaces.is_empty() {
+            return;
+        }
+        scene_controls(ui, ctx.viewer);
+        save_mesh_button(ui, ctx.viewer, ctx.messages);
+        self.maps_list(ui, ctx.viewer);
+    }
+}
+
+fn scene_controls(ui: &mut egui::Ui, viewer: &mut Viewer) {
+    let scene = &mut viewer.surfaces;
+    let available: Vec<GeometryKind> = GEOMETRIES
+        .into_iter()
+        .filter(|g| {
+            scene
+                .hemispheres
+                .iter()
+                .any(|h| h.meshes.iter().any(|(k, _, _)| k == g))
+        })
+        .collect();
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Geometry");
+        for geometry in available {
+            if ui
+                .selectable_label(scene.geometry == geometry, geometry.name())
+                .clicked()
+                && scene.geometry != geometry
+            {
+                scene.geometry = geometry;
+                let preset = CameraPreset::LateralLeft;
+                scene.look_from(preset);
+            }
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.label("Shading");
+        ui.radio_value(&mut scene.shading, Shading::None, "none");
+        ui.radio_value(&mut scene.shading, Shading::Binary, "curvature");
+        ui.radio_value(&mut scene.shading, Shading::Graded, "depth");
+    });
+    ui.horizontal_wrapped(|ui| {
+        ui.label("View");
+        for preset in CameraPreset::ALL {
+            if ui.small_button(preset.name()).clicked() {
+                scene.look_from(preset);
+            }
+        }
+    });
+    for group in &scene.hemispheres {
+        let side = group.hemisphere.map_or("mesh", |h| h.name());
+        let names: Vec<&str> = group.meshes.iter().map(|(_, name, _)| name.as_str()).collect();
+        ui.label(format!(
+            "{side}: {} vertices — {}",
+            group.vertex_count(),
+            names.join(", ")
+        ))
+        .on_hover_text(
+            group
+                .shading
+                .as_ref()
+                .map_or("no shading file".to_owned(), |(n, _)| format!("shading from {n}")),
+        );
+    }
+}
+
+impl SurfacesPanel {
+    fn maps_list(&mut self, ui: &mut egui::Ui, viewer: &mut Viewer) {
+        let scene = &mut viewer.surfaces;
+        if scene.maps.is_empty() {
+            return;
+        }
+        ui.label("Maps");
+        let mut remove = None;
+        for map in scene.maps.iter_mut().rev() {
+            ui.horizontal(|ui| {
+                ui.checkbox(&mut map.style.visible, "").on_hover_text("Visible");
+                if ui.small_button("×").on_hover_text("Remove").clicked() {
+                    remove = Some(map.id);
+                }
+                let selected = self.selected_map == Some(map.id);
+                if ui
+                    .add(egui::Button::selectable(selected, map.name.as_str()).truncate())
+                    .clicked()
+                {
+                    self.selected_map = Some(map.id);
+                }
+            });
+        }
+        if let Some(id) = remove {
+            scene.maps.retain(|m| m.id != id);
+        }
+        let Some(map) = self
+            .selected_map
+            .and_then(|id| scene.maps.iter_mut().find(|m| m.id == id))
+        else {
+            return;
+        };
+        if map.labels.is_empty() {
+            let range = map
+                .frames
+                .iter()
+                .flatten()
+                .filter(|v| v.is_finite())
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                    (lo.min(v), hi.max(v))
+                });
+            ui.push_id(map.id, |ui| style_editor(ui, &mut map.style, range));
+        } else {
+            ui.label(format!("{} labels", map.labels.len()));
+            let label = ui.label("Opacity");
+            ui.add(egui::Slider::new(&mut map.style.opacity, 0.0..=1.0))
+                .labelled_by(label.id);
+        }
+        if map.frames.len() > 1 {
+            let label = ui.label("Frame");
+            ui.add(egui::Slider::new(&mut map.frame, 0..=map.frames.len() - 1))
+                .labelled_by(label.id);
+        }
+    }
+}
+
+/// Project the selected volume onto the surfaces, or extract its isosurface.
+fn volume_to_surface_actions(ui: &mut egui::Ui, viewer: &mut Viewer, messages: &mut Messages, id: LayerId) {
+    let Some(layer) = viewer.layer(id) else {
+        return;
+    };
+    let default_level = (layer.style.range.0 + layer.style.range.1) * 0.5;
+    let speed = ((layer.value_range.1 - layer.value_range.0) / 200.0).max(1e-3);
+    let level_id = ui.make_persistent_id(("iso-level", id.0));
+    let mut level = ui.data(|d| d.get_temp::<f32>(level_id)).unwrap_or(default_level);
+    if !viewer.surfaces.is_empty() && ui.button("Project onto surfaces").clicked() {
+        let layer = layer.clone();
+        viewer.surfaces.add_projection(&layer, ProjectionMethod::Nilearn);
+    }
+    ui.horizontal(|ui| {
+        let button = ui.button("Isosurface at");
+        ui.add(egui::DragValue::new(&mut level).speed(speed))
+            .labelled_by(button.id);
+        if button.clicked()
+            && let Err(error) = viewer.add_isosurface(id, level)
+        {
+            messages.error(error.to_string());
+        }
+    });
+    ui.data_mut(|d| d.insert_temp(level_id, level));
+}
+
+fn save_mesh_button(ui: &mut egui::Ui, viewer: &Viewer, messages: &mut Messages) {
+    if !ui
+        .button("Save mesh…")
+        .on_hover_text("The shown geometry of the first mesh, as GIFTI, OBJ or PLY")
+        .clicked()
+    {
+        return;
+    }
+    let scene = &viewer.surfaces;
+    let Some((_, name, mesh)) = scene.hemispheres.first().and_then(|h| h.mesh(scene.geometry)) else {
+        return;
+    };
+    let stem = name.split('.').next().unwrap_or("mesh").to_owned();
+    let Some(path) = rfd::FileDialog::new()
+        .add_filter("GIFTI", &["gii"])
+        .add_filter("Wavefront OBJ", &["obj"])
+        .add_filter("PLY", &["ply"])
+        .set_file_name(format!("{stem}.gii"))
+        .save_file()
+    else {
+        return;
+    };
+    match cortexlens_data::formats::save_mesh(&path, mesh) {
+        Ok(()) => messages.info(format!("Saved {}", path.display())),
+        Err(error) => messages.error(format!("Saving {} failed: {error}", path.display())),
+    }
+}
