@@ -34,8 +34,7 @@ fn v(x: f32, y: f32, z: f32) -> [f32; 3] {
 // OBJ
 
 /// A unit cube of 12 outward triangles. wavefront_obj turns a face `f a b c` into the triangle
-/// `(c, a, b)` (same winding) and three-d-asset numbers the vertices in the order the triangles
-/// first use them; faces and vertices are written so that this numbering is the file's.
+/// `(c, a, b)` (same winding).
 const CUBE_OBJ: &str = "\
 # a unit cube
 mtllib cube_materials_that_do_not_exist.mtl
@@ -118,6 +117,20 @@ fn obj_cube_exactly() {
     assert_eq!(gz, mesh);
 }
 
+/// Vertices keep the file's order — an unused one included, faces that use them in another order,
+/// normals that differ per corner — so a per-vertex map written for the file lines up.
+#[test]
+fn obj_keeps_the_files_vertex_order() {
+    let obj = "v 0 0 0\nv 5 5 5\nv 1 0 0\nv 0 1 0\nvn 0 0 1\nvn 0 0 -1\nf 4//1 3//2 1//1\n";
+    let dir = scratch("obj-order");
+    let (_, mesh) = mesh_of(&write(&dir, "order.obj", obj.as_bytes()));
+    assert_eq!(
+        mesh.vertices,
+        vec![v(0., 0., 0.), v(5., 5., 5.), v(1., 0., 0.), v(0., 1., 0.)]
+    );
+    assert_eq!(mesh.triangles, vec![[0, 3, 2]]);
+}
+
 #[test]
 fn obj_from_slicer_in_lps_merges_materials() {
     // As 3D Slicer's OBJ exporter writes it (comment, mtllib, vertices, a group per part), with
@@ -142,22 +155,19 @@ f 1//1 5//1 3//1 4//1
 ";
     let dir = scratch("obj-slicer");
     let (file, mesh) = mesh_of(&write(&dir, "lh_electrode.obj", obj.as_bytes()));
-    // Per material, vertices in the order the triangles first use them (the face 3 1 4 is the
-    // triangle 4 3 1, the quad 1 5 3 4 the fan 4 1 5, 4 5 3); the unused (9, 9, 9) is gone.
-    // LPS → RAS negates x and y.
+    // Vertices in the file's order, the unused (9, 9, 9) kept; the face 3 1 4 is the triangle
+    // 4 3 1, the quad 1 5 3 4 the fan 4 1 5, 4 5 3. LPS → RAS negates x and y.
     assert_eq!(
         mesh.vertices,
         vec![
-            v(-7., -8., 9.),
+            v(-1., -2., 3.),
+            v(-9., -9., 9.),
             v(-4., -5., 6.),
-            v(-1., -2., 3.),
             v(-7., -8., 9.),
-            v(-1., -2., 3.),
             v(1., 2., -3.),
-            v(-4., -5., 6.),
         ]
     );
-    assert_eq!(mesh.triangles, vec![[0, 1, 2], [3, 4, 5], [3, 5, 6]]);
+    assert_eq!(mesh.triangles, vec![[3, 2, 0], [3, 0, 4], [3, 4, 2]]);
     assert_eq!(file.meta_value("SourceSpace"), Some("LPS (converted to RAS)"));
     assert_eq!(
         classify(&file.name, &file),
@@ -170,14 +180,14 @@ f 1//1 5//1 3//1 4//1
     // vertex count.
     let ras = "# SPACE=LPS SPACE=RAS\nv 1 2 3\nv 4 5 6\nv 7 8 9\n# SPACE=LPS\nf 1 2 3\n";
     let (file, mesh) = mesh_of(&write(&dir, "ras.obj", ras.as_bytes()));
-    assert_eq!(mesh.vertices, vec![v(7., 8., 9.), v(1., 2., 3.), v(4., 5., 6.)]);
+    assert_eq!(mesh.vertices, vec![v(1., 2., 3.), v(4., 5., 6.), v(7., 8., 9.)]);
     assert_eq!(file.meta_value("SourceSpace"), Some("RAS"));
 }
 
 #[test]
 fn obj_export_reads_back() {
-    // cortexlens' own OBJ export (no space stated: RAS) reads back as the same triangles, each
-    // starting at another corner (see CUBE_OBJ) and with the vertices renumbered.
+    // cortexlens' own OBJ export (no space stated: RAS) reads back as the same vertices and the
+    // same triangles, each starting at another corner (see CUBE_OBJ).
     let mesh = Mesh {
         vertices: vec![v(-1.5, 2.25, 3.), v(10., 0., -4.), v(0., 7.5, 1.), v(3., 3., 3.)],
         triangles: vec![[3, 1, 2], [0, 2, 1], [0, 1, 3]],
@@ -199,7 +209,7 @@ fn obj_export_reads_back() {
             .collect()
     };
     assert_eq!(corners(&back), corners(&mesh));
-    assert_eq!(back.vertices.len(), 4);
+    assert_eq!(back.vertices, mesh.vertices, "the same vertices in the same order");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -514,7 +524,7 @@ fn bad_indices_and_coordinates_are_typed_errors() {
     // OBJ: wavefront_obj refuses an index out of range, with its line.
     let e = load_err(&write(&dir, "index.obj", b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 9\n"));
     assert!(matches!(e, LoadError::Mesh { format: "OBJ", .. }), "{e}");
-    assert!(e.to_string().contains("L4"), "{e}");
+    assert!(e.to_string().contains("line 4"), "{e}");
     // glTF: index 7 of a 4-vertex mesh.
     let mut buffer = tetra_buffer();
     buffer[48 + 2 * 5..48 + 2 * 6].copy_from_slice(&7u16.to_le_bytes());

@@ -1,8 +1,8 @@
 //! Meshes of other tools — Wavefront OBJ, STL (binary and ASCII) and glTF 2.0 (`.gltf` with its
 //! buffers, `.glb`), as 3D Slicer, electrode and implant models come — read with the
-//! `three-d-asset` crate into the shape of a GIFTI mesh: one `NIFTI_INTENT_POINTSET` array
-//! `[n, 3]` (float32, world millimetres, RAS+) and one `NIFTI_INTENT_TRIANGLE` array `[m, 3]`
-//! (int32), so that [`crate::mesh::classify`] sees a mesh and everything downstream treats the
+//! `three-d-asset` crate (OBJ with its parser, `wavefront_obj`; see below) into the shape of a
+//! GIFTI mesh: one `NIFTI_INTENT_POINTSET` array `[n, 3]` (float32, world millimetres, RAS+) and
+//! one `NIFTI_INTENT_TRIANGLE` array `[m, 3]` (int32), so that [`crate::mesh::classify`] sees a mesh and everything downstream treats the
 //! file like any other surface.
 //!
 //! # What is read
@@ -15,11 +15,12 @@
 //! - Only geometry is read. Materials, textures, normals, colours, animations and skins are not,
 //!   and need not be present: an OBJ's missing `.mtl` or a glTF's missing texture does not matter
 //!   (a glTF's buffers must all be there, as three-d-asset reads them all).
-//! - OBJ vertices are numbered as three-d-asset reads them: per group, in the order the faces first
-//!   use them; a vertex used with two different normals or texture coordinates is split and an unused
-//!   vertex is dropped. So an OBJ mesh's vertex order is not the file's, and per-vertex maps made for
-//!   the file's order do not line up with it. STL vertices are shared where their coordinates are
-//!   bit-identical (stl_io); glTF vertices keep their order within each primitive.
+//! - OBJ vertices keep the file's order (objects one after the other), so per-vertex maps written for
+//!   the file line up with it: OBJ is parsed with `wavefront_obj` (the parser three-d-asset uses)
+//!   directly, because three-d-asset renumbers an OBJ's vertices in the order its faces first use
+//!   them, splitting vertices used with two normals and dropping unused ones. STL vertices are shared
+//!   where their coordinates are bit-identical (stl_io); glTF vertices keep their order within each
+//!   primitive.
 //! - Refused with a typed error naming the file: syntax errors, a triangle that refers to a vertex
 //!   its mesh lacks ([`LoadError::VertexIndex`]), a vertex that is NaN or infinite once placed and
 //!   stored as float32 ([`LoadError::NonFiniteVertex`]), glTF accessors that reach outside their
@@ -134,8 +135,36 @@ impl Space {
 
 /// One mesh as three-d-asset gives it, and the transform that places it (glTF nodes).
 struct Part {
-    mesh: TriMesh,
+    /// Vertex positions as read.
+    positions: Vec<DVec3>,
+    /// Three vertex indices per triangle; `None`: every three consecutive vertices are one.
+    indices: Option<Vec<u32>>,
+    /// The node transform to apply, if any.
     transform: Option<DMat4>,
+}
+
+impl Part {
+    /// A three-d-asset triangle mesh's positions and indices.
+    fn of_mesh(mesh: TriMesh, transform: Option<DMat4>) -> Part {
+        let positions = match mesh.positions {
+            Positions::F32(p) => p
+                .iter()
+                .map(|v| DVec3::new(v.x.into(), v.y.into(), v.z.into()))
+                .collect(),
+            Positions::F64(p) => p.iter().map(|v| DVec3::new(v.x, v.y, v.z)).collect(),
+        };
+        let indices = match mesh.indices {
+            Indices::None => None,
+            Indices::U8(v) => Some(v.into_iter().map(u32::from).collect()),
+            Indices::U16(v) => Some(v.into_iter().map(u32::from).collect()),
+            Indices::U32(v) => Some(v),
+        };
+        Part {
+            positions,
+            indices,
+            transform,
+        }
+    }
 }
 
 /// What a file's reader hands to [`merge`].
@@ -213,10 +242,7 @@ fn scene_parts(scene: Scene) -> Vec<Part> {
         let cols: [[f32; 4]; 4] = node.transformation.into();
         let transform = parent * DMat4::from_cols_array_2d(&cols.map(|c| c.map(f64::from)));
         if let Some(Geometry::Triangles(mesh)) = node.geometry {
-            out.push(Part {
-                mesh,
-                transform: (transform != DMat4::IDENTITY).then_some(transform),
-            });
+            out.push(Part::of_mesh(mesh, (transform != DMat4::IDENTITY).then_some(transform)));
         }
         for child in node.children {
             walk(child, transform, out);
@@ -235,14 +261,7 @@ fn merge(parts: Vec<Part>, space: Space, format: &'static str) -> Result<(Vec<f3
     let mut faces: Vec<i32> = Vec::new();
     for part in parts {
         let base = coords.len() / 3;
-        let positions: Vec<DVec3> = match part.mesh.positions {
-            Positions::F32(p) => p
-                .iter()
-                .map(|v| DVec3::new(v.x.into(), v.y.into(), v.z.into()))
-                .collect(),
-            Positions::F64(p) => p.iter().map(|v| DVec3::new(v.x, v.y, v.z)).collect(),
-        };
-        let n = positions.len();
+        let n = part.positions.len();
         if base + n > i32::MAX as usize {
             return Err(LoadError::too_large(format!(
                 "more than {} vertices (triangles are stored as int32 indices)",
@@ -250,7 +269,7 @@ fn merge(parts: Vec<Part>, space: Space, format: &'static str) -> Result<(Vec<f3
             )));
         }
         coords.reserve(n * 3);
-        for (i, p) in positions.into_iter().enumerate() {
+        for (i, p) in part.positions.into_iter().enumerate() {
             let p = part.transform.map_or(p, |m| m.transform_point3(p));
             let p = if space == Space::Lps {
                 DVec3::new(-p.x, -p.y, p.z)
@@ -269,8 +288,8 @@ fn merge(parts: Vec<Part>, space: Space, format: &'static str) -> Result<(Vec<f3
             }
             coords.extend_from_slice(&stored);
         }
-        let indices: Vec<u32> = match part.mesh.indices {
-            Indices::None => {
+        let indices: Vec<u32> = match part.indices {
+            None => {
                 if !n.is_multiple_of(3) {
                     return Err(LoadError::mesh(
                         format,
@@ -279,9 +298,7 @@ fn merge(parts: Vec<Part>, space: Space, format: &'static str) -> Result<(Vec<f3
                 }
                 (0..n as u32).collect()
             }
-            Indices::U8(v) => v.into_iter().map(u32::from).collect(),
-            Indices::U16(v) => v.into_iter().map(u32::from).collect(),
-            Indices::U32(v) => v,
+            Some(indices) => indices,
         };
         if !indices.len().is_multiple_of(3) {
             return Err(LoadError::mesh(
@@ -319,9 +336,9 @@ fn merge(parts: Vec<Part>, space: Space, format: &'static str) -> Result<(Vec<f3
 // OBJ
 
 /// An OBJ, after two edits that keep its line numbers (for error messages): `mtllib` lines are
-/// blanked (materials are not read, and three-d-asset would otherwise insist on the `.mtl`), and
+/// blanked (materials are not read, whatever their file names), and
 /// `v` lines keep their first three values (`v x y z w` and the vertex colours `v x y z r g b` that
-/// MeshLab and others write are otherwise rejected by wavefront_obj, three-d-asset's parser).
+/// MeshLab and others write are otherwise rejected by wavefront_obj).
 /// Text that is not UTF-8 (a Latin-1 comment) is read with replacement characters.
 fn obj_parts(bytes: &[u8]) -> Result<Parts, LoadError> {
     let text = String::from_utf8_lossy(bytes);
@@ -352,13 +369,34 @@ fn obj_parts(bytes: &[u8]) -> Result<Parts, LoadError> {
             _ => clean.push_str(line),
         }
     }
-    let mut assets = RawAssets::new();
-    assets.insert("mesh.obj", clean.into_bytes());
-    let scene = deserialize(assets, "mesh.obj", "OBJ")?;
+    let parsed = catch_unwind(AssertUnwindSafe(|| wavefront_obj::obj::parse(&clean)))
+        .map_err(|_| LoadError::mesh("OBJ", "the reader failed on malformed data"))?
+        .map_err(|e| LoadError::mesh("OBJ", format!("line {}: {}", e.line_number, e.message)))?;
+    let parts = parsed.objects.into_iter().map(obj_part).collect::<Result<_, _>>()?;
     Ok(Parts {
-        parts: scene_parts(scene),
+        parts,
         space: Space::stated_in(header.as_bytes()),
         source: "OBJ",
+    })
+}
+
+/// One OBJ object: its vertices in the file's order (so per-vertex maps written for the file line
+/// up), its faces as triangles (a polygon as a fan from its last corner, as wavefront_obj splits it).
+fn obj_part(object: wavefront_obj::obj::Object) -> Result<Part, LoadError> {
+    let positions = object.vertices.iter().map(|v| DVec3::new(v.x, v.y, v.z)).collect();
+    let mut indices = Vec::new();
+    for shape in object.geometry.iter().flat_map(|g| &g.shapes) {
+        if let wavefront_obj::obj::Primitive::Triangle(a, b, c) = shape.primitive {
+            for (index, ..) in [a, b, c] {
+                let index = u32::try_from(index).map_err(|_| LoadError::too_large("a vertex index above 2^32"))?;
+                indices.push(index);
+            }
+        }
+    }
+    Ok(Part {
+        positions,
+        indices: Some(indices),
+        transform: None,
     })
 }
 
