@@ -356,6 +356,31 @@ fn isosurface_and_surface_render() {
     assert!(text.lines().filter(|l| l.starts_with("v ")).count() > 10_000);
     assert!(text.lines().filter(|l| l.starts_with("f ")).count() > 20_000);
 
+    // The OBJ opens like a GIFTI mesh (three-d-asset's formats): its vertices as written, drawn in
+    // the surface view.
+    let info = cortexlens(&["info", obj.to_str().unwrap(), "--json"]);
+    assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+    let info: Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(info["kind"], "surface");
+    let vertices = text.lines().filter(|l| l.starts_with("v ")).count();
+    assert_eq!(info["arrays"][0]["shape"], serde_json::json!([vertices, 3]));
+    let obj_png = dir.join("obj.png");
+    let run = cortexlens(&[
+        "render",
+        obj.to_str().unwrap(),
+        "--view",
+        "surface",
+        "--size",
+        "160x120",
+        "--out",
+        obj_png.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let img = image::open(&obj_png).unwrap().to_rgba8();
+    let background = *img.get_pixel(0, 0);
+    let covered = img.pixels().filter(|p| **p != background).count();
+    assert!(covered > 160 * 120 / 6, "the isosurface fills the view: {covered}");
+
     let motor = fixture("volumes", "motor_stat_map.nii.gz");
     let png = dir.join("surface.png");
     let mut args = vec![

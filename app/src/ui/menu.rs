@@ -1,6 +1,8 @@
 //! The menu bar and keyboard shortcuts.
 
 use cortexlens_data::Plane;
+use cortexlens_data::field::FIELD_EXTENSIONS;
+use cortexlens_data::formats::EXTENSIONS;
 use egui::{Key, KeyboardShortcut, Modifiers};
 
 use super::CortexApp;
@@ -22,27 +24,16 @@ pub fn shortcuts(app: &mut CortexApp, ctx: &egui::Context) {
 }
 
 fn open_dialog(app: &mut CortexApp) {
+    // Dialogs match the last extension only (`gz` of `nii.gz`).
+    let mut extensions: Vec<&str> = EXTENSIONS
+        .iter()
+        .chain(FIELD_EXTENSIONS)
+        .map(|e| e.rsplit('.').next().unwrap_or(e))
+        .collect();
+    extensions.sort_unstable();
+    extensions.dedup();
     let picked = rfd::FileDialog::new()
-        .add_filter(
-            "Brain data",
-            &[
-                "nii",
-                "gz",
-                "hdr",
-                "img",
-                "mgh",
-                "mgz",
-                "gii",
-                "annot",
-                "curv",
-                "pial",
-                "white",
-                "inflated",
-                "sphere",
-                "sulc",
-                "thickness",
-            ],
-        )
+        .add_filter("Brain data", &extensions)
         .add_filter("All files", &["*"])
         .pick_files();
     for path in picked.unwrap_or_default() {

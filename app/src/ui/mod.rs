@@ -161,19 +161,17 @@ impl CortexApp {
     /// Take what the jobs finished: reads are opened in request order, everything else goes to
     /// every panel.
     fn receive_jobs(&mut self) {
+        let finished: Vec<_> = self
+            .jobs
+            .drain()
+            .into_iter()
+            .filter_map(|finished| self.reads.take(finished))
+            .collect();
         let mut to_open = Vec::new();
-        for finished in self.jobs.drain() {
-            let Some(finished) = self.reads.take(finished) else {
-                continue;
-            };
-            let mut ctx = PanelContext {
-                viewer: &mut self.viewer,
-                jobs: &mut self.jobs,
-                messages: &mut self.messages,
-                to_open: &mut to_open,
-            };
-            for panel in &mut self.panels {
-                panel.on_event(&finished, &mut ctx);
+        let (panels, mut ctx) = self.panels_and_context(&mut to_open);
+        for finished in &finished {
+            for panel in panels.iter_mut() {
+                panel.on_event(finished, &mut ctx);
             }
         }
         to_open.iter().for_each(|path| self.open(path));
@@ -205,21 +203,30 @@ impl CortexApp {
         }
     }
 
-    /// Let every panel do its per-frame work, then draw the side panel.
-    fn side_panel(&mut self, ui: &mut egui::Ui) {
-        let mut to_open = Vec::new();
-        let mut ctx = PanelContext {
+    /// The panels, and the context they share, borrowed from the app together.
+    fn panels_and_context<'a>(
+        &'a mut self,
+        to_open: &'a mut Vec<PathBuf>,
+    ) -> (&'a mut [Box<dyn Panel>], PanelContext<'a>) {
+        let ctx = PanelContext {
             viewer: &mut self.viewer,
             jobs: &mut self.jobs,
             messages: &mut self.messages,
-            to_open: &mut to_open,
+            to_open,
         };
-        for panel in &mut self.panels {
+        (&mut self.panels, ctx)
+    }
+
+    /// Let every panel do its per-frame work, then draw the side panel.
+    fn side_panel(&mut self, ui: &mut egui::Ui) {
+        let mut to_open = Vec::new();
+        let (panels, mut ctx) = self.panels_and_context(&mut to_open);
+        for panel in panels.iter_mut() {
             panel.update(&mut ctx);
         }
         egui::Panel::left("panels").default_size(260.0).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
-                for (i, panel) in self.panels.iter_mut().enumerate() {
+                for (i, panel) in panels.iter_mut().enumerate() {
                     if !panel.visible(ctx.viewer) {
                         continue;
                     }
@@ -283,7 +290,7 @@ impl CortexApp {
             let hint = if self.reads.is_busy() {
                 "Loading…"
             } else {
-                "Drop NIfTI, MGH, GIFTI or FreeSurfer files here, or use File › Open."
+                "Drop NIfTI, MGH, GIFTI, FreeSurfer, mesh (OBJ, STL, glTF) or neural-field files here, or use File › Open."
             };
             ui.centered_and_justified(|ui| ui.label(hint));
             return;
