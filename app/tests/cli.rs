@@ -5,6 +5,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod common;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -590,4 +592,60 @@ fn render_draws_a_segmentation_with_a_label_table_as_labels() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("without its label table"));
     assert!(!colours(&labelled).contains(&[r, g, b]));
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// Pixels that differ between two pictures of the same size.
+fn differing(a: &Path, b: &Path) -> usize {
+    let (a, b) = (image::open(a).unwrap().to_rgba8(), image::open(b).unwrap().to_rgba8());
+    assert_eq!(a.dimensions(), b.dimensions());
+    a.pixels().zip(b.pixels()).filter(|(p, q)| p != q).count()
+}
+
+#[test]
+fn the_base_shows_through_an_overlays_zeros_and_sub_threshold_values() {
+    let dir = std::env::temp_dir().join(format!("cortexlens-zeros-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mni = fixture("volumes", "mni152_t1_1mm.nii.gz");
+    let map = common::sparse_positive_map(&dir);
+    let render = |extra: &[&str], out: &Path| {
+        let mut args = vec!["render", mni.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.extend([
+            "--view",
+            "axial",
+            "--at",
+            "40,-20,50",
+            "--size",
+            "300x300",
+            "--no-crosshair",
+        ]);
+        args.extend(["--out", out.to_str().unwrap()]);
+        let run = cortexlens(&args);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    };
+    let base = dir.join("base.png");
+    render(&[], &base);
+    // The ball of radius 10 mm covers about π·10² mm² of the slice; at 300 px for the template's
+    // ≈ 200 mm that is about 700 pixels (zeros drawn would change the whole brain, ≈ 20,000).
+    let ball_px = |mm: f64| std::f64::consts::PI * (mm * 300.0 / 200.0).powi(2);
+    for (name, extra) in [
+        ("default", vec![map.to_str().unwrap()]),
+        ("hot", vec![map.to_str().unwrap(), "--colormap", "hot"]),
+    ] {
+        let out = dir.join(format!("{name}.png"));
+        render(&extra, &out);
+        let changed = differing(&base, &out) as f64;
+        assert!(
+            changed > 0.5 * ball_px(10.0) && changed < 1.3 * ball_px(10.0),
+            "{name}: only the ball is drawn over the template ({changed} pixels differ)"
+        );
+    }
+    // With an explicit threshold, the values below it show the template too.
+    let out = dir.join("threshold.png");
+    render(&[map.to_str().unwrap(), "--threshold", "6"], &out);
+    let changed = differing(&base, &out) as f64;
+    assert!(
+        changed > 0.5 * ball_px(5.0) && changed < 1.3 * ball_px(5.0),
+        "only the part of the ball above 6 is drawn ({changed} pixels differ)"
+    );
 }

@@ -14,6 +14,8 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::{Harness, SnapshotOptions};
 use glam::DVec2;
 
+mod common;
+
 const WINDOW: (f32, f32) = (1000.0, 640.0);
 
 fn repo() -> PathBuf {
@@ -991,4 +993,43 @@ fn a_segmentation_with_a_bids_sidecar_shows_label_names() {
         app.messages()
     );
     std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn an_overlays_zeros_show_the_base_by_default() {
+    let dir = std::env::temp_dir().join(format!("cortexlens-window-zeros-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let map = common::sparse_positive_map(&dir);
+    let mni = repo().join("assets/mni152_t1_1mm.nii.gz");
+    let mut harness = harness(Startup::Files(vec![mni, map]));
+    step_until(&mut harness, "the template and the map", |app| {
+        app.viewer().layers.len() == 2 && !app.is_loading()
+    });
+    let viewer = harness.state_mut().viewer_mut();
+    viewer.layout = cortexlens::viewer::Layout::Single(Plane::Axial);
+    viewer.set_crosshair(glam::DVec3::new(40.0, -20.0, 50.0));
+    harness.run_steps(2);
+    let mut settings = cortexlens::ui::ScreenshotSettings::default();
+    settings.options = cortexlens::gpu_scene::picture::PictureOptions {
+        colorbar: false,
+        crosshair: false,
+    };
+    let shot = |harness: &Harness<'static, CortexApp>, name: &str| {
+        let path = dir.join(name);
+        harness.state().save_screenshot(&path, &settings).expect("screenshot");
+        image::open(&path).unwrap().to_rgba8()
+    };
+    let with_map = shot(&harness, "with.png");
+    harness.state_mut().viewer_mut().layers[1].style.visible = false;
+    harness.run_steps(2);
+    let without = shot(&harness, "without.png");
+    let changed = with_map.pixels().zip(without.pixels()).filter(|(a, b)| a != b).count();
+    // The view shows the ≈ 200 mm template over the view's smaller side; the ball of radius 10 mm
+    // is a small part of it.
+    let (w, h) = with_map.dimensions();
+    let ball = std::f64::consts::PI * (10.0 * w.min(h) as f64 / 200.0).powi(2);
+    assert!(
+        changed as f64 > 0.5 * ball && (changed as f64) < 1.3 * ball,
+        "only the ball covers the template: {changed} pixels changed, the ball ≈ {ball:.0}"
+    );
 }

@@ -71,19 +71,31 @@ impl VolumeStats {
 pub const ROBUST_RANGE_SAMPLES: usize = 1 << 20;
 
 /// The display range of a volume as FSLeyes and nilearn show anatomy: the 2nd and 98th percentiles
-/// of its finite values (all frames), computed on every `len / 2^20`-th value when there are more
-/// than [`ROBUST_RANGE_SAMPLES`] (percentile `q` is the sorted sample's element at
-/// `round((n − 1) · q)`). When the two percentiles coincide (a mostly constant volume, a mask)
-/// it falls back to the full finite range, `(min, min + 1)` when that is a single value too, and
-/// to `(0, 1)` when no value is finite.
+/// of its finite values (all frames); see [`robust_range_where`].
 pub fn robust_range(volume: &Volume) -> (f32, f32) {
-    let stride = (volume.data.len() / ROBUST_RANGE_SAMPLES).max(1);
+    robust_range_where(volume, f32::is_finite)
+}
+
+/// The display range of an overlay as MRIcroGL and niivue choose it: [`robust_range`] of its
+/// finite non-zero values, so that the zeros around a thresholded map do not pull it to 0.
+pub fn robust_nonzero_range(volume: &Volume) -> (f32, f32) {
+    robust_range_where(volume, |v| v.is_finite() && v != 0.0)
+}
+
+/// The 2nd and 98th percentiles of the values that `keep` (which must keep only finite values),
+/// computed on every `n / 2^20`-th of the `n` kept values when there are more than
+/// [`ROBUST_RANGE_SAMPLES`] (percentile `q` is the sorted sample's element at `round((n − 1) · q)`).
+/// When the two coincide (a mostly constant volume, a mask) it falls back to the kept values' full
+/// range, `(min, min + 1)` when that is a single value too, and to `(0, 1)` when nothing is kept.
+pub fn robust_range_where(volume: &Volume, keep: impl Fn(f32) -> bool) -> (f32, f32) {
+    let kept = volume.data.iter().filter(|&&v| keep(v)).count();
+    let stride = (kept / ROBUST_RANGE_SAMPLES).max(1);
     let mut sample: Vec<f32> = volume
         .data
         .iter()
-        .step_by(stride)
         .copied()
-        .filter(|v| v.is_finite())
+        .filter(|&v| keep(v))
+        .step_by(stride)
         .collect();
     if sample.is_empty() {
         return (0.0, 1.0);
@@ -95,11 +107,15 @@ pub fn robust_range(volume: &Volume) -> (f32, f32) {
     let lo = pick(&mut sample, 0.02);
     let hi = pick(&mut sample, 0.98);
     if hi > lo {
-        (lo, hi)
-    } else {
-        let (min, max) = finite_min_max(volume);
-        if max > min { (min, max) } else { (min, min + 1.0) }
+        return (lo, hi);
     }
+    let (min, max) = volume
+        .data
+        .iter()
+        .copied()
+        .filter(|&v| keep(v))
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if max > min { (min, max) } else { (min, min + 1.0) }
 }
 
 /// The smallest and largest finite value of all frames; `(+∞, −∞)` when no value is finite.
@@ -164,6 +180,20 @@ mod tests {
         let count = (n / 2) as f64;
         assert_eq!(lo, ((count - 1.0) * 0.02).round() as f32);
         assert_eq!(hi, ((count - 1.0) * 0.98).round() as f32);
+    }
+
+    #[test]
+    fn the_nonzero_range_of_a_sparse_map_ignores_its_zeros() {
+        // A thresholded map: zeros everywhere but 100 voxels valued 3..=102.
+        let mut data = vec![0.0; 100_000];
+        for (i, v) in data.iter_mut().step_by(1000).enumerate() {
+            *v = 3.0 + i as f32;
+        }
+        assert_eq!(robust_range(&volume(data.clone())), (0.0, 102.0), "the zeros win");
+        assert_eq!(robust_nonzero_range(&volume(data)), (5.0, 100.0));
+        // A binary mask: its one value, one unit wide.
+        let mask: Vec<f32> = (0..50).map(|i| (i % 5 == 0) as u8 as f32).collect();
+        assert_eq!(robust_nonzero_range(&volume(mask)), (1.0, 2.0));
     }
 
     #[test]

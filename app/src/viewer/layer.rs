@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use cortexlens_data::formats::LabelNames;
-use cortexlens_data::stats::{finite_min_max, robust_range};
+use cortexlens_data::stats::{finite_min_max, robust_nonzero_range, robust_range};
 use cortexlens_data::{Interpolation, LayerStyle, Volume};
 
 /// Identifies a layer for the renderer's texture cache; ordered as the files were requested.
@@ -52,27 +52,28 @@ impl Layer {
 
 /// Default style of a newly opened volume: the base is gray over its robust range; an overlay with
 /// negative values is a signed map (red-yellow / blue-lightblue) thresholded at a third of its largest
-/// magnitude; other overlays are `hot` above the bottom of their robust range.
+/// magnitude; other overlays are `hot` over the robust range of their non-zero values and hide
+/// what lies below it — their zeros always — so the base shows through, as in MRIcroGL and niivue.
 pub fn default_style(volume: &Volume, is_base: bool) -> LayerStyle {
-    let (lo, hi) = robust_range(volume);
     if is_base {
-        return LayerStyle::base((lo, hi));
+        return LayerStyle::base(robust_range(volume));
     }
     let (min, max) = finite_min_max(volume);
     if min < 0.0 {
         let peak = max.max(-min);
         let threshold = peak / 3.0;
-        LayerStyle::signed_overlay(threshold, peak)
-    } else {
-        LayerStyle {
-            colormap: cortexlens_data::Colormap::Hot,
-            range: (lo, hi),
-            threshold: Some(lo),
-            negative: None,
-            opacity: 1.0,
-            interpolation: Interpolation::Linear,
-            visible: true,
-        }
+        return LayerStyle::signed_overlay(threshold, peak);
+    }
+    let (lo, hi) = robust_nonzero_range(volume);
+    LayerStyle {
+        colormap: cortexlens_data::Colormap::Hot,
+        range: (lo, hi),
+        // Values below the threshold are hidden: a positive one hides the zeros too.
+        threshold: Some(lo.max(f32::MIN_POSITIVE)),
+        negative: None,
+        opacity: 1.0,
+        interpolation: Interpolation::Linear,
+        visible: true,
     }
 }
 
@@ -94,6 +95,18 @@ mod tests {
 
     fn volume(data: Vec<f32>) -> Volume {
         Volume::from_f32("t", [data.len(), 1, 1, 1], DMat4::IDENTITY, data)
+    }
+
+    #[test]
+    fn a_sparse_positive_overlay_hides_its_zeros() {
+        let mut data = vec![0.0; 1000];
+        data[10..20].copy_from_slice(&[2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0]);
+        let style = default_style(&volume(data), false);
+        assert_eq!(style.range, (2.0, 11.0), "the range of the non-zero values");
+        assert_eq!(style.lut_entry(0.0), None, "zeros are transparent");
+        assert!(style.lut_entry(2.0).is_some());
+        // An empty map hides everything.
+        assert_eq!(default_style(&volume(vec![0.0; 8]), false).lut_entry(0.0), None);
     }
 
     #[test]
