@@ -1009,10 +1009,12 @@ fn an_overlays_zeros_show_the_base_by_default() {
     viewer.layout = cortexlens::viewer::Layout::Single(Plane::Axial);
     viewer.set_crosshair(glam::DVec3::new(40.0, -20.0, 50.0));
     harness.run_steps(2);
-    let mut settings = cortexlens::ui::ScreenshotSettings::default();
-    settings.options = cortexlens::gpu_scene::picture::PictureOptions {
-        colorbar: false,
-        crosshair: false,
+    let settings = cortexlens::ui::ScreenshotSettings {
+        options: cortexlens::gpu_scene::picture::PictureOptions {
+            colorbar: false,
+            crosshair: false,
+        },
+        ..Default::default()
     };
     let shot = |harness: &Harness<'static, CortexApp>, name: &str| {
         let path = dir.join(name);
