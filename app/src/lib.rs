@@ -15,7 +15,9 @@
 //! - [`captioning`], [`encoder_fitting`]: the model use cases the window (as jobs) and the CLI (directly) share.
 //! - [`panels`]: the side panel's sections, each owning its state ([`panels::Panel`]); [`widgets`]:
 //!   controls several panels use.
-//! - [`ui`]: the eframe application around them; [`messages`]: what the window tells the user.
+//! - [`file_dialog`]: dialogs that always appear (the desktop's, else an in-window browser).
+//! - [`ui`]: the eframe application around them; [`messages`]: what the window tells the user;
+//!   [`platform`]: what the machine lacks (display, GPU driver), in words a user can act on.
 //! - [`cli`]: the command line (`info`, `render`, `project`, `isosurface`, `fit`, `encoder`, `caption`).
 
 pub mod captioning;
@@ -23,6 +25,7 @@ pub mod cli;
 pub mod colorbar;
 pub mod demo;
 pub mod encoder_fitting;
+pub mod file_dialog;
 pub mod gpu_scene;
 pub mod jobs;
 pub mod loader;
@@ -30,6 +33,7 @@ pub mod messages;
 pub mod model_download;
 pub mod open;
 pub mod panels;
+pub mod platform;
 pub mod ui;
 pub mod viewer;
 pub mod widgets;

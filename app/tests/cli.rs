@@ -649,3 +649,38 @@ fn the_base_shows_through_an_overlays_zeros_and_sub_threshold_values() {
         "only the part of the ball above 6 is drawn ({changed} pixels differ)"
     );
 }
+
+#[test]
+fn without_a_gpu_driver_or_a_display_the_message_says_what_to_do() {
+    let mni = fixture("volumes", "mni152_t1_1mm.nii.gz");
+    let dir = std::env::temp_dir().join(format!("cortexlens-no-gpu-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A backend this machine has no driver for stands for a machine without a Vulkan driver.
+    let out = Command::new(env!("CARGO_BIN_EXE_cortexlens"))
+        .args(["render", mni.to_str().unwrap(), "--out"])
+        .arg(dir.join("shot.png"))
+        .env("WGPU_BACKEND", "noop-is-not-a-backend")
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no usable GPU driver") && stderr.contains("mesa-vulkan-drivers"),
+        "{stderr}"
+    );
+    // The window without any display (a cluster login node without X forwarding).
+    let out = Command::new(env!("CARGO_BIN_EXE_cortexlens"))
+        .arg(&mni)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no display to show it on") && stderr.contains("cortexlens render"),
+        "{stderr}"
+    );
+}

@@ -1035,3 +1035,38 @@ fn an_overlays_zeros_show_the_base_by_default() {
         "only the ball covers the template: {changed} pixels changed, the ball ≈ {ball:.0}"
     );
 }
+
+#[test]
+fn without_a_desktop_dialog_the_in_window_browser_opens_files() {
+    let dir = std::env::temp_dir().join(format!("cortexlens-browser-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        repo().join("tests/data/volumes/nibabel_standard.nii.gz"),
+        dir.join("standard.nii.gz"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("notes.txt"), "not brain data").unwrap();
+    let mut harness = harness(Startup::Files(Vec::new()));
+    // As on a plain X11 session: no desktop portal and no zenity.
+    harness.state_mut().use_builtin_file_dialogs(Some(dir.clone()));
+    harness.run_steps(2);
+    harness.get_by_label("File").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("Open… Ctrl+O").click_accesskit();
+    harness.run_steps(3);
+    // The browser lists the folder's brain data, not the other files.
+    assert!(harness.query_by_label("🗋 notes.txt").is_none(), "filtered out");
+    harness.get_by_label("🗋 standard.nii.gz").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("Open").click_accesskit();
+    step_until(&mut harness, "the chosen volume", |app| {
+        app.viewer().layers.len() == 1 && !app.is_loading()
+    });
+    assert_eq!(harness.state().viewer().layers[0].name(), "standard.nii.gz");
+    assert!(
+        harness.state().messages().is_empty(),
+        "{:?}",
+        harness.state().messages()
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -126,7 +126,7 @@ pub fn main() -> ExitCode {
         Some(Command::Fit(args)) => fit::run(&args),
         Some(Command::Encoder(args)) => encoder::run(&args),
         Some(Command::Caption(args)) => caption::run(&args),
-        None => crate::ui::run_window(cli.files).map_err(CliError::failure),
+        None => crate::ui::run_window(cli.files).map_err(|e| CliError::failure(crate::platform::window_failed(&e))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

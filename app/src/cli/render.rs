@@ -183,7 +183,7 @@ pub(super) fn run(args: &RenderArgs, matches: &ArgMatches) -> Result<(), CliErro
         None => viewer.set_crosshair(viewer.crosshair),
     }
     // As in the window: on a software GPU the shown field is drawn from a baked grid.
-    let gpu = GpuContext::headless().map_err(CliError::failure)?;
+    let gpu = GpuContext::headless().map_err(|e| CliError::failure(crate::platform::no_gpu(&e.to_string())))?;
     viewer.volume3d.field_drawing = field_drawing_for(&gpu.adapter.get_info());
     if layout == Layout::Volume3d {
         viewer.volume3d.bake_now().map_err(CliError::failure)?;

@@ -13,8 +13,8 @@ use super::{Panel, PanelContext};
 use crate::captioning::{
     CaptionModels, CaptionOutcome, CaptionSettings, CaptionTarget, ModelPaths, caption, models_dir,
 };
+use crate::file_dialog::{Choose, DialogId, FileDialogs, FileRequest};
 use crate::jobs::{Finished, JobError, JobId, Outcome, Progress};
-use crate::messages::Messages;
 use crate::widgets::{job_progress, path_label};
 
 /// Rows of a region's table shown in the panel (all are saved).
@@ -43,6 +43,17 @@ pub struct CaptionsPanel {
     status: Option<String>,
     /// Where the models run ("CPU", "CUDA 0").
     device_name: String,
+    /// A file dialog asked for, and what for.
+    dialog: Option<(DialogId, Asked)>,
+}
+
+/// What a file dialog of the captions panel chooses.
+#[derive(Clone, Copy, Debug)]
+enum Asked {
+    /// The model file or folder of a row.
+    Model(usize),
+    /// Where to save the captions table.
+    Table,
 }
 
 impl Default for CaptionsPanel {
@@ -58,6 +69,7 @@ impl Default for CaptionsPanel {
             followed: None,
             status: None,
             device_name: device_name(&device()),
+            dialog: None,
         }
     }
 }
@@ -146,32 +158,72 @@ impl CaptionsPanel {
         self.start(ctx, CaptionTarget::At(crosshair));
     }
 
-    fn model_rows(&mut self, ui: &mut egui::Ui) {
+    /// The model paths of the rows, in order, with their labels and whether each is a folder.
+    fn model_path(&mut self, row: usize) -> Option<&mut Option<PathBuf>> {
         let paths = &mut self.paths;
-        let rows: [(&str, &mut Option<PathBuf>, bool); 4] = [
-            ("Encoder", &mut paths.encoder, false),
-            ("Image pool", &mut paths.pool, false),
-            ("Decoder", &mut paths.decoder, true),
-            ("Images (optional)", &mut paths.images, true),
+        [
+            &mut paths.encoder,
+            &mut paths.pool,
+            &mut paths.decoder,
+            &mut paths.images,
+        ]
+        .into_iter()
+        .nth(row)
+    }
+
+    fn model_rows(&mut self, ui: &mut egui::Ui, dialogs: &mut FileDialogs) {
+        const ROWS: [(&str, bool); 4] = [
+            ("Encoder", false),
+            ("Image pool", false),
+            ("Decoder", true),
+            ("Images (optional)", true),
         ];
+        let mut chosen = None;
         egui::Grid::new("caption-models").num_columns(3).show(ui, |ui| {
-            for (label, path, folder) in rows {
+            for (row, (label, folder)) in ROWS.into_iter().enumerate() {
                 ui.label(label);
-                path_label(ui, path);
+                path_label(ui, self.model_path(row).map_or(&None, |p| p));
                 if ui.small_button("Choose…").clicked() {
-                    let dialog = rfd::FileDialog::new();
-                    let picked = if folder {
-                        dialog.pick_folder()
-                    } else {
-                        dialog.add_filter("safetensors", &["safetensors"]).pick_file()
-                    };
-                    if picked.is_some() {
-                        *path = picked;
-                    }
+                    chosen = Some((row, label, folder));
                 }
                 ui.end_row();
             }
         });
+        if let Some((row, label, folder)) = chosen {
+            let title = format!("Choose the {}", label.to_lowercase());
+            let request = if folder {
+                FileRequest::new(title, Choose::Folder)
+            } else {
+                FileRequest::new(title, Choose::File).filter("safetensors", &["safetensors"])
+            };
+            self.dialog = Some((dialogs.ask(request), Asked::Model(row)));
+        }
+    }
+
+    /// Take what a file dialog of this panel chose.
+    fn receive_dialog(&mut self, ctx: &mut PanelContext<'_>) {
+        let Some(answer) = self.dialog.as_ref().and_then(|(id, _)| ctx.dialogs.take_one(*id)) else {
+            return;
+        };
+        let (Some((_, asked)), Some(path)) = (self.dialog.take(), answer) else {
+            return;
+        };
+        match asked {
+            Asked::Model(row) => {
+                if let Some(slot) = self.model_path(row) {
+                    *slot = Some(path);
+                }
+            }
+            Asked::Table => {
+                let Some(outcome) = &self.result else {
+                    return;
+                };
+                match std::fs::write(&path, captions_tsv(&outcome.captions, false)) {
+                    Ok(()) => ctx.messages.info(format!("Saved {}", path.display())),
+                    Err(error) => ctx.messages.error(format!("Saving {} failed: {error}", path.display())),
+                }
+            }
+        }
     }
 
     fn request_buttons(&mut self, ui: &mut egui::Ui, ctx: &mut PanelContext<'_>) {
@@ -210,7 +262,7 @@ impl CaptionsPanel {
         }
     }
 
-    fn result_ui(&mut self, ui: &mut egui::Ui, messages: &mut Messages) {
+    fn result_ui(&mut self, ui: &mut egui::Ui, dialogs: &mut FileDialogs) {
         let Some(outcome) = &self.result else {
             return;
         };
@@ -260,16 +312,10 @@ impl CaptionsPanel {
                 ui.end_row();
             }
         });
-        if ui.button("Save table…").clicked()
-            && let Some(path) = rfd::FileDialog::new()
-                .add_filter("Tab-separated values", &["tsv"])
-                .set_file_name("captions.tsv")
-                .save_file()
-        {
-            match std::fs::write(&path, captions_tsv(&outcome.captions, false)) {
-                Ok(()) => messages.info(format!("Saved {}", path.display())),
-                Err(error) => messages.error(format!("Saving {} failed: {error}", path.display())),
-            }
+        if ui.button("Save table…").clicked() {
+            let request = FileRequest::new("Save the captions", Choose::Save("captions.tsv".into()))
+                .filter("Tab-separated values", &["tsv"]);
+            self.dialog = Some((dialogs.ask(request), Asked::Table));
         }
     }
 }
@@ -284,7 +330,8 @@ impl Panel for CaptionsPanel {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PanelContext<'_>) {
-        self.model_rows(ui);
+        self.receive_dialog(ctx);
+        self.model_rows(ui, ctx.dialogs);
         let missing = self.paths.missing(&models_dir());
         if !missing.is_empty() {
             ui.label(
@@ -310,7 +357,7 @@ impl Panel for CaptionsPanel {
         } else if missing.is_empty() {
             self.request_buttons(ui, ctx);
         }
-        self.result_ui(ui, ctx.messages);
+        self.result_ui(ui, ctx.dialogs);
     }
 
     fn on_event(&mut self, finished: &Finished, ctx: &mut PanelContext<'_>) {

@@ -13,6 +13,7 @@ use cortexlens_inference::{device, device_name};
 use super::{Panel, PanelContext};
 use crate::captioning::models_dir;
 use crate::encoder_fitting::{EncoderFitRequest, ResponsesSource, clip_folder, clip_missing, fit_and_save, map_paths};
+use crate::file_dialog::{Choose, DialogId, FileRequest};
 use crate::jobs::{Finished, JobError, JobId, Outcome, Progress};
 use crate::model_download::{RateMeter, describe};
 use crate::viewer::{LayerId, Viewer};
@@ -65,6 +66,16 @@ pub struct EncoderFitPanel {
     rate: RateMeter,
     /// Where CLIP runs ("CPU", "CUDA 0").
     device_name: String,
+    /// A file dialog asked for, and which field it fills.
+    dialog: Option<(DialogId, Asked)>,
+}
+
+/// Which field of the form a file dialog fills.
+#[derive(Clone, Copy, Debug)]
+enum Asked {
+    Stimuli,
+    Clip,
+    Out,
 }
 
 impl Default for EncoderFitPanel {
@@ -76,11 +87,27 @@ impl Default for EncoderFitPanel {
             download: None,
             rate: RateMeter::default(),
             device_name: device_name(&device()),
+            dialog: None,
         }
     }
 }
 
 impl EncoderFitPanel {
+    /// Fill the form's field with what a file dialog chose.
+    fn receive_dialog(&mut self, ctx: &mut PanelContext<'_>) {
+        let Some(answer) = self.dialog.as_ref().and_then(|(id, _)| ctx.dialogs.take_one(*id)) else {
+            return;
+        };
+        let (Some((_, what)), Some(path)) = (self.dialog.take(), answer) else {
+            return;
+        };
+        match what {
+            Asked::Stimuli => self.form.stimuli = Some(path),
+            Asked::Clip => self.form.clip = path.display().to_string(),
+            Asked::Out => self.form.out = Some(path),
+        }
+    }
+
     /// The choices of the next fit.
     pub fn form_mut(&mut self) -> &mut EncoderFitForm {
         &mut self.form
@@ -183,6 +210,7 @@ impl EncoderFitPanel {
             .collect();
         let missing = clip_missing(self.hub.as_ref(), self.form.clip.trim()).map_err(|e| e.to_string());
         let mut download = false;
+        let mut asked = None;
         let form = &mut self.form;
         if form.mask.is_some_and(|id| masks.iter().all(|(m, _)| *m != id)) {
             form.mask = None;
@@ -211,12 +239,10 @@ impl EncoderFitPanel {
 
             ui.label("Stimuli");
             path_label(ui, &form.stimuli);
-            if ui.small_button("Choose…").clicked()
-                && let Some(path) = rfd::FileDialog::new()
-                    .add_filter("Stimulus list", &["tsv", "txt", "csv"])
-                    .pick_file()
-            {
-                form.stimuli = Some(path);
+            if ui.small_button("Choose…").clicked() {
+                let request = FileRequest::new("Choose the stimulus list", Choose::File)
+                    .filter("Stimulus list", &["tsv", "txt", "csv"]);
+                asked = Some((request, Asked::Stimuli));
             }
             ui.end_row();
 
@@ -226,10 +252,8 @@ impl EncoderFitPanel {
                     "A Hugging Face CLIP folder (config.json, model.safetensors) or a repository id in the cache",
                 )
                 .labelled_by(label.id);
-            if ui.small_button("Choose…").clicked()
-                && let Some(path) = rfd::FileDialog::new().pick_folder()
-            {
-                form.clip = path.display().to_string();
+            if ui.small_button("Choose…").clicked() {
+                asked = Some((FileRequest::new("Choose the CLIP folder", Choose::Folder), Asked::Clip));
             }
             ui.end_row();
 
@@ -267,14 +291,10 @@ impl EncoderFitPanel {
 
             ui.label("Save as");
             path_label(ui, &form.out);
-            if ui.small_button("Choose…").clicked()
-                && let Some(path) = rfd::FileDialog::new()
-                    .add_filter("safetensors", &["safetensors"])
-                    .set_directory(models_dir())
-                    .set_file_name("encoder.safetensors")
-                    .save_file()
-            {
-                form.out = Some(path);
+            if ui.small_button("Choose…").clicked() {
+                let request = FileRequest::new("Save the encoder", Choose::Save("encoder.safetensors".into()))
+                    .filter("safetensors", &["safetensors"]);
+                asked = Some((request, Asked::Out));
             }
             ui.end_row();
 
@@ -283,6 +303,9 @@ impl EncoderFitPanel {
                 .labelled_by(label.id);
             ui.end_row();
         });
+        if let Some((request, what)) = asked {
+            self.dialog = Some((ctx.dialogs.ask(request), what));
+        }
         let clip_ready = missing.as_ref().is_ok_and(Vec::is_empty) && self.download.is_none();
         let ready = self.form.stimuli.is_some() && self.form.out.is_some() && clip_ready;
         if download && let Ok(missing) = missing {
@@ -305,6 +328,7 @@ impl Panel for EncoderFitPanel {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PanelContext<'_>) {
+        self.receive_dialog(ctx);
         if let Some((job, name)) = &self.fit {
             let progress = match ctx.jobs.progress(*job) {
                 Some(Progress::Embedding(done, total)) if done < total => {

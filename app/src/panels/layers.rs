@@ -2,13 +2,19 @@
 
 use cortexlens_data::formats::load_label_names;
 
+use std::sync::Arc;
+
 use super::{Panel, PanelContext};
-use crate::messages::Messages;
+use crate::file_dialog::{Choose, DialogId, FileRequest};
 use crate::viewer::{Layer, LayerId, Viewer};
 use crate::widgets::style_editor;
 
 /// The stack of volumes, top first, and the selected layer's settings.
-pub struct LayersPanel;
+#[derive(Default)]
+pub struct LayersPanel {
+    /// The label table asked for, and for which layer.
+    label_table: Option<(DialogId, LayerId)>,
+}
 
 /// What a click in the layer list asked for.
 enum ListAction {
@@ -23,6 +29,7 @@ impl Panel for LayersPanel {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PanelContext<'_>) {
+        self.receive_label_table(ctx);
         let viewer = &mut *ctx.viewer;
         if let Some(action) = layer_list(ui, viewer) {
             match action {
@@ -34,8 +41,33 @@ impl Panel for LayersPanel {
             }
         }
         ui.separator();
-        if let Some(layer) = viewer.selected.and_then(|id| viewer.layer_mut(id)) {
-            layer_settings(ui, layer, ctx.messages);
+        if let Some(layer) = viewer.selected.and_then(|id| viewer.layer_mut(id))
+            && layer_settings(ui, layer)
+        {
+            let request = FileRequest::new("Choose a label table", Choose::File)
+                .filter("Label table", &["tsv", "txt", "lut", "label"]);
+            self.label_table = Some((ctx.dialogs.ask(request), layer.id));
+        }
+    }
+}
+
+impl LayersPanel {
+    /// Read the label table chosen for a layer; an unreadable one is a message and leaves the
+    /// names as they were.
+    fn receive_label_table(&mut self, ctx: &mut PanelContext<'_>) {
+        let Some((dialog, id)) = self.label_table else {
+            return;
+        };
+        let Some(answer) = ctx.dialogs.take_one(dialog) else {
+            return;
+        };
+        self.label_table = None;
+        let (Some(path), Some(layer)) = (answer, ctx.viewer.layer_mut(id)) else {
+            return;
+        };
+        match load_label_names(&path) {
+            Ok(names) => layer.label_names = Some(Arc::new(names)),
+            Err(error) => ctx.messages.error(error.to_string()),
         }
     }
 }
@@ -64,14 +96,13 @@ fn layer_list(ui: &mut egui::Ui, viewer: &mut Viewer) -> Option<ListAction> {
     action
 }
 
-fn layer_settings(ui: &mut egui::Ui, layer: &mut Layer, messages: &mut Messages) {
+/// The layer's settings; returns whether a label table was asked for.
+fn layer_settings(ui: &mut egui::Ui, layer: &mut Layer) -> bool {
     if let Some(notice) = &layer.notice {
         ui.colored_label(egui::Color32::YELLOW, notice);
     }
     style_editor(ui, &mut layer.style, layer.value_range);
-    if layer.style.colormap.is_categorical() {
-        label_names_row(ui, layer, messages);
-    }
+    let choose_table = layer.style.colormap.is_categorical() && label_names_row(ui, layer);
     let frames = layer.volume.frames();
     if frames > 1 {
         let label = ui.label("Frame");
@@ -80,23 +111,16 @@ fn layer_settings(ui: &mut egui::Ui, layer: &mut Layer, messages: &mut Messages)
             .labelled_by(label.id);
         layer.frame = frame.min(frames - 1);
     }
+    choose_table
 }
 
-/// How many labels are named, and a chooser for a label table (BIDS `dseg.tsv`, FreeSurfer colour
-/// table, ITK-SNAP label file); an unreadable table is a message and leaves the names as they were.
-fn label_names_row(ui: &mut egui::Ui, layer: &mut Layer, messages: &mut Messages) {
+/// How many labels are named, and a button to choose a label table (BIDS `dseg.tsv`, FreeSurfer
+/// colour table, ITK-SNAP label file); returns whether it was clicked.
+fn label_names_row(ui: &mut egui::Ui, layer: &Layer) -> bool {
     ui.horizontal(|ui| {
         let count = layer.label_names.as_ref().map_or(0, |names| names.len());
         ui.label(format!("Label names: {count}"));
-        if ui.small_button("Choose…").clicked()
-            && let Some(path) = rfd::FileDialog::new()
-                .add_filter("Label table", &["tsv", "txt", "lut", "label"])
-                .pick_file()
-        {
-            match load_label_names(&path) {
-                Ok(names) => layer.label_names = Some(std::sync::Arc::new(names)),
-                Err(error) => messages.error(error.to_string()),
-            }
-        }
-    });
+        ui.small_button("Choose…").clicked()
+    })
+    .inner
 }

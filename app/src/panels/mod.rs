@@ -1,6 +1,6 @@
 //! The side panel's sections (brush's `AppPanel` pattern): each [`Panel`] owns its state, draws
 //! itself, and hears every finished job. They share only what [`PanelContext`] lends them: the
-//! viewer, the job stream, the messages and a list of files to open.
+//! viewer, the job stream, the messages, a list of files to open and the file dialogs.
 //!
 //! A new section is one file here implementing [`Panel`], registered in [`all`].
 
@@ -21,6 +21,7 @@ pub use volume3d::Volume3dPanel;
 use std::any::Any;
 use std::path::PathBuf;
 
+use crate::file_dialog::FileDialogs;
 use crate::jobs::{Finished, Jobs};
 use crate::messages::Messages;
 use crate::viewer::Viewer;
@@ -35,6 +36,8 @@ pub struct PanelContext<'a> {
     pub messages: &'a mut Messages,
     /// Files to open once the panels are drawn (e.g. an encoder fit's maps).
     pub to_open: &'a mut Vec<PathBuf>,
+    /// File dialogs (answered in a later frame).
+    pub dialogs: &'a mut FileDialogs,
 }
 
 /// One section of the side panel.
@@ -60,7 +63,7 @@ pub trait Panel: Any {
 /// The side panel's sections, top to bottom.
 pub fn all() -> Vec<Box<dyn Panel>> {
     vec![
-        Box::new(LayersPanel),
+        Box::new(LayersPanel::default()),
         Box::new(SurfacesPanel::default()),
         Box::new(Volume3dPanel::default()),
         Box::new(NeuralFieldPanel::default()),

@@ -1,12 +1,15 @@
 //! The surfaces section: projecting the selected volume onto the surfaces or extracting its
 //! isosurface; geometry, shading, camera presets, per-vertex maps and saving meshes.
 
+use std::sync::Arc;
+
 use cortexlens_data::camera::CameraPreset;
-use cortexlens_data::mesh::GeometryKind;
+use cortexlens_data::mesh::{GeometryKind, Mesh};
 use cortexlens_data::projection::ProjectionMethod;
 use cortexlens_data::vertex_colors::Shading;
 
 use super::{Panel, PanelContext};
+use crate::file_dialog::{Choose, DialogId, FileDialogs, FileRequest};
 use crate::messages::Messages;
 use crate::viewer::{LayerId, SurfaceId, Viewer};
 use crate::widgets::style_editor;
@@ -24,6 +27,8 @@ const GEOMETRIES: [GeometryKind; 5] = [
 pub struct SurfacesPanel {
     /// The map whose settings are shown.
     selected_map: Option<SurfaceId>,
+    /// Where to save a mesh, asked for.
+    save_mesh: Option<(DialogId, Arc<Mesh>)>,
 }
 
 impl Panel for SurfacesPanel {
@@ -36,6 +41,7 @@ impl Panel for SurfacesPanel {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut PanelContext<'_>) {
+        receive_save_mesh(&mut self.save_mesh, ctx.dialogs, ctx.messages);
         if let Some(id) = ctx.viewer.selected {
             volume_to_surface_actions(ui, ctx.viewer, ctx.messages, id);
         }
@@ -43,7 +49,9 @@ impl Panel for SurfacesPanel {
             return;
         }
         scene_controls(ui, ctx.viewer);
-        save_mesh_button(ui, ctx.viewer, ctx.messages);
+        if let Some(asked) = save_mesh_button(ui, ctx.viewer, ctx.dialogs) {
+            self.save_mesh = Some(asked);
+        }
         self.maps_list(ui, ctx.viewer);
     }
 }
@@ -186,30 +194,35 @@ fn volume_to_surface_actions(ui: &mut egui::Ui, viewer: &mut Viewer, messages: &
     ui.data_mut(|d| d.insert_temp(level_id, level));
 }
 
-fn save_mesh_button(ui: &mut egui::Ui, viewer: &Viewer, messages: &mut Messages) {
-    if !ui
+/// "Save mesh…": asks where to write the shown geometry of the first mesh.
+fn save_mesh_button(ui: &mut egui::Ui, viewer: &Viewer, dialogs: &mut FileDialogs) -> Option<(DialogId, Arc<Mesh>)> {
+    let clicked = ui
         .button("Save mesh…")
         .on_hover_text("The shown geometry of the first mesh, as GIFTI, OBJ or PLY")
-        .clicked()
-    {
-        return;
-    }
+        .clicked();
     let scene = &viewer.surfaces;
-    let Some((_, name, mesh)) = scene.hemispheres.first().and_then(|h| h.mesh(scene.geometry)) else {
+    let (_, name, mesh) = scene.hemispheres.first().and_then(|h| h.mesh(scene.geometry))?;
+    if !clicked {
+        return None;
+    }
+    let stem = name.split('.').next().unwrap_or("mesh");
+    let request = FileRequest::new("Save mesh", Choose::Save(format!("{stem}.gii")))
+        .filter("GIFTI, OBJ or PLY", &["gii", "obj", "ply"]);
+    Some((dialogs.ask(request), mesh.clone()))
+}
+
+/// Write the mesh where the dialog says, once it has answered.
+fn receive_save_mesh(pending: &mut Option<(DialogId, Arc<Mesh>)>, dialogs: &mut FileDialogs, messages: &mut Messages) {
+    let Some(answer) = pending.as_ref().and_then(|(id, _)| dialogs.take_one(*id)) else {
         return;
     };
-    let stem = name.split('.').next().unwrap_or("mesh").to_owned();
-    let Some(path) = rfd::FileDialog::new()
-        .add_filter("GIFTI", &["gii"])
-        .add_filter("Wavefront OBJ", &["obj"])
-        .add_filter("PLY", &["ply"])
-        .set_file_name(format!("{stem}.gii"))
-        .save_file()
-    else {
+    let Some((_, mesh)) = pending.take() else {
         return;
     };
-    match cortexlens_data::formats::save_mesh(&path, mesh) {
-        Ok(()) => messages.info(format!("Saved {}", path.display())),
-        Err(error) => messages.error(format!("Saving {} failed: {error}", path.display())),
+    if let Some(path) = answer {
+        match cortexlens_data::formats::save_mesh(&path, &mesh) {
+            Ok(()) => messages.info(format!("Saved {}", path.display())),
+            Err(error) => messages.error(format!("Saving {} failed: {error}", path.display())),
+        }
     }
 }

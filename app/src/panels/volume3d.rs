@@ -3,12 +3,14 @@
 //! shown field when the 3D view draws fields from grids.
 
 use cortexlens_data::camera::{CameraPreset, OrbitCamera};
-use cortexlens_data::field::{BAKE_VOXELS, bake};
+use std::sync::Arc;
+
+use cortexlens_data::field::{BAKE_VOXELS, NeuralField, bake};
 use cortexlens_render::RenderMode;
 
 use super::{Panel, PanelContext};
+use crate::file_dialog::{Choose, DialogId, FileDialogs, FileRequest};
 use crate::jobs::{Finished, JobError, JobId, Jobs, Outcome, Progress};
-use crate::messages::Messages;
 use crate::viewer::{FieldDrawing, FieldId, Layout, Source3d, Viewer};
 
 /// 3D controls, shown in the 3D layout or when fields are open.
@@ -16,9 +18,27 @@ use crate::viewer::{FieldDrawing, FieldId, Layout, Source3d, Viewer};
 pub struct Volume3dPanel {
     /// The bake running, and its field.
     bake: Option<(JobId, FieldId)>,
+    /// Where to save a field, asked for.
+    save_field: Option<(DialogId, Arc<NeuralField>)>,
 }
 
 impl Volume3dPanel {
+    /// Write the field where the dialog says, once it has answered.
+    fn receive_save_field(&mut self, ctx: &mut PanelContext<'_>) {
+        let Some(answer) = self.save_field.as_ref().and_then(|(id, _)| ctx.dialogs.take_one(*id)) else {
+            return;
+        };
+        let Some((_, field)) = self.save_field.take() else {
+            return;
+        };
+        if let Some(path) = answer {
+            match cortexlens_data::field::save_field(&path, &field) {
+                Ok(()) => ctx.messages.info(format!("Saved {}", path.display())),
+                Err(error) => ctx.messages.error(format!("Saving {} failed: {error}", path.display())),
+            }
+        }
+    }
+
     /// Whether a field is being baked.
     pub fn is_baking(&self) -> bool {
         self.bake.is_some()
@@ -80,7 +100,10 @@ impl Panel for Volume3dPanel {
             field_drawing(ui, ctx.viewer, ctx.jobs, self.bake.map(|(job, _)| job));
         }
         settings(ui, ctx.viewer);
-        save_field_button(ui, ctx.viewer, ctx.messages);
+        if let Some(asked) = save_field_button(ui, ctx.viewer, ctx.dialogs) {
+            self.save_field = Some(asked);
+        }
+        self.receive_save_field(ctx);
     }
 }
 
@@ -182,22 +205,17 @@ fn settings(ui: &mut egui::Ui, viewer: &mut Viewer) {
     }
 }
 
-fn save_field_button(ui: &mut egui::Ui, viewer: &Viewer, messages: &mut Messages) {
-    let Some(open) = viewer.volume3d.shown_field() else {
-        return;
-    };
+/// "Save field…": asks where to write the shown field.
+fn save_field_button(
+    ui: &mut egui::Ui,
+    viewer: &Viewer,
+    dialogs: &mut FileDialogs,
+) -> Option<(DialogId, Arc<NeuralField>)> {
+    let open = viewer.volume3d.shown_field()?;
     if !ui.button("Save field…").clicked() {
-        return;
+        return None;
     }
-    let Some(path) = rfd::FileDialog::new()
-        .add_filter("Neural field", &["nfield"])
-        .set_file_name(format!("{}.nfield", open.name.split('.').next().unwrap_or("field")))
-        .save_file()
-    else {
-        return;
-    };
-    match cortexlens_data::field::save_field(&path, &open.field) {
-        Ok(()) => messages.info(format!("Saved {}", path.display())),
-        Err(error) => messages.error(format!("Saving {} failed: {error}", path.display())),
-    }
+    let name = format!("{}.nfield", open.name.split('.').next().unwrap_or("field"));
+    let request = FileRequest::new("Save field", Choose::Save(name)).filter("Neural field", &["nfield"]);
+    Some((dialogs.ask(request), open.field.clone()))
 }

@@ -6,6 +6,7 @@ use cortexlens_data::formats::EXTENSIONS;
 use egui::{Key, KeyboardShortcut, Modifiers};
 
 use super::CortexApp;
+use crate::file_dialog::{Choose, FileRequest};
 use crate::viewer::{Layout, ViewCamera};
 
 /// Ctrl+S (Cmd+S): save a screenshot.
@@ -23,20 +24,20 @@ pub fn shortcuts(app: &mut CortexApp, ctx: &egui::Context) {
     }
 }
 
+/// Ask for files to open: every format the loader reads.
 fn open_dialog(app: &mut CortexApp) {
-    // Dialogs match the last extension only (`gz` of `nii.gz`).
-    let mut extensions: Vec<&str> = EXTENSIONS
-        .iter()
-        .chain(FIELD_EXTENSIONS)
-        .map(|e| e.rsplit('.').next().unwrap_or(e))
-        .collect();
-    extensions.sort_unstable();
-    extensions.dedup();
-    let picked = rfd::FileDialog::new()
-        .add_filter("Brain data", &extensions)
-        .add_filter("All files", &["*"])
-        .pick_files();
-    for path in picked.unwrap_or_default() {
+    let endings: Vec<&str> = EXTENSIONS.iter().chain(FIELD_EXTENSIONS).copied().collect();
+    let request = FileRequest::new("Open files", Choose::Files).filter("Brain data", &endings);
+    app.open_dialog = Some(app.dialogs.ask(request));
+}
+
+/// Open what File › Open chose, once chosen.
+pub fn receive_open(app: &mut CortexApp) {
+    let Some(paths) = app.open_dialog.and_then(|id| app.dialogs.take(id)) else {
+        return;
+    };
+    app.open_dialog = None;
+    for path in paths {
         app.open(&path);
     }
 }

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use egui_wgpu::RenderState;
 
 use crate::demo::{self, DemoOpening};
+use crate::file_dialog::{DialogId, FileDialogs};
 use crate::gpu_scene::{GpuScene, SyncNotice, field_drawing_for};
 use crate::jobs::Jobs;
 use crate::messages::{Messages, UserMessage};
@@ -38,6 +39,10 @@ pub struct CortexApp {
     /// The demo scene while it opens.
     demo: Option<DemoOpening>,
     render_state: Option<RenderState>,
+    /// File dialogs, and the ones File › Open and Save screenshot asked for.
+    dialogs: FileDialogs,
+    open_dialog: Option<DialogId>,
+    screenshot_dialog: Option<DialogId>,
     screenshot: ScreenshotSettings,
     /// The view area in the last frame, in points and in physical pixels (screenshots' "window
     /// resolution").
@@ -66,6 +71,9 @@ impl CortexApp {
             reads: Reads::default(),
             demo: None,
             render_state,
+            dialogs: FileDialogs::default(),
+            open_dialog: None,
+            screenshot_dialog: None,
             screenshot: ScreenshotSettings::default(),
             view_area: (egui::Rect::NOTHING, (0, 0)),
         };
@@ -126,6 +134,12 @@ impl CortexApp {
         self.panels
             .iter_mut()
             .find_map(|p| (p.as_mut() as &mut dyn Any).downcast_mut::<P>())
+    }
+
+    /// Choose files with the in-window browser, starting in `folder`, as where no desktop dialog
+    /// can be shown.
+    pub fn use_builtin_file_dialogs(&mut self, folder: Option<PathBuf>) {
+        self.dialogs = FileDialogs::builtin(folder);
     }
 
     /// The GPU adapter the window draws with.
@@ -213,6 +227,7 @@ impl CortexApp {
             jobs: &mut self.jobs,
             messages: &mut self.messages,
             to_open,
+            dialogs: &mut self.dialogs,
         };
         (&mut self.panels, ctx)
     }
@@ -323,6 +338,8 @@ impl eframe::App for CortexApp {
         self.side_panel(ui);
         self.central_panel(ui);
         screenshot::dialog(self, &ctx);
+        self.dialogs.show(&ctx);
+        menu::receive_open(self);
         self.sync_scene();
     }
 }

@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use egui_wgpu::RenderState;
 
 use super::CortexApp;
+use crate::file_dialog::{Choose, FileRequest};
 use crate::gpu_scene::GpuScene;
 use crate::gpu_scene::picture::{PictureOptions, render_picture};
 use crate::viewer::Viewer;
@@ -55,8 +56,18 @@ pub fn save(
     Ok(picture.dimensions())
 }
 
-/// The "Save screenshot" window.
+/// The "Save screenshot" window; its Save asks where, and the picture is written once chosen.
 pub fn dialog(app: &mut CortexApp, ctx: &egui::Context) {
+    if let Some(answer) = app.screenshot_dialog.and_then(|id| app.dialogs.take_one(id)) {
+        app.screenshot_dialog = None;
+        if let Some(path) = answer {
+            app.screenshot.open = false;
+            match app.save_screenshot(&path, &app.screenshot) {
+                Ok((w, h)) => app.messages.info(format!("Saved {} ({w}×{h})", path.display())),
+                Err(error) => app.messages.error(format!("Screenshot failed: {error:#}")),
+            }
+        }
+    }
     if !app.screenshot.open {
         return;
     }
@@ -78,19 +89,9 @@ pub fn dialog(app: &mut CortexApp, ctx: &egui::Context) {
             save_clicked = ui.button("Save…").clicked();
         });
     app.screenshot.open = open;
-    if !save_clicked {
-        return;
-    }
-    let Some(path) = rfd::FileDialog::new()
-        .add_filter("PNG", &["png"])
-        .set_file_name("cortexlens.png")
-        .save_file()
-    else {
-        return;
-    };
-    app.screenshot.open = false;
-    match app.save_screenshot(&path, &app.screenshot) {
-        Ok((w, h)) => app.messages.info(format!("Saved {} ({w}×{h})", path.display())),
-        Err(error) => app.messages.error(format!("Screenshot failed: {error:#}")),
+    if save_clicked {
+        let request =
+            FileRequest::new("Save screenshot", Choose::Save("cortexlens.png".into())).filter("PNG", &["png"]);
+        app.screenshot_dialog = Some(app.dialogs.ask(request));
     }
 }
