@@ -34,6 +34,7 @@ pub mod model_download;
 pub mod open;
 pub mod panels;
 pub mod platform;
+pub mod synthesis;
 pub mod ui;
 pub mod viewer;
 pub mod widgets;
