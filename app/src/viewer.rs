@@ -100,6 +100,16 @@ impl Viewer {
         self.selected.and_then(|id| self.layer(id))
     }
 
+    /// The name of the label under `world` in the topmost layer that names its labels (an atlas or
+    /// a segmentation with a table), if any.
+    pub fn label_at(&self, world: DVec3) -> Option<String> {
+        self.layers.iter().rev().find_map(|layer| {
+            let names = layer.label_names.as_ref()?;
+            let value = layer.volume.value_at(layer.volume.nearest_voxel(world), layer.frame)?;
+            names.name(value).map(str::to_owned)
+        })
+    }
+
     /// Extract the isosurface of layer `id` at `level` (marching cubes) and show it in the surface view.
     pub fn add_isosurface(&mut self, id: LayerId, level: f32) -> Result<(), IsosurfaceError> {
         let Some(layer) = self.layer(id) else {

@@ -1070,3 +1070,68 @@ fn without_a_desktop_dialog_the_in_window_browser_opens_files() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn a_cluster_table_names_its_peaks_and_jumps_to_them() {
+    use cortexlens::panels::ClustersPanel;
+    use cortexlens_data::clusters::{ClusterOptions, clusters};
+    let dir = std::env::temp_dir().join(format!("cortexlens-clusters-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A coarse atlas of the two hemispheres (20 mm voxels from −100 mm), with its BIDS table.
+    let affine =
+        glam::DMat4::from_translation(glam::DVec3::splat(-90.0)) * glam::DMat4::from_scale(glam::DVec3::splat(20.0));
+    let halves: Vec<f32> = (0..1000).map(|v| if v % 10 < 5 { 1.0 } else { 2.0 }).collect();
+    let atlas = cortexlens_data::Volume::from_f32("hemispheres", [10, 10, 10, 1], affine, halves);
+    cortexlens_data::formats::save_nifti(&dir.join("hemispheres.nii.gz"), &atlas).unwrap();
+    std::fs::write(dir.join("hemispheres.tsv"), "index\tname\n1\tLeft\n2\tRight\n").unwrap();
+    let files = vec![
+        repo().join("assets/mni152_t1_1mm.nii.gz"),
+        dir.join("hemispheres.nii.gz"),
+        repo().join("assets/motor_stat_map.nii.gz"),
+    ];
+    let mut harness = harness(Startup::Files(files));
+    step_until(&mut harness, "the template, the atlas and the map", |app| {
+        app.viewer().layers.len() == 3 && !app.is_loading()
+    });
+    let map = harness.state().viewer().layers[2].id;
+    assert_eq!(
+        harness.state().viewer().selected,
+        Some(map),
+        "the map, opened last, is selected"
+    );
+    harness.run_steps(2);
+    harness.get_by_label("Find clusters").click_accesskit();
+    harness.run_steps(2);
+    let app = harness.state();
+    let table = app
+        .panel::<ClustersPanel>()
+        .unwrap()
+        .table(map)
+        .expect("a table")
+        .to_vec();
+    // The window's defaults: the map's threshold, both signs (a signed map), nilearn's rest.
+    let layer = &app.viewer().layers[2];
+    let options = ClusterOptions {
+        two_sided: true,
+        ..ClusterOptions::at(layer.style.threshold.unwrap())
+    };
+    let expected = clusters(&layer.volume, 0, &options);
+    assert_eq!(table, expected);
+    let first = table[0].peak.mm;
+    let side = if first.x < 0.0 { "Left" } else { "Right" };
+    assert_eq!(app.viewer().label_at(first).as_deref(), Some(side));
+    harness
+        .get_all_by_label(side)
+        .next()
+        .expect("the peak's atlas label in the table");
+    harness
+        .get_by_label(&format!("{:.0}, {:.0}, {:.0}", first.x, first.y, first.z))
+        .click_accesskit();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().viewer().crosshair,
+        first,
+        "a row's peak is a link to it"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -7,6 +7,7 @@
 //! implement exactly the same mapping.
 
 pub mod camera;
+pub mod clusters;
 pub mod colormap;
 pub mod error;
 pub mod field;

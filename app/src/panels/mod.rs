@@ -5,6 +5,7 @@
 //! A new section is one file here implementing [`Panel`], registered in [`all`].
 
 mod captions;
+mod clusters;
 mod encoder_fit;
 mod layers;
 mod neural_field;
@@ -12,6 +13,7 @@ mod surfaces;
 mod volume3d;
 
 pub use captions::CaptionsPanel;
+pub use clusters::ClustersPanel;
 pub use encoder_fit::{EncoderFitForm, EncoderFitPanel};
 pub use layers::LayersPanel;
 pub use neural_field::NeuralFieldPanel;
@@ -64,6 +66,7 @@ pub trait Panel: Any {
 pub fn all() -> Vec<Box<dyn Panel>> {
     vec![
         Box::new(LayersPanel::default()),
+        Box::new(ClustersPanel::default()),
         Box::new(SurfacesPanel::default()),
         Box::new(Volume3dPanel::default()),
         Box::new(NeuralFieldPanel::default()),
