@@ -99,8 +99,20 @@ pub fn open(viewer: &mut Viewer, path: &Path, contents: FileContents) -> Result<
             Added::Surface { maps }
         }
         FileContents::Cifti(file) => {
+            let name = file.name.clone();
+            let columns = file.maps[1].type_name();
             let added = viewer.add_cifti(file);
-            notes.extend(viewer.waiting_cifti());
+            let waiting: Vec<String> = viewer
+                .waiting_cifti()
+                .into_iter()
+                .filter(|w| w.starts_with(&format!("{name}:")))
+                .collect();
+            if added.maps.is_empty() && added.layer.is_none() && waiting.is_empty() {
+                warnings.push(format!(
+                    "{name}: nothing to show: its columns are {columns}, not brain models or parcels (cortexlens info lists its index maps)"
+                ));
+            }
+            notes.extend(waiting);
             Added::Cifti(added)
         }
         FileContents::Field(field) => {
@@ -163,5 +175,40 @@ mod tests {
         let layer = viewer.layers.last().unwrap();
         assert!(layer.label_names.is_none());
         assert_ne!(layer.style.colormap, Colormap::Labels);
+    }
+
+    #[test]
+    fn a_cifti_file_without_brainordinate_columns_warns_instead_of_vanishing() {
+        use cortexlens_data::cifti::{CiftiFile, IndexMap, Series};
+        let file = CiftiFile {
+            name: "odd.dscalar.nii".into(),
+            intent_code: 3006,
+            shape: [1, 3],
+            datatype: "float32".into(),
+            maps: [
+                IndexMap::Scalars(vec!["a".into()]),
+                IndexMap::Series(Series {
+                    start: 0.0,
+                    step: 1.0,
+                    unit: "SECOND".into(),
+                    exponent: 0,
+                    count: 3,
+                }),
+            ],
+            data: vec![1.0, 2.0, 3.0],
+        };
+        let mut viewer = Viewer::default();
+        let opened = open(
+            &mut viewer,
+            Path::new("odd.dscalar.nii"),
+            FileContents::Cifti(Arc::new(file)),
+        )
+        .unwrap();
+        assert_eq!(
+            opened.warnings,
+            [
+                "odd.dscalar.nii: nothing to show: its columns are series, not brain models or parcels (cortexlens info lists its index maps)"
+            ]
+        );
     }
 }
