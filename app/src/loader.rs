@@ -3,7 +3,9 @@
 //! directly.
 
 use std::path::Path;
+use std::sync::Arc;
 
+use cortexlens_data::cifti::CiftiFile;
 use cortexlens_data::field::{NeuralField, is_field_path, load_field_with_progress};
 use cortexlens_data::formats::{LabelNames, sidecar_label_names};
 use cortexlens_data::{LoadError, Loaded, SurfaceFile, Volume, load_path};
@@ -23,6 +25,8 @@ pub enum FileContents {
     Surface(SurfaceFile),
     /// A `.nfield` scene or an instant-ngp snapshot.
     Field(NeuralField),
+    /// A CIFTI-2 file (dense or parcel maps, series, labels, connectivity).
+    Cifti(Arc<CiftiFile>),
 }
 
 /// Read `path`; `progress` gets the fraction read so far.
@@ -38,5 +42,6 @@ pub fn read_file(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<FileConte
             label_names: sidecar_label_names(path),
         },
         Loaded::Surface(surface) => FileContents::Surface(surface),
+        Loaded::Cifti(cifti) => FileContents::Cifti(Arc::new(cifti)),
     })
 }

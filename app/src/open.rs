@@ -9,7 +9,7 @@ use std::sync::Arc;
 use cortexlens_data::mesh::MeshError;
 
 use crate::loader::FileContents;
-use crate::viewer::{FieldId, Layer, LayerId, Layout, SurfaceId, Viewer, default_style, label_style};
+use crate::viewer::{CiftiAdded, FieldId, Layer, LayerId, Layout, SurfaceId, Viewer, default_style, label_style};
 
 /// What opening a file added.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +23,9 @@ pub enum Added {
     },
     /// A neural field, shown in the 3D view.
     Field(FieldId),
+    /// A CIFTI file: per-vertex maps on the meshes open (more attach as their meshes open) and a
+    /// volume layer of its subcortical voxels.
+    Cifti(CiftiAdded),
 }
 
 /// What was added, and what the user should know although it opened (e.g. a broken label table).
@@ -32,6 +35,8 @@ pub struct Opened {
     pub added: Added,
     /// Warnings, one line each.
     pub warnings: Vec<String>,
+    /// Notes, one line each: what attached to a mesh that opened, what still waits for a mesh.
+    pub notes: Vec<String>,
 }
 
 /// Add what `path` held to `viewer`.
@@ -43,8 +48,13 @@ pub struct Opened {
 /// - A surface file joins the surface scene: a mesh its hemisphere, maps the hemisphere whose
 ///   vertex count they match. A mismatch is an error and leaves the scene as it was.
 /// - A neural field opens in the 3D view, which becomes the layout.
+/// - A CIFTI file's rows become per-vertex maps on the mesh of each surface structure (the
+///   hemisphere its structure names, with its vertex count), and its subcortical voxels a volume
+///   layer ([`Viewer::add_cifti`]). A structure whose mesh is not open waits for it, with a note
+///   saying which mesh to open; a mesh that opens later takes the maps waiting for it.
 pub fn open(viewer: &mut Viewer, path: &Path, contents: FileContents) -> Result<Opened, MeshError> {
     let mut warnings = Vec::new();
+    let mut notes = Vec::new();
     let added = match contents {
         FileContents::Volume { volume, label_names } => {
             let names = label_names.and_then(|names| {
@@ -72,11 +82,38 @@ pub fn open(viewer: &mut Viewer, path: &Path, contents: FileContents) -> Result<
         FileContents::Surface(file) => {
             let first_new = viewer.surfaces.maps.len();
             viewer.surfaces.add_file(&file)?;
+            let maps = viewer.surfaces.maps[first_new..].iter().map(|m| m.id).collect();
+            let attached = viewer.attach_waiting_cifti();
+            if !attached.is_empty() {
+                let names: Vec<&str> = viewer
+                    .surfaces
+                    .maps
+                    .iter()
+                    .filter(|m| attached.contains(&m.id))
+                    .map(|m| m.name.as_str())
+                    .collect();
+                notes.push(format!("{} shows {}", file.name, names.join(", ")));
+            }
             // The crosshair's nearest vertex may now be on the new mesh.
             viewer.set_crosshair(viewer.crosshair);
-            Added::Surface {
-                maps: viewer.surfaces.maps[first_new..].iter().map(|m| m.id).collect(),
+            Added::Surface { maps }
+        }
+        FileContents::Cifti(file) => {
+            let name = file.name.clone();
+            let columns = file.maps[1].type_name();
+            let added = viewer.add_cifti(file);
+            let waiting: Vec<String> = viewer
+                .waiting_cifti()
+                .into_iter()
+                .filter(|w| w.starts_with(&format!("{name}:")))
+                .collect();
+            if added.maps.is_empty() && added.layer.is_none() && waiting.is_empty() {
+                warnings.push(format!(
+                    "{name}: nothing to show: its columns are {columns}, not brain models or parcels (cortexlens info lists its index maps)"
+                ));
             }
+            notes.extend(waiting);
+            Added::Cifti(added)
         }
         FileContents::Field(field) => {
             let name = path
@@ -87,7 +124,7 @@ pub fn open(viewer: &mut Viewer, path: &Path, contents: FileContents) -> Result<
             Added::Field(id)
         }
     };
-    Ok(Opened { added, warnings })
+    Ok(Opened { added, warnings, notes })
 }
 
 #[cfg(test)]
@@ -138,5 +175,40 @@ mod tests {
         let layer = viewer.layers.last().unwrap();
         assert!(layer.label_names.is_none());
         assert_ne!(layer.style.colormap, Colormap::Labels);
+    }
+
+    #[test]
+    fn a_cifti_file_without_brainordinate_columns_warns_instead_of_vanishing() {
+        use cortexlens_data::cifti::{CiftiFile, IndexMap, Series};
+        let file = CiftiFile {
+            name: "odd.dscalar.nii".into(),
+            intent_code: 3006,
+            shape: [1, 3],
+            datatype: "float32".into(),
+            maps: [
+                IndexMap::Scalars(vec!["a".into()]),
+                IndexMap::Series(Series {
+                    start: 0.0,
+                    step: 1.0,
+                    unit: "SECOND".into(),
+                    exponent: 0,
+                    count: 3,
+                }),
+            ],
+            data: vec![1.0, 2.0, 3.0],
+        };
+        let mut viewer = Viewer::default();
+        let opened = open(
+            &mut viewer,
+            Path::new("odd.dscalar.nii"),
+            FileContents::Cifti(Arc::new(file)),
+        )
+        .unwrap();
+        assert_eq!(
+            opened.warnings,
+            [
+                "odd.dscalar.nii: nothing to show: its columns are series, not brain models or parcels (cortexlens info lists its index maps)"
+            ]
+        );
     }
 }

@@ -3,12 +3,14 @@
 //! Pure state: the window and the headless renderer both draw from a [`Viewer`].
 
 mod camera;
+mod cifti;
 mod layer;
 mod layout;
 mod surface_scene;
 mod volume3d;
 
 pub use camera::ViewCamera;
+pub use cifti::{CiftiAdded, CiftiSurfacePart, OpenCifti};
 pub use layer::{Layer, LayerId, default_style, label_style};
 pub use layout::{Layout, Pane, View, panes};
 pub use surface_scene::{HemisphereSurfaces, SurfaceId, SurfaceMapLayer, SurfaceScene, VertexPick, default_map_style};
@@ -53,6 +55,8 @@ pub struct Viewer {
     pub cameras: [ViewCamera; 3],
     /// The layer whose settings the panels show and act on.
     pub selected: Option<LayerId>,
+    /// Open CIFTI files: where their parts are shown, the row shown of a connectivity file.
+    pub cifti: Vec<OpenCifti>,
     /// The id the next layer gets.
     next_layer: u64,
 }
@@ -165,10 +169,12 @@ impl Viewer {
         panes(self.layout, !self.surfaces.is_empty(), width, height)
     }
 
-    /// Move the crosshair and highlight the surface vertex nearest to it (within 10 mm).
+    /// Move the crosshair and highlight the surface vertex nearest to it (within 10 mm); a
+    /// connectivity file (dconn, pconn) shows the row of the voxel or vertex there.
     pub fn set_crosshair(&mut self, world: DVec3) {
         self.crosshair = world;
         self.surfaces.highlight = self.surfaces.nearest_vertex(world, 10.0);
+        self.follow_crosshair_cifti();
     }
 
     /// Camera of a plane.

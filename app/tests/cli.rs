@@ -684,3 +684,134 @@ fn without_a_gpu_driver_or_a_display_the_message_says_what_to_do() {
         "{stderr}"
     );
 }
+
+fn cifti_fixture(name: &str) -> String {
+    repo()
+        .join("tests/data/generated/cifti")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn info_json_describes_cifti_index_maps_as_nibabel_reads_them() {
+    let text = std::fs::read_to_string(repo().join("tests/data/generated/cifti.json")).unwrap();
+    let reference: Value = serde_json::from_str(&text).unwrap();
+    for want in reference["files"].as_array().unwrap() {
+        let name = want["file"].as_str().unwrap();
+        let out = cortexlens(&["info", &cifti_fixture(name), "--json"]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(got["kind"], "cifti", "{name}");
+        assert_eq!(got["shape"], want["shape"], "{name}");
+        assert_eq!(got["intent_code"], want["intent_code"], "{name}");
+        assert_eq!(
+            got["datatype"],
+            numpy_name(want["on_disk_dtype"].as_str().unwrap()),
+            "{name}"
+        );
+        for (dim, (map, wanted)) in got["maps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(want["maps"].as_array().unwrap())
+            .enumerate()
+        {
+            assert_eq!(map["index_map"], dim, "{name}");
+            assert_eq!(map["type"], wanted["type"], "{name}");
+            assert_eq!(map["count"], wanted["count"], "{name}");
+            match wanted["type"].as_str().unwrap() {
+                "brain_models" => {
+                    let structures = map["structures"].as_array().unwrap();
+                    for (s, w) in structures.iter().zip(wanted["structures"].as_array().unwrap()) {
+                        assert_eq!(s["name"], w["name"]);
+                        assert_eq!(s["model_type"], w["model_type"]);
+                        assert_eq!(s["offset"], w["offset"]);
+                        assert_eq!(s["count"], w["count"]);
+                        if w["model_type"] == "surface" {
+                            assert_eq!(s["vertices"], w["surface_number_of_vertices"]);
+                        }
+                    }
+                    assert_eq!(map["volume"]["dimensions"], wanted["volume_dimensions"]);
+                }
+                "series" => {
+                    for key in ["start", "step", "unit"] {
+                        assert_eq!(map[key], wanted[key], "{name}: {key}");
+                    }
+                }
+                "scalars" | "labels" => assert_eq!(map["names"], wanted["names"], "{name}"),
+                "parcels" => {
+                    let names: Vec<&Value> = wanted["parcels"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|p| &p["name"])
+                        .collect();
+                    assert_eq!(map["names"].as_array().unwrap().iter().collect::<Vec<_>>(), names);
+                }
+                other => panic!("{other}"),
+            }
+        }
+    }
+    let out = cortexlens(&["info", &cifti_fixture("bad_count.dscalar.nii"), "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("bad_count.dscalar.nii: invalid CIFTI-2"), "{stderr}");
+}
+
+#[test]
+fn render_draws_a_dscalar_on_its_surfaces() {
+    let dir = std::env::temp_dir().join(format!("cortexlens-cifti-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let meshes = [
+        cifti_fixture("mini.L.sphere.surf.gii"),
+        cifti_fixture("mini.R.sphere.surf.gii"),
+    ];
+    let render = |extra: &[&str], out: &str| {
+        let png = dir.join(out).to_string_lossy().into_owned();
+        let mut args = vec!["render"];
+        args.extend_from_slice(extra);
+        args.extend(meshes.iter().map(String::as_str));
+        args.extend([
+            "--view", "surface", "--camera", "dorsal", "--size", "256x192", "--out", &png,
+        ]);
+        let run = cortexlens(&args);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        image::open(&png).unwrap().to_rgba8()
+    };
+    // Grey shading has equal channels; a map's colours do not.
+    let coloured = |img: &image::RgbaImage| {
+        img.pixels()
+            .filter(|p| (p.0[0] as i32 - p.0[2] as i32).abs() > 40 || (p.0[1] as i32 - p.0[2] as i32).abs() > 40)
+            .count()
+    };
+    let bare = render(&[], "bare.png");
+    assert_eq!(coloured(&bare), 0, "the meshes alone are grey");
+    let dscalar = cifti_fixture("mini.dscalar.nii");
+    let first = render(&[&dscalar], "frame0.png");
+    assert!(
+        coloured(&first) > 256 * 192 / 20,
+        "the map covers the spheres: {}",
+        coloured(&first)
+    );
+    let second = render(&[&dscalar, "--frame", "1"], "frame1.png");
+    assert!(first.as_raw() != second.as_raw(), "--frame 1 shows the second map");
+    // The dscalar after the meshes, and a label file: the same open step.
+    let labels = cifti_fixture("mini.dlabel.nii");
+    let png = dir.join("labels.png").to_string_lossy().into_owned();
+    let run = cortexlens(&[
+        "render", &meshes[0], &meshes[1], &labels, "--view", "surface", "--size", "128x96", "--out", &png,
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(coloured(&image::open(&png).unwrap().to_rgba8()) > 128 * 96 / 20);
+    // Without meshes the surface part cannot be drawn: the warning names the mesh to open.
+    let run = cortexlens(&["render", &dscalar, "--view", "axial", "--size", "64x64", "--out", &png]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("CORTEX_LEFT waits for a left surface mesh of 162 vertices"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

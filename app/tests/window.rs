@@ -1135,3 +1135,114 @@ fn a_cluster_table_names_its_peaks_and_jumps_to_them() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+fn cifti_fixture(name: &str) -> PathBuf {
+    repo().join("tests/data/generated/cifti").join(name)
+}
+
+/// Pixels of the view area whose channels differ (a map's colours; grey shading has equal ones).
+fn coloured_in_view(harness: &mut Harness<'static, CortexApp>) -> usize {
+    let window = harness.render().expect("render the window");
+    let area = harness.state().view_area_rect();
+    let ppp = harness.ctx.pixels_per_point();
+    let (x0, y0) = ((area.min.x * ppp) as u32, (area.min.y * ppp) as u32);
+    let (x1, y1) = ((area.max.x * ppp) as u32, (area.max.y * ppp) as u32);
+    (y0..y1)
+        .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+        .map(|(x, y)| window.get_pixel(x, y).0)
+        .filter(|p| (p[0] as i32 - p[2] as i32).abs() > 40 || (p[1] as i32 - p[2] as i32).abs() > 40)
+        .count()
+}
+
+#[test]
+fn a_dscalar_opens_its_maps_on_the_surfaces_and_a_dconn_follows_the_crosshair() {
+    use cortexlens::messages::UserMessage;
+    // The dscalar before its meshes: its maps wait for them, then attach.
+    let files = vec![
+        cifti_fixture("mini.dscalar.nii"),
+        cifti_fixture("mini.L.sphere.surf.gii"),
+        cifti_fixture("mini.R.sphere.surf.gii"),
+    ];
+    let mut harness = harness(Startup::Files(files));
+    step_until(&mut harness, "the files", |app| {
+        app.viewer().surfaces.hemispheres.len() == 2 && !app.is_loading()
+    });
+    let app = harness.state();
+    let scene = &app.viewer().surfaces;
+    assert_eq!(scene.maps.len(), 2, "one map per hemisphere");
+    for (map, group) in scene.maps.iter().zip(&scene.hemispheres) {
+        assert_eq!(map.surface, group.id);
+        assert_eq!(map.name, "mini.dscalar.nii");
+        assert_eq!(map.frames.len(), 2, "the two scalar maps are its frames");
+        assert_eq!(map.frames[0].len(), 162);
+    }
+    assert_eq!(app.viewer().layers.len(), 1, "the thalamus voxels are a layer");
+    assert!(app.viewer().waiting_cifti().is_empty());
+    let infos: Vec<&str> = app
+        .messages()
+        .iter()
+        .filter_map(|m| match m {
+            UserMessage::Info(text) => Some(text.as_str()),
+            UserMessage::Error(_) => None,
+        })
+        .collect();
+    assert!(
+        infos
+            .iter()
+            .any(|m| m.contains("CORTEX_LEFT waits for a left surface mesh of 162 vertices")),
+        "{infos:?}"
+    );
+    assert!(
+        infos
+            .iter()
+            .any(|m| m.starts_with("mini.R.sphere.surf.gii shows mini.dscalar.nii")),
+        "{infos:?}"
+    );
+    harness.state_mut().viewer_mut().layout = cortexlens::viewer::Layout::Surface;
+    harness
+        .state_mut()
+        .viewer_mut()
+        .surfaces
+        .look_from(cortexlens_data::camera::CameraPreset::Dorsal);
+    harness.run_steps(2);
+    let coloured = coloured_in_view(&mut harness);
+    assert!(coloured > 2000, "the maps colour the spheres: {coloured} pixels");
+
+    // A dconn: the row of the vertex under the crosshair, recoloured as the crosshair moves.
+    harness.state_mut().clear_messages();
+    drop_file(&mut harness, cifti_fixture("mini.dconn.nii"));
+    step_until(&mut harness, "the dconn", |app| {
+        app.viewer().cifti.len() == 2 && !app.is_loading()
+    });
+    let (file, world) = {
+        let viewer = harness.state().viewer();
+        let file = viewer.cifti[1].file.clone();
+        let cortexlens_data::cifti::IndexMap::BrainModels(rows) = &file.maps[0] else {
+            panic!("dense rows")
+        };
+        let cortexlens_data::cifti::ModelKind::Surface { vertices, .. } = &rows.models[1].kind else {
+            panic!("right cortex")
+        };
+        let mesh = viewer.surfaces.hemispheres[1].anatomical().unwrap();
+        let v = mesh.vertices[vertices[3] as usize];
+        (file.clone(), glam::DVec3::new(v[0] as f64, v[1] as f64, v[2] as f64))
+    };
+    let before = coloured_in_view(&mut harness);
+    harness.state_mut().viewer_mut().set_crosshair(world);
+    harness.run_steps(2);
+    let viewer = harness.state().viewer();
+    let right_start = match &file.maps[0] {
+        cortexlens_data::cifti::IndexMap::BrainModels(b) => b.models[1].offset,
+        _ => unreachable!(),
+    };
+    assert_eq!(viewer.cifti[1].row, Some(right_start + 3));
+    let map = viewer
+        .surfaces
+        .maps
+        .iter()
+        .find(|m| m.name.starts_with("mini.dconn.nii [CORTEX_RIGHT vertex"))
+        .expect("the dconn map names the row it shows");
+    assert_eq!(map.revision, 1);
+    let after = coloured_in_view(&mut harness);
+    assert_ne!(before, after, "the surfaces are recoloured with the new row");
+}

@@ -100,6 +100,15 @@ pub enum LoadError {
         /// What is wrong.
         detail: String,
     },
+    /// A CIFTI-2 file whose XML is well formed but whose index maps are invalid or disagree with
+    /// the matrix (counts, vertex or voxel indices out of range, a missing extension).
+    #[error("{file}: invalid CIFTI-2: {detail}")]
+    Cifti {
+        /// File name.
+        file: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// A FreeSurfer binary file (surface, curv, annot) is inconsistent.
     #[error("{file}: invalid FreeSurfer file: {detail}")]
     FreeSurfer {
@@ -203,7 +212,7 @@ pub(crate) use impl_file_name;
 
 impl_file_name!(LoadError:
     Io, NotGzip, BadGzip, BadMagic, Truncated, TooLarge, BadHeader, UnsupportedDatatype, Xml, Base64, Gifti,
-    FreeSurfer, Mesh, NoTriangles, VertexIndex, NonFiniteVertex, UnknownFormat, WrongKind,
+    Cifti, FreeSurfer, Mesh, NoTriangles, VertexIndex, NonFiniteVertex, UnknownFormat, WrongKind,
 );
 
 impl LoadError {
@@ -252,6 +261,13 @@ impl LoadError {
 
     pub(crate) fn gifti(detail: impl Into<String>) -> Self {
         LoadError::Gifti {
+            file: String::new(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn cifti(detail: impl Into<String>) -> Self {
+        LoadError::Cifti {
             file: String::new(),
             detail: detail.into(),
         }

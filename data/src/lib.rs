@@ -1,12 +1,14 @@
 //! Domain types and file formats of cortexlens.
 //!
-//! `data` knows nothing of GPUs or the UI: it reads volumes (NIfTI-1/2, MGH/MGZ) and surfaces
+//! `data` knows nothing of GPUs or the UI: it reads volumes (NIfTI-1/2, MGH/MGZ), CIFTI-2 files
+//! ([`cifti`]) and surfaces
 //! (GIFTI, FreeSurfer; OBJ, STL and glTF meshes through `three-d-asset`), computes their
 //! statistics and display ranges ([`stats`]), and defines what the renderer and the app share —
 //! colormaps, layer styles and slice geometry — so that the GPU renderer and its CPU reference
 //! implement exactly the same mapping.
 
 pub mod camera;
+pub mod cifti;
 pub mod clusters;
 pub mod colormap;
 pub mod error;

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use cortexlens_data::cifti::{CiftiFile, IndexMap, ModelKind, VolumeSpace};
 use cortexlens_data::{Loaded, SurfaceFile, Volume, VolumeStats, load_path};
 use glam::DVec3;
 use serde_json::{Value, json};
@@ -50,6 +51,7 @@ pub fn info_json(loaded: &Loaded, at: &[[i64; 3]]) -> Value {
     match loaded {
         Loaded::Volume(volume) => volume_json(volume, at),
         Loaded::Surface(surface) => surface_json(surface),
+        Loaded::Cifti(cifti) => cifti_json(cifti),
     }
 }
 
@@ -125,6 +127,101 @@ fn surface_json(surface: &SurfaceFile) -> Value {
         .map(|l| json!({"key": l.key, "name": l.name}))
         .collect();
     json!({"kind": "surface", "arrays": arrays, "labels": labels})
+}
+
+/// `{"kind":"cifti","shape":[rows,cols],"maps":[{"index_map":0|1,"type":…,…}],…}`: the matrix, each
+/// dimension's index map (a map that applies to both dimensions is listed for each) and the
+/// statistics of the values.
+fn cifti_json(cifti: &CiftiFile) -> Value {
+    let maps: Vec<Value> = cifti
+        .maps
+        .iter()
+        .enumerate()
+        .map(|(dim, map)| index_map_json(dim, map))
+        .collect();
+    let finite = cifti.data.iter().copied().filter(|v| v.is_finite()).map(f64::from);
+    let (min, max, sum, n) = finite.fold((f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize), |(lo, hi, s, n), v| {
+        (lo.min(v), hi.max(v), s + v, n + 1)
+    });
+    let stat = |x: f64| if n == 0 { Value::Null } else { num(x) };
+    json!({
+        "kind": "cifti",
+        "shape": cifti.shape,
+        "intent_code": cifti.intent_code,
+        "intent": cifti.kind_name(),
+        "datatype": cifti.datatype,
+        "maps": maps,
+        "stats": {
+            "min": stat(min),
+            "max": stat(max),
+            "mean": stat(sum / n.max(1) as f64),
+            "sum": num(sum),
+            "n_nan": cifti.data.iter().filter(|v| v.is_nan()).count(),
+        },
+    })
+}
+
+fn volume_space_json(space: &VolumeSpace) -> Value {
+    let affine: Vec<Vec<Value>> = (0..4)
+        .map(|r| (0..4).map(|c| num(space.transform.col(c)[r])).collect())
+        .collect();
+    json!({"dimensions": space.dims, "affine": affine, "meter_exponent": space.meter_exponent})
+}
+
+fn index_map_json(dim: usize, map: &IndexMap) -> Value {
+    let mut object = json!({"index_map": dim, "type": map.type_name(), "count": map.len()});
+    match map {
+        IndexMap::BrainModels(b) => {
+            let structures: Vec<Value> = b
+                .models
+                .iter()
+                .map(|m| match &m.kind {
+                    ModelKind::Surface { vertex_count, .. } => json!({
+                        "name": m.structure, "model_type": "surface", "offset": m.offset, "count": m.count,
+                        "vertices": vertex_count,
+                    }),
+                    ModelKind::Voxels { .. } => json!({
+                        "name": m.structure, "model_type": "voxels", "offset": m.offset, "count": m.count,
+                    }),
+                })
+                .collect();
+            object["structures"] = Value::Array(structures);
+            if let Some(space) = &b.volume {
+                object["volume"] = volume_space_json(space);
+            }
+        }
+        IndexMap::Parcels(p) => {
+            object["names"] = p.parcels.iter().map(|p| p.name.clone()).collect();
+            object["surfaces"] = p
+                .surfaces
+                .iter()
+                .map(|(name, vertices)| json!({"name": name, "vertices": vertices}))
+                .collect();
+            if let Some(space) = &p.volume {
+                object["volume"] = volume_space_json(space);
+            }
+        }
+        IndexMap::Series(s) => {
+            object["start"] = num(s.start);
+            object["step"] = num(s.step);
+            object["unit"] = json!(s.unit);
+            object["exponent"] = json!(s.exponent);
+        }
+        IndexMap::Scalars(names) => object["names"] = json!(names),
+        IndexMap::Labels(maps) => {
+            object["names"] = maps.iter().map(|m| m.name.clone()).collect();
+            object["labels"] = maps
+                .iter()
+                .map(|m| {
+                    m.labels
+                        .iter()
+                        .map(|l| json!({"key": l.key, "name": l.name}))
+                        .collect::<Value>()
+                })
+                .collect();
+        }
+    }
+    object
 }
 
 #[cfg(test)]

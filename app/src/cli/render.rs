@@ -126,6 +126,8 @@ pub(super) fn run(args: &RenderArgs, matches: &ArgMatches) -> Result<(), CliErro
     let mut viewer = Viewer::default();
     viewer.radiological = args.radiological;
     let mut volume_options = Vec::new();
+    let mut cifti_layers = Vec::new();
+    let mut cifti_options = Vec::new();
     for (path, layer_options) in args.files.iter().zip(&options) {
         let contents = read_file(path, &mut |_| {}).map_err(CliError::bad_input)?;
         let opened = open(&mut viewer, path, contents).map_err(CliError::bad_input)?;
@@ -137,14 +139,25 @@ pub(super) fn run(args: &RenderArgs, matches: &ArgMatches) -> Result<(), CliErro
                 apply_to_layer(&mut viewer, id, path, layer_options)?;
                 volume_options.push(layer_options);
             }
-            Added::Surface { maps } => {
-                for map in viewer.surfaces.maps.iter_mut().filter(|m| maps.contains(&m.id)) {
-                    map.style = layer_options.apply(map.style);
-                    map.frame = layer_options.frame.unwrap_or(0).min(map.frames.len() - 1);
+            Added::Surface { maps } => apply_to_maps(&mut viewer, &maps, layer_options),
+            Added::Cifti(added) => {
+                // Its maps may attach to meshes opened later: options are applied after the loop.
+                cifti_options.push((viewer.cifti.len() - 1, layer_options));
+                if let Some(id) = added.layer {
+                    apply_to_layer(&mut viewer, id, path, layer_options)?;
+                    cifti_layers.push(id);
                 }
             }
             Added::Field(_) => {}
         }
+    }
+    for (at, layer_options) in cifti_options {
+        let maps: Vec<_> = viewer.cifti[at].parts.iter().flat_map(|p| p.maps.clone()).collect();
+        apply_to_maps(&mut viewer, &maps, layer_options);
+    }
+    // A CIFTI structure whose mesh was not among the files is not drawn: say which mesh it needs.
+    for waiting in viewer.waiting_cifti() {
+        eprintln!("warning: {waiting}");
     }
     viewer.layout = layout;
     if layout == Layout::Surface && viewer.surfaces.is_empty() {
@@ -153,14 +166,20 @@ pub(super) fn run(args: &RenderArgs, matches: &ArgMatches) -> Result<(), CliErro
         ));
     }
     // The overlays are projected onto the surfaces; a lone volume is projected as an overlay too.
+    // A CIFTI file's voxels are not: its surface part is already on the meshes.
     if !viewer.surfaces.is_empty() {
-        let projected: Vec<Layer> = match viewer.layers.as_slice() {
+        let volumes: Vec<&Layer> = viewer.layers.iter().filter(|l| !cifti_layers.contains(&l.id)).collect();
+        let projected: Vec<Layer> = match volumes.as_slice() {
             [lone] => {
-                let mut layer = lone.clone();
+                let mut layer = (*lone).clone();
                 layer.style = volume_options[0].apply(default_style(&layer.volume, false));
                 vec![layer]
             }
-            layers => layers.iter().skip(1).cloned().collect(),
+            layers => {
+                let base_is_volume = viewer.layers.first().is_some_and(|l| !cifti_layers.contains(&l.id));
+                let skip = usize::from(base_is_volume);
+                layers.iter().skip(skip).map(|l| (*l).clone()).collect()
+            }
         };
         for layer in &projected {
             viewer.surfaces.add_projection(layer, args.projection);
@@ -210,6 +229,14 @@ pub(super) fn run(args: &RenderArgs, matches: &ArgMatches) -> Result<(), CliErro
         .save(&args.out)
         .map_err(|e| CliError::bad_input(format!("{}: {e}", args.out.display())))?;
     Ok(())
+}
+
+/// A file's per-file options on its per-vertex maps: their style and frame (clamped).
+fn apply_to_maps(viewer: &mut Viewer, maps: &[crate::viewer::SurfaceId], options: &LayerOptions) {
+    for map in viewer.surfaces.maps.iter_mut().filter(|m| maps.contains(&m.id)) {
+        map.style = options.apply(map.style);
+        map.frame = options.frame.unwrap_or(0).min(map.frames.len() - 1);
+    }
 }
 
 /// A layer's per-file options: its style, and its frame (which must exist).

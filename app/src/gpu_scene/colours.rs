@@ -23,14 +23,14 @@ pub fn surface_colors(scene: &SurfaceScene, group: &HemisphereSurfaces) -> Vec<[
     vertex_colors(group.vertex_count(), shading, scene.shading, &layers, highlight)
 }
 
-/// Everything [`surface_colors`] reads, by id and value: maps by id with the frame and style shown
-/// (a map's values never change under its id), the shading file's name and mode, the highlight.
+/// Everything [`surface_colors`] reads, by id and value: maps by id with the frame, revision and
+/// style shown (a map's values change under its id only with its revision), the shading file's name and mode, the highlight.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct ColourKey {
     shading: Shading,
     shading_file: Option<String>,
     highlight: Option<usize>,
-    maps: Vec<(SurfaceId, usize, LayerStyle)>,
+    maps: Vec<(SurfaceId, usize, u64, LayerStyle)>,
 }
 
 impl ColourKey {
@@ -39,7 +39,10 @@ impl ColourKey {
             shading: scene.shading,
             shading_file: group.shading.as_ref().map(|(name, _)| name.clone()),
             highlight: scene.highlight.filter(|h| h.surface == group.id).map(|h| h.vertex),
-            maps: scene.maps_of(group.id).map(|m| (m.id, m.frame, m.style)).collect(),
+            maps: scene
+                .maps_of(group.id)
+                .map(|m| (m.id, m.frame, m.revision, m.style))
+                .collect(),
         }
     }
 }

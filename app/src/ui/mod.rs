@@ -194,6 +194,7 @@ impl CortexApp {
                 Ok(contents) => match open(&mut self.viewer, &path, *contents) {
                     Ok(opened) => {
                         opened.warnings.into_iter().for_each(|w| self.messages.error(w));
+                        opened.notes.into_iter().for_each(|n| self.messages.info(n));
                         Some(opened.added)
                     }
                     Err(error) => {

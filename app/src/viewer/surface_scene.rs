@@ -77,6 +77,8 @@ pub struct SurfaceMapLayer {
     pub style: LayerStyle,
     /// Frame shown.
     pub frame: usize,
+    /// Bumped when `frames` change in place (a connectivity row that follows the crosshair).
+    pub revision: u64,
 }
 
 impl SurfaceMapLayer {
@@ -248,6 +250,7 @@ impl SurfaceScene {
             labels: map.labels,
             style,
             frame: 0,
+            revision: 0,
         });
         Ok(())
     }
@@ -404,6 +407,7 @@ impl SurfaceScene {
                 labels: Vec::new(),
                 style,
                 frame: 0,
+                revision: 0,
             });
         }
         count

@@ -18,6 +18,15 @@ pub struct LabelNames {
     names: BTreeMap<i64, String>,
 }
 
+impl FromIterator<(i64, String)> for LabelNames {
+    /// A table from (label, name) pairs, such as a CIFTI or GIFTI label table's.
+    fn from_iter<I: IntoIterator<Item = (i64, String)>>(pairs: I) -> Self {
+        LabelNames {
+            names: pairs.into_iter().collect(),
+        }
+    }
+}
+
 impl LabelNames {
     /// The name of the label a voxel value stands for (values within 0.001 of an integer).
     pub fn name(&self, value: f32) -> Option<&str> {

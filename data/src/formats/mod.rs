@@ -1,4 +1,4 @@
-//! Reading volumes (NIfTI-1/2 single files and pairs, MGH/MGZ) and surfaces (GIFTI, FreeSurfer
+//! Reading volumes (NIfTI-1/2 single files and pairs, MGH/MGZ), CIFTI-2 matrices and surfaces (GIFTI, FreeSurfer
 //! surfaces, curv/morph files and `.annot` parcellations; OBJ, STL and glTF meshes through
 //! `three-d-asset`, see `mesh_reader.rs`) from disk; writing meshes (GIFTI, OBJ, PLY), per-vertex
 //! values (GIFTI) and volumes (NIfTI-1).
@@ -10,6 +10,7 @@
 
 mod annot;
 mod bytes;
+mod cifti;
 mod compression;
 mod freesurfer;
 mod gifti;
@@ -38,6 +39,7 @@ pub use self::nifti_writer::save_nifti;
 use self::input::Input;
 use self::mesh_reader::MeshFile;
 use self::progress::Progress;
+use crate::cifti::CiftiFile;
 use crate::error::LoadError;
 use crate::surface::SurfaceFile;
 use crate::volume::Volume;
@@ -85,6 +87,8 @@ pub enum Loaded {
     Volume(Volume),
     /// A surface file: meshes, per-vertex data, labels.
     Surface(SurfaceFile),
+    /// A CIFTI-2 matrix with the index maps of its rows and columns.
+    Cifti(CiftiFile),
 }
 
 impl Loaded {
@@ -93,14 +97,16 @@ impl Loaded {
         match self {
             Loaded::Volume(v) => &v.name,
             Loaded::Surface(s) => &s.name,
+            Loaded::Cifti(c) => &c.name,
         }
     }
 
-    /// `"volume"` or `"surface"`.
+    /// `"volume"`, `"surface"` or `"cifti"`.
     pub fn kind(&self) -> &'static str {
         match self {
             Loaded::Volume(_) => "volume",
             Loaded::Surface(_) => "surface",
+            Loaded::Cifti(_) => "cifti",
         }
     }
 }
@@ -162,7 +168,8 @@ fn by_content(head: &[u8]) -> Option<Format> {
 
 /// Loads a volume or surface file, reporting progress in `0..=1` as bytes are read and decoded.
 ///
-/// Recognised: `.nii`, `.nii.gz`, `.hdr`/`.img` pairs (given either; each part may be gzipped),
+/// Recognised: `.nii`, `.nii.gz` (a NIfTI-2 file with a CIFTI intent code, such as `.dscalar.nii`,
+/// `.dtseries.nii`, `.dlabel.nii` or `.dconn.nii`, is read as CIFTI-2: [`Loaded::Cifti`]), `.hdr`/`.img` pairs (given either; each part may be gzipped),
 /// `.mgh`, `.mgz`, `.gii`, `.gii.gz`, FreeSurfer surfaces (`lh.pial`, `rh.white`, …), curv/morph
 /// files (`lh.curv`, `lh.sulc`, `lh.thickness`, `*.curv`, …), `.annot` files, and meshes of other
 /// tools — `.obj`, `.stl` (binary or ASCII), `.gltf` (with its buffers) and `.glb` — read with
@@ -184,10 +191,10 @@ pub fn load_path(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<Loaded, L
 pub fn load_volume(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<Volume, LoadError> {
     match load_path(path, progress)? {
         Loaded::Volume(v) => Ok(v),
-        Loaded::Surface(s) => Err(LoadError::WrongKind {
-            file: s.name,
+        other => Err(LoadError::WrongKind {
+            file: other.name().to_owned(),
             expected: "volume",
-            found: "surface",
+            found: other.kind(),
         }),
     }
 }
@@ -196,10 +203,10 @@ pub fn load_volume(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<Volume,
 pub fn load_surface(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<SurfaceFile, LoadError> {
     match load_path(path, progress)? {
         Loaded::Surface(s) => Ok(s),
-        Loaded::Volume(v) => Err(LoadError::WrongKind {
-            file: v.name,
+        other => Err(LoadError::WrongKind {
+            file: other.name().to_owned(),
             expected: "surface",
-            found: "volume",
+            found: other.kind(),
         }),
     }
 }
@@ -228,6 +235,7 @@ fn load_inner(path: &Path, name: &str, progress: &mut Progress) -> Result<Loaded
         });
     };
     match format {
+        Format::Nifti if cifti::is_cifti(&head) => cifti::load(&mut input, name, progress).map(Loaded::Cifti),
         Format::Nifti => nifti::load_single(&mut input, name, progress).map(Loaded::Volume),
         Format::Mgh => mgh::load(&mut input, name, progress).map(Loaded::Volume),
         Format::Gifti => {
