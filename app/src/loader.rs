@@ -38,5 +38,12 @@ pub fn read_file(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<FileConte
             label_names: sidecar_label_names(path),
         },
         Loaded::Surface(surface) => FileContents::Surface(surface),
+        Loaded::Label(label) => {
+            return Err(LoadError::WrongKind {
+                file: label.name,
+                expected: "volume, surface or neural field",
+                found: "label",
+            });
+        }
     })
 }

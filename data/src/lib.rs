@@ -24,7 +24,7 @@ pub mod volume;
 
 pub use colormap::Colormap;
 pub use error::LoadError;
-pub use formats::{Loaded, load_path};
+pub use formats::{FreeSurferLabel, Loaded, load_path};
 pub use geometry::{Plane, SliceGeometry};
 pub use stats::VolumeStats;
 pub use style::{Interpolation, LayerStyle};

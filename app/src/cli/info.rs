@@ -50,6 +50,7 @@ pub fn info_json(loaded: &Loaded, at: &[[i64; 3]]) -> Value {
     match loaded {
         Loaded::Volume(volume) => volume_json(volume, at),
         Loaded::Surface(surface) => surface_json(surface),
+        Loaded::Label(_) => json!({"kind": "label"}),
     }
 }
 

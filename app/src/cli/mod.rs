@@ -85,10 +85,11 @@ impl CliError {
 fn load_volume_frame(path: &Path, frame: usize) -> Result<cortexlens_data::Volume, CliError> {
     let volume = match cortexlens_data::load_path(path, &mut |_| {}).map_err(CliError::bad_input)? {
         cortexlens_data::Loaded::Volume(volume) => volume,
-        cortexlens_data::Loaded::Surface(_) => {
+        other => {
             return Err(CliError::bad_input(format!(
-                "{}: a surface file, not a volume",
-                path.display()
+                "{}: a {} file, not a volume",
+                path.display(),
+                other.kind()
             )));
         }
     };

@@ -36,9 +36,10 @@ pub struct ProjectArgs {
 fn load_mesh(path: &Path) -> Result<Mesh, CliError> {
     match load_path(path, &mut |_| {}).map_err(CliError::bad_input)? {
         Loaded::Surface(file) => Mesh::from_surface(&file).map_err(CliError::bad_input),
-        Loaded::Volume(_) => Err(CliError::bad_input(format!(
-            "{}: a volume, not a surface mesh",
-            path.display()
+        other => Err(CliError::bad_input(format!(
+            "{}: a {}, not a surface mesh",
+            path.display(),
+            other.kind()
         ))),
     }
 }

@@ -1,5 +1,5 @@
 //! Reading volumes (NIfTI-1/2 single files and pairs, MGH/MGZ) and surfaces (GIFTI, FreeSurfer
-//! surfaces, curv/morph files and `.annot` parcellations; OBJ, STL and glTF meshes through
+//! surfaces, curv/morph files, `.annot` parcellations and `.label` regions; OBJ, STL and glTF meshes through
 //! `three-d-asset`, see `mesh_reader.rs`) from disk; writing meshes (GIFTI, OBJ, PLY), per-vertex
 //! values (GIFTI) and volumes (NIfTI-1).
 //!
@@ -12,6 +12,7 @@ mod annot;
 mod bytes;
 mod compression;
 mod freesurfer;
+mod fs_label;
 mod gifti;
 mod gifti_data;
 mod gifti_writer;
@@ -30,6 +31,7 @@ mod voxels;
 
 use std::path::Path;
 
+pub use self::fs_label::FreeSurferLabel;
 pub use self::gifti_writer::GiftiEncoding;
 pub use self::label_table::{LabelNames, load_label_names, sidecar_label_names};
 pub use self::mesh_writer::{MeshFormat, WriteError, save_mesh, save_mesh_as, save_vertex_values_gifti};
@@ -70,6 +72,7 @@ pub const EXTENSIONS: &[&str] = &[
     "sphere",
     "orig",
     "smoothwm",
+    "label",
     "obj",
     "stl",
     "gltf",
@@ -85,6 +88,8 @@ pub enum Loaded {
     Volume(Volume),
     /// A surface file: meshes, per-vertex data, labels.
     Surface(SurfaceFile),
+    /// A FreeSurfer `.label` file: a region as vertex numbers (with positions and values).
+    Label(FreeSurferLabel),
 }
 
 impl Loaded {
@@ -93,14 +98,16 @@ impl Loaded {
         match self {
             Loaded::Volume(v) => &v.name,
             Loaded::Surface(s) => &s.name,
+            Loaded::Label(l) => &l.name,
         }
     }
 
-    /// `"volume"` or `"surface"`.
+    /// `"volume"`, `"surface"` or `"label"`.
     pub fn kind(&self) -> &'static str {
         match self {
             Loaded::Volume(_) => "volume",
             Loaded::Surface(_) => "surface",
+            Loaded::Label(_) => "label",
         }
     }
 }
@@ -114,6 +121,7 @@ enum Format {
     FreeSurferBinary,
     FreeSurferMorph,
     Annot,
+    Label,
     Mesh(MeshFile),
 }
 
@@ -139,6 +147,8 @@ fn by_name(base: &str) -> Option<Format> {
         Some(Format::Gifti)
     } else if base.ends_with(".annot") {
         Some(Format::Annot)
+    } else if base.ends_with(".label") {
+        Some(Format::Label)
     } else {
         MeshFile::by_name(base).map(Format::Mesh)
     }
@@ -153,6 +163,9 @@ fn by_content(head: &[u8]) -> Option<Format> {
     if text[start..].starts_with(b"<?xml") || text[start..].starts_with(b"<GIFTI") {
         return Some(Format::Gifti);
     }
+    if fs_label::sniff(&text[start..]) {
+        return Some(Format::Label);
+    }
     let magic = head.get(..3)?;
     if matches!(magic, [0xff, 0xff, 0xfd..=0xff]) {
         return Some(Format::FreeSurferBinary);
@@ -164,7 +177,8 @@ fn by_content(head: &[u8]) -> Option<Format> {
 ///
 /// Recognised: `.nii`, `.nii.gz`, `.hdr`/`.img` pairs (given either; each part may be gzipped),
 /// `.mgh`, `.mgz`, `.gii`, `.gii.gz`, FreeSurfer surfaces (`lh.pial`, `rh.white`, …), curv/morph
-/// files (`lh.curv`, `lh.sulc`, `lh.thickness`, `*.curv`, …), `.annot` files, and meshes of other
+/// files (`lh.curv`, `lh.sulc`, `lh.thickness`, `*.curv`, …), `.annot` files, `.label` files
+/// (also recognised by their `#!ascii label` first line), and meshes of other
 /// tools — `.obj`, `.stl` (binary or ASCII), `.gltf` (with its buffers) and `.glb` — read with
 /// `three-d-asset` into the same [`SurfaceFile`] shape as a GIFTI mesh (vertices in world
 /// millimetres, RAS+: a file marked `SPACE=LPS` by 3D Slicer is converted; every mesh and
@@ -184,10 +198,10 @@ pub fn load_path(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<Loaded, L
 pub fn load_volume(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<Volume, LoadError> {
     match load_path(path, progress)? {
         Loaded::Volume(v) => Ok(v),
-        Loaded::Surface(s) => Err(LoadError::WrongKind {
-            file: s.name,
+        other => Err(LoadError::WrongKind {
+            file: other.name().to_owned(),
             expected: "volume",
-            found: "surface",
+            found: other.kind(),
         }),
     }
 }
@@ -196,10 +210,10 @@ pub fn load_volume(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<Volume,
 pub fn load_surface(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<SurfaceFile, LoadError> {
     match load_path(path, progress)? {
         Loaded::Surface(s) => Ok(s),
-        Loaded::Volume(v) => Err(LoadError::WrongKind {
-            file: v.name,
+        other => Err(LoadError::WrongKind {
+            file: other.name().to_owned(),
             expected: "surface",
-            found: "volume",
+            found: other.kind(),
         }),
     }
 }
@@ -223,7 +237,7 @@ fn load_inner(path: &Path, name: &str, progress: &mut Progress) -> Result<Loaded
             LoadError::unknown("the file is empty")
         } else {
             LoadError::unknown(
-                "neither the name nor the content is that of NIfTI, MGH, GIFTI, a FreeSurfer surface, curv or annot file, or an OBJ, STL or glTF mesh",
+                "neither the name nor the content is that of NIfTI, MGH, GIFTI, a FreeSurfer surface, curv, annot or label file, or an OBJ, STL or glTF mesh",
             )
         });
     };
@@ -235,6 +249,11 @@ fn load_inner(path: &Path, name: &str, progress: &mut Progress) -> Result<Loaded
             let xml = input.read_to_end(MEMORY_BUDGET, &mut |f| progress.set(f))?;
             progress.range(0.5, 1.0);
             gifti::parse(&xml, path, name, progress).map(Loaded::Surface)
+        }
+        Format::Label => {
+            progress.range(0.0, 0.9);
+            let bytes = input.read_to_end(MEMORY_BUDGET, &mut |f| progress.set(f))?;
+            fs_label::read_label(&bytes, name).map(Loaded::Label)
         }
         Format::Mesh(kind) => {
             progress.range(0.0, 0.6);

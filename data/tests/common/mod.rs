@@ -97,7 +97,7 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
 pub fn load_vol(path: &Path) -> Volume {
     match load(path) {
         Ok(Loaded::Volume(v)) => v,
-        Ok(Loaded::Surface(_)) => panic!("{}: loaded as a surface", path.display()),
+        Ok(other) => panic!("{}: loaded as a {}", path.display(), other.kind()),
         Err(e) => panic!("{}: {e}", path.display()),
     }
 }
@@ -105,7 +105,7 @@ pub fn load_vol(path: &Path) -> Volume {
 pub fn load_surf(path: &Path) -> SurfaceFile {
     match load(path) {
         Ok(Loaded::Surface(s)) => s,
-        Ok(Loaded::Volume(_)) => panic!("{}: loaded as a volume", path.display()),
+        Ok(other) => panic!("{}: loaded as a {}", path.display(), other.kind()),
         Err(e) => panic!("{}: {e}", path.display()),
     }
 }

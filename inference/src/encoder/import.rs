@@ -74,8 +74,9 @@ pub fn import_checkpoint(
     let (weight, bias, n, d) = read_linear_head(checkpoint, key)?;
     let volume = match load_path(mask, &mut |_| {})? {
         Loaded::Volume(volume) => volume,
-        Loaded::Surface(_) => {
-            return Err(FileError::format(mask, "a surface file, not a mask volume").into());
+        other => {
+            let what = format!("a {} file, not a mask volume", other.kind());
+            return Err(FileError::format(mask, &what).into());
         }
     };
     let shape = [volume.shape[0], volume.shape[1], volume.shape[2]];
