@@ -6,7 +6,7 @@ use std::path::Path;
 
 use cortexlens_data::field::{NeuralField, is_field_path, load_field_with_progress};
 use cortexlens_data::formats::{LabelNames, sidecar_label_names};
-use cortexlens_data::{LoadError, Loaded, SurfaceFile, Volume, load_path};
+use cortexlens_data::{FreeSurferLabel, LoadError, Loaded, SurfaceFile, Volume, load_path};
 
 /// What a file held.
 #[derive(Debug)]
@@ -21,6 +21,8 @@ pub enum FileContents {
     },
     /// A surface file: a mesh or per-vertex maps.
     Surface(SurfaceFile),
+    /// A FreeSurfer `.label` file: a region of a hemisphere.
+    Label(FreeSurferLabel),
     /// A `.nfield` scene or an instant-ngp snapshot.
     Field(NeuralField),
 }
@@ -38,12 +40,6 @@ pub fn read_file(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<FileConte
             label_names: sidecar_label_names(path),
         },
         Loaded::Surface(surface) => FileContents::Surface(surface),
-        Loaded::Label(label) => {
-            return Err(LoadError::WrongKind {
-                file: label.name,
-                expected: "volume, surface or neural field",
-                found: "label",
-            });
-        }
+        Loaded::Label(label) => FileContents::Label(label),
     })
 }

@@ -143,7 +143,7 @@ pub(super) fn run(args: &RenderArgs, matches: &ArgMatches) -> Result<(), CliErro
                     map.frame = layer_options.frame.unwrap_or(0).min(map.frames.len() - 1);
                 }
             }
-            Added::Field(_) => {}
+            Added::Region(_) | Added::Field(_) => {}
         }
     }
     viewer.layout = layout;
