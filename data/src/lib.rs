@@ -1,7 +1,8 @@
 //! Domain types and file formats of cortexlens.
 //!
-//! `data` knows nothing of GPUs or the UI: it reads volumes (NIfTI-1/2, MGH/MGZ) and surfaces
-//! (GIFTI, FreeSurfer; OBJ, STL and glTF meshes through `three-d-asset`), computes their
+//! `data` knows nothing of GPUs or the UI: it reads volumes (NIfTI-1/2, MGH/MGZ), surfaces
+//! (GIFTI, FreeSurfer; OBJ, STL and glTF meshes through `three-d-asset`) and FreeSurfer labels
+//! (regions of a mesh: [`mesh::region_vertices`], [`mesh::Mesh::region_outline`]), computes their
 //! statistics and display ranges ([`stats`]), and defines what the renderer and the app share —
 //! colormaps, layer styles and slice geometry — so that the GPU renderer and its CPU reference
 //! implement exactly the same mapping.
