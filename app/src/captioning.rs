@@ -110,6 +110,9 @@ pub enum CaptioningError {
     /// A layer selects no encoder voxel.
     #[error("no encoder voxel lies where {0} is shown")]
     NothingShown(String),
+    /// No vertex of a surface region lies on an encoder voxel.
+    #[error("no vertex of the region of {0} lies on one of the encoder's voxels")]
+    RegionOffEncoder(String),
     /// Projecting or decoding failed.
     #[error(transparent)]
     Captions(#[from] BrainScubaError),
@@ -169,6 +172,13 @@ impl CaptionModels {
                 Ok(voxels)
             }
             CaptionTarget::Mask { volume, rule } => Ok(encoder.voxels_in_mask(volume, |v| rule.keeps(v))?),
+            CaptionTarget::Region { name, points } => {
+                let voxels = encoder.voxels_at_points(points);
+                if voxels.is_empty() {
+                    return Err(CaptioningError::RegionOffEncoder(name.clone()));
+                }
+                Ok(voxels)
+            }
         }
     }
 }
@@ -207,6 +217,14 @@ pub enum CaptionTarget {
         style: LayerStyle,
         /// Its name, for messages.
         name: String,
+    },
+    /// The encoder voxels at a surface region's vertices (a FreeSurfer label): those whose cells
+    /// hold the vertices' anatomical world positions, each once, in row order.
+    Region {
+        /// The region's name (its label file), for messages.
+        name: String,
+        /// Its vertices' positions on the hemisphere's anatomical mesh (pial, else white), mm.
+        points: Vec<DVec3>,
     },
     /// The encoder voxels a mask on the encoder's grid keeps.
     Mask {

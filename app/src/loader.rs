@@ -8,7 +8,7 @@ use std::sync::Arc;
 use cortexlens_data::cifti::CiftiFile;
 use cortexlens_data::field::{NeuralField, is_field_path, load_field_with_progress};
 use cortexlens_data::formats::{LabelNames, sidecar_label_names};
-use cortexlens_data::{LoadError, Loaded, SurfaceFile, Volume, load_path};
+use cortexlens_data::{FreeSurferLabel, LoadError, Loaded, SurfaceFile, Volume, load_path};
 
 /// What a file held.
 #[derive(Debug)]
@@ -23,6 +23,8 @@ pub enum FileContents {
     },
     /// A surface file: a mesh or per-vertex maps.
     Surface(SurfaceFile),
+    /// A FreeSurfer `.label` file: a region of a hemisphere.
+    Label(FreeSurferLabel),
     /// A `.nfield` scene or an instant-ngp snapshot.
     Field(NeuralField),
     /// A CIFTI-2 file (dense or parcel maps, series, labels, connectivity).
@@ -43,5 +45,6 @@ pub fn read_file(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<FileConte
         },
         Loaded::Surface(surface) => FileContents::Surface(surface),
         Loaded::Cifti(cifti) => FileContents::Cifti(Arc::new(cifti)),
+        Loaded::Label(label) => FileContents::Label(label),
     })
 }

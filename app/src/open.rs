@@ -21,6 +21,8 @@ pub enum Added {
         /// The maps added.
         maps: Vec<SurfaceId>,
     },
+    /// A region of a hemisphere (a FreeSurfer label), drawn over its maps.
+    Region(SurfaceId),
     /// A neural field, shown in the 3D view.
     Field(FieldId),
     /// A CIFTI file: per-vertex maps on the meshes open (more attach as their meshes open) and a
@@ -47,6 +49,9 @@ pub struct Opened {
 ///   cannot be read is a warning, and the volume is drawn without it.
 /// - A surface file joins the surface scene: a mesh its hemisphere, maps the hemisphere whose
 ///   vertex count they match. A mismatch is an error and leaves the scene as it was.
+/// - A FreeSurfer label becomes a region of the hemisphere its name names (`lh.`/`rh.`), or of
+///   the one whose vertex count covers its vertex numbers ([`crate::viewer::SurfaceScene::add_label`]);
+///   a label that fits no open mesh is an error naming both.
 /// - A neural field opens in the 3D view, which becomes the layout.
 /// - A CIFTI file's rows become per-vertex maps on the mesh of each surface structure (the
 ///   hemisphere its structure names, with its vertex count), and its subcortical voxels a volume
@@ -115,6 +120,11 @@ pub fn open(viewer: &mut Viewer, path: &Path, contents: FileContents) -> Result<
             notes.extend(waiting);
             Added::Cifti(added)
         }
+        FileContents::Label(label) => {
+            let (id, warning) = viewer.surfaces.add_label(&label)?;
+            warnings.extend(warning);
+            Added::Region(id)
+        }
         FileContents::Field(field) => {
             let name = path
                 .file_name()
@@ -135,6 +145,78 @@ mod tests {
 
     fn volume(name: &str, data: Vec<f32>) -> Volume {
         Volume::from_f32(name, [data.len(), 1, 1, 1], glam::DMat4::IDENTITY, data)
+    }
+
+    /// Two hemispheres of 4 vertices (a tetrahedron each, the right one shifted).
+    fn two_hemispheres() -> Viewer {
+        use cortexlens_data::mesh::{GeometryKind, Hemisphere, Mesh};
+        let mut viewer = Viewer::default();
+        for (side, name, dx) in [(Hemisphere::Left, "lh.pial", 0.0), (Hemisphere::Right, "rh.pial", 5.0)] {
+            let mesh = Mesh {
+                vertices: vec![[dx, 0., 0.], [dx + 1., 0., 0.], [dx, 1., 0.], [dx, 0., 1.]],
+                triangles: vec![[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]],
+            };
+            let surfaces = &mut viewer.surfaces;
+            surfaces
+                .add_mesh(Some(side), GeometryKind::Pial, name.into(), mesh)
+                .unwrap();
+        }
+        viewer
+    }
+
+    fn label(name: &str, vertices: Vec<i64>) -> FileContents {
+        FileContents::Label(cortexlens_data::FreeSurferLabel {
+            name: name.into(),
+            coords: vec![[0.0; 3]; vertices.len()],
+            values: vec![0.0; vertices.len()],
+            vertices,
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn a_label_joins_the_hemisphere_it_names_or_the_one_it_fits() {
+        let mut viewer = two_hemispheres();
+        let right = viewer.surfaces.hemispheres[1].id;
+        let opened = open(
+            &mut viewer,
+            Path::new("rh.V1.label"),
+            label("rh.V1.label", vec![3, 1, 3]),
+        )
+        .unwrap();
+        let Added::Region(id) = opened.added else {
+            panic!("{opened:?}")
+        };
+        let region = viewer.surfaces.region(id).unwrap();
+        assert_eq!((region.surface, region.vertices.as_slice()), (right, [1, 3].as_slice()));
+        assert!(opened.warnings.is_empty());
+        let points = viewer.surfaces.region_points(id).unwrap();
+        assert_eq!(
+            points,
+            [glam::DVec3::new(6.0, 0.0, 0.0), glam::DVec3::new(5.0, 0.0, 1.0)]
+        );
+
+        // No hemisphere in the name: the first that fits, with a warning when both do.
+        let opened = open(&mut viewer, Path::new("V1.label"), label("V1.label", vec![0])).unwrap();
+        assert!(opened.warnings[0].contains("lh.pial"), "{:?}", opened.warnings);
+        let e = open(
+            &mut viewer,
+            Path::new("lh.big.label"),
+            label("lh.big.label", vec![0, 4]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "lh.big.label: vertex 4 but mesh lh.pial has 4 vertices (is the label of another surface?)"
+        );
+        assert_eq!(viewer.surfaces.regions.len(), 2, "an error adds nothing");
+        let e = open(
+            &mut Viewer::default(),
+            Path::new("lh.a.label"),
+            label("lh.a.label", vec![0]),
+        )
+        .unwrap_err();
+        assert!(matches!(e, MeshError::NoMesh { .. }), "{e}");
     }
 
     #[test]

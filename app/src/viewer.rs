@@ -13,7 +13,10 @@ pub use camera::ViewCamera;
 pub use cifti::{CiftiAdded, CiftiSurfacePart, OpenCifti};
 pub use layer::{Layer, LayerId, default_style, label_style};
 pub use layout::{Layout, Pane, View, panes};
-pub use surface_scene::{HemisphereSurfaces, SurfaceId, SurfaceMapLayer, SurfaceScene, VertexPick, default_map_style};
+pub use surface_scene::{
+    HemisphereSurfaces, RegionDraw, RegionStyle, SurfaceId, SurfaceMapLayer, SurfaceRegion, SurfaceScene, VertexPick,
+    default_map_style,
+};
 pub use volume3d::{CrosshairClips, FieldDrawing, FieldId, OpenField, Source3d, Volume3d};
 
 use cortexlens_data::mesh::{GeometryKind, MeshError};

@@ -1,5 +1,5 @@
-//! `cortexlens caption` end to end on the tiny fixture models of the inference crate: a voxel list
-//! and a mask give one TSV row per voxel with the same caption the library gives.
+//! `cortexlens caption` end to end on the tiny fixture models of the inference crate: a voxel list,
+//! a mask and a surface region give one TSV row per voxel with the same caption the library gives.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -162,4 +162,81 @@ fn captions_voxels_and_masked_regions_into_a_table() {
         "names the missing file: {}",
         stderr(&out)
     );
+}
+
+#[test]
+fn captions_the_encoder_voxels_at_a_labels_vertices() {
+    let dir = std::env::temp_dir().join(format!("cortexlens-caption-region-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pool_path = fixtures().join("clip_tiny/pool.safetensors");
+    let decoder = fixtures().join("clipcap_tiny");
+    let pool = EmbeddingPool::open(&pool_path).unwrap();
+    // The grid of tests/data/generated/labels: vertex i + 4j at (−6 + 3i, −6 + 3j, 0), the centre of
+    // cell (i, j, 2) of this 3 mm grid. Rows: vertex 5, vertex 10, vertex 15 (not in the label), a
+    // cell below the grid's plane.
+    let affine = DMat4::from_translation(DVec3::new(-6.0, -6.0, -6.0)) * DMat4::from_scale(DVec3::splat(3.0));
+    let weight: Vec<f32> = [2, 4, 6, 8].iter().flat_map(|&i| pool.embedding(i).unwrap()).collect();
+    let voxels = vec![[1, 1, 2], [2, 2, 2], [3, 3, 2], [0, 0, 0]];
+    let on_grid = Encoder::new(
+        weight,
+        vec![0.0; 4],
+        pool.dim(),
+        voxels,
+        affine,
+        [4, 4, 4],
+        "tiny",
+        true,
+    )
+    .unwrap();
+    let encoder_path = dir.join("encoder.safetensors");
+    save_encoder(&encoder_path, &on_grid).unwrap();
+    let labels = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/generated/labels");
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let table = dir.join("region.tsv");
+    let run = |encoder: &Path, label: &Path| {
+        cortexlens(&[
+            "caption",
+            "--encoder",
+            &s(encoder),
+            "--pool",
+            &s(&pool_path),
+            "--decoder",
+            &s(&decoder),
+            "--max-tokens",
+            "10",
+            "--region",
+            &s(label),
+            "--surface",
+            &s(&labels.join("lh.grid_uint32.gii")),
+            "--out",
+            &s(&table),
+        ])
+    };
+    let out = run(&encoder_path, &labels.join("lh.square.label"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&table).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+    let voxels: Vec<&str> = rows.iter().map(|r| r[0]).collect();
+    assert_eq!(voxels, ["0", "1"], "the voxels under vertices 5 and 10, once each");
+    assert_eq!(&rows[0][1..7], ["1", "1", "2", "-3.00", "-3.00", "0.00"]);
+
+    // An encoder with no voxel under the label, and a file that is not a label: bad input.
+    let elsewhere = dir.join("elsewhere.safetensors");
+    // (The other test's encoder: its voxels lie off the grid's plane, k = 2.)
+    save_encoder(&elsewhere, &encoder(&pool)).unwrap();
+    let out = run(&elsewhere, &labels.join("lh.square.label"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no vertex of the region of lh.square.label lies on one of the encoder's voxels"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&encoder_path, &labels.join("lh.grid_uint32.gii"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--region takes a FreeSurfer .label file"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -815,3 +815,102 @@ fn render_draws_a_dscalar_on_its_surfaces() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Pixels that look like the first region colour (magenta), lit or not.
+fn magenta_pixels(img: &image::RgbaImage) -> usize {
+    img.pixels()
+        .filter(|p| p.0[0] as i32 > p.0[1] as i32 + 60 && p.0[2] as i32 > p.0[1] as i32 + 40)
+        .count()
+}
+
+#[test]
+fn a_freesurfer_label_is_described_and_drawn_as_a_region() {
+    let label = repo().join("tests/data/generated/labels/lh.occipital.label");
+    let labels: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("tests/data/generated/labels.json")).unwrap())
+            .unwrap();
+    let want = labels["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["file"] == "labels/lh.occipital.label")
+        .unwrap();
+    let vertices: Vec<i64> = want["vertices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    let values: Vec<f64> = want["values"].as_array().unwrap().iter().map(f).collect();
+
+    let out = cortexlens(&["info", label.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let info: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["kind"], "label");
+    assert_eq!(info["count"], vertices.len());
+    assert_eq!(info["vertices"]["min"], *vertices.iter().min().unwrap());
+    assert_eq!(info["vertices"]["max"], *vertices.iter().max().unwrap());
+    assert_eq!(info["vertices"]["distinct"], vertices.len());
+    assert_eq!(info["vertices"]["volume_points"], 0);
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    assert!(close(f(&info["values"]["mean"]), mean, 1e-12, 0.0));
+    assert!(close(
+        f(&info["values"]["max"]),
+        values.iter().copied().fold(f64::MIN, f64::max),
+        1e-12,
+        0.0
+    ));
+    assert!(info["comment"].as_str().unwrap().contains("fsaverage5"));
+
+    // Drawn on the left pial surface seen from behind: the outline's colour appears only with it.
+    let dir = std::env::temp_dir().join(format!("cortexlens-label-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pial = repo().join("tests/data/freesurfer/lh.pial");
+    let render = |files: &[&Path], out: &Path| {
+        let mut args: Vec<&str> = vec!["render"];
+        args.extend(files.iter().map(|p| p.to_str().unwrap()));
+        args.extend([
+            "--view",
+            "surface",
+            "--camera",
+            "posterior",
+            "--size",
+            "320x240",
+            "--out",
+        ]);
+        args.push(out.to_str().unwrap());
+        cortexlens(&args)
+    };
+    let (plain, with_label) = (dir.join("plain.png"), dir.join("label.png"));
+    let run = render(&[&pial], &plain);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let run = render(&[&pial, &label], &with_label);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let plain = magenta_pixels(&image::open(&plain).unwrap().to_rgba8());
+    let outlined = magenta_pixels(&image::open(&with_label).unwrap().to_rgba8());
+    assert_eq!(plain, 0);
+    assert!(outlined > 100, "the occipital outline shows: {outlined} pixels");
+
+    // A label of a hemisphere that is not open, and one whose vertices the mesh lacks: bad input
+    // naming the label and, for the second, the mesh and both numbers.
+    let text = std::fs::read_to_string(&label).unwrap();
+    let right = dir.join("rh.occipital.label");
+    std::fs::write(&right, &text).unwrap();
+    let beyond = dir.join("lh.beyond.label");
+    std::fs::write(&beyond, text.replacen("\n34  ", "\n20000  ", 1)).unwrap();
+    for (file, words) in [
+        (&right, vec!["rh.occipital.label", "no right hemisphere mesh"]),
+        (
+            &beyond,
+            vec!["lh.beyond.label", "vertex 20000", "lh.pial has 10242 vertices"],
+        ),
+    ] {
+        let out = render(&[&pial, file], &dir.join("bad.png"));
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for word in words {
+            assert!(stderr.contains(word), "{word}: {stderr}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -479,14 +479,16 @@ fn a_field_drawn_from_a_baked_grid_fills_the_3d_view() {
     );
 }
 
-#[test]
-fn captions_the_crosshair_voxel_and_a_shown_region() {
+/// Caption models small enough for a test, written under `dir`: the tiny pool, decoder and one
+/// picture per pool entry from `inference/tests/fixtures`, and an encoder with every voxel of a
+/// 4×4×4 grid of 3 mm voxels centred from −6 to 3 mm (the returned affine), voxel `v` at grid
+/// index `(v % 4, v / 4 % 4, v / 16)` weighted like pool entry `7·v mod 300`.
+fn tiny_caption_models(dir: &Path) -> (cortexlens::captioning::ModelPaths, glam::DMat4) {
     use cortexlens_inference::encoder::Encoder;
     use cortexlens_inference::projection::EmbeddingPool;
     use glam::{DMat4, DVec3};
 
     let fixtures = repo().join("inference/tests/fixtures");
-    let dir = std::env::temp_dir().join(format!("cortexlens-captions-{}", std::process::id()));
     let images = dir.join("images");
     std::fs::create_dir_all(&images).unwrap();
     // One small picture per pool entry, named in pool order.
@@ -497,7 +499,6 @@ fn captions_the_crosshair_voxel_and_a_shown_region() {
             .save(images.join(format!("img{i:04}.png")))
             .unwrap();
     }
-    // A 4×4×4 grid: the encoder has every voxel, voxel v weighted like pool entry 7·v mod 300.
     let affine = DMat4::from_translation(DVec3::new(-6.0, -6.0, -6.0)) * DMat4::from_scale(DVec3::splat(3.0));
     let voxels: Vec<[u32; 3]> = (0..64u32).map(|v| [v % 4, v / 4 % 4, v / 16]).collect();
     let weight: Vec<f32> = (0..64).flat_map(|v| pool.embedding(7 * v % 300).unwrap()).collect();
@@ -514,6 +515,21 @@ fn captions_the_crosshair_voxel_and_a_shown_region() {
     .unwrap();
     let encoder_path = dir.join("encoder.safetensors");
     cortexlens_inference::encoder::file::save_encoder(&encoder_path, &encoder).unwrap();
+    let models = cortexlens::captioning::ModelPaths {
+        encoder: Some(encoder_path),
+        pool: Some(pool_path),
+        decoder: Some(fixtures.join("clipcap_tiny")),
+        images: Some(images),
+    };
+    (models, affine)
+}
+
+#[test]
+fn captions_the_crosshair_voxel_and_a_shown_region() {
+    use glam::DVec3;
+
+    let dir = std::env::temp_dir().join(format!("cortexlens-captions-{}", std::process::id()));
+    let (models, affine) = tiny_caption_models(&dir);
     // The layer: 5 in three voxels, 0 elsewhere.
     let mut data = vec![0.0f32; 64];
     for v in [5, 22, 63] {
@@ -531,12 +547,7 @@ fn captions_the_crosshair_voxel_and_a_shown_region() {
         app.viewer().layers.len() == 1 && !app.is_loading()
     });
     let app = harness.state_mut();
-    captions(app).set_model_paths(cortexlens::captioning::ModelPaths {
-        encoder: Some(encoder_path),
-        pool: Some(pool_path),
-        decoder: Some(fixtures.join("clipcap_tiny")),
-        images: Some(images),
-    });
+    captions(app).set_model_paths(models);
     // Voxel (1, 1, 1) = encoder voxel 21, weighted like pool entry 147.
     app.viewer_mut().set_crosshair(DVec3::new(-3.0, -3.0, -3.0));
     harness.run_steps(2);
@@ -602,6 +613,88 @@ fn captions_the_crosshair_voxel_and_a_shown_region() {
         "{:?}",
         harness.state().messages()
     );
+}
+
+#[test]
+fn a_label_shows_as_a_region_and_captions_take_the_encoder_voxels_at_its_vertices() {
+    use cortexlens::viewer::RegionDraw;
+
+    let labels = repo().join("tests/data/generated/labels");
+    let files = vec![labels.join("lh.grid_uint32.gii"), labels.join("lh.square.label")];
+    let mut harness = harness(Startup::Files(files));
+    harness.ctx.set_missing_glyph_policy(egui::MissingGlyphPolicy::Tofu);
+    step_until(&mut harness, "the mesh and its label", |app| {
+        app.viewer().surfaces.regions.len() == 1 && !app.is_loading()
+    });
+    harness.state_mut().viewer_mut().layout = cortexlens::viewer::Layout::Surface;
+    // The crosshair starts on vertex 10, which it highlights over any region: move it away.
+    harness
+        .state_mut()
+        .viewer_mut()
+        .set_crosshair(glam::DVec3::new(50.0, 50.0, 50.0));
+    harness.run_steps(2);
+    assert!(
+        harness.state().messages().is_empty(),
+        "{:?}",
+        harness.state().messages()
+    );
+    assert!(harness.state().viewer().surfaces.highlight.is_none());
+
+    // The 3×3 corner of the pycortex-style (uint32 triangles) grid, outlined: the vertices with a
+    // neighbour outside it (0, 1 and 4 lie on the grid's border, 5 inside).
+    let scene = &harness.state().viewer().surfaces;
+    let region = &scene.regions[0];
+    assert_eq!(region.surface, scene.hemispheres[0].id);
+    assert_eq!(region.vertices, [0, 1, 2, 4, 5, 6, 8, 9, 10]);
+    assert_eq!(region.outline, [2, 6, 8, 9, 10]);
+    assert_eq!((region.style.draw, region.style.visible), (RegionDraw::Outline, true));
+    let colour = region.style.colour;
+    let painted = |app: &CortexApp| -> Vec<usize> {
+        let scene = &app.viewer().surfaces;
+        let colours = cortexlens::gpu_scene::surface_colors(scene, &scene.hemispheres[0]);
+        (0..16).filter(|&v| colours[v][..3] == colour).collect()
+    };
+    assert_eq!(painted(harness.state()), [2, 6, 8, 9, 10]);
+    harness.get_by_label_contains("lh.square.label (9 vertices)");
+
+    // Filled from the surfaces panel: every vertex of the region; hidden: none.
+    harness.get_by_label("fill").click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().viewer().surfaces.regions[0].style.draw,
+        RegionDraw::Fill
+    );
+    assert_eq!(painted(harness.state()), [0, 1, 2, 4, 5, 6, 8, 9, 10]);
+    harness.get_by_label("Show lh.square.label").click();
+    harness.run_steps(2);
+    assert!(painted(harness.state()).is_empty());
+
+    // Captioned: the encoder voxels under the region's vertices. Vertex i + 4j sits at
+    // (−6 + 3i, −6 + 3j, 0), the centre of encoder voxel (i, j, 2), row i + 4j + 32.
+    let dir = std::env::temp_dir().join(format!("cortexlens-label-captions-{}", std::process::id()));
+    let (models, _) = tiny_caption_models(&dir);
+    captions(harness.state_mut()).set_model_paths(models);
+    harness.run_steps(2);
+    harness
+        .get_by_label("Caption the region of lh.square.label")
+        .click_accesskit();
+    step_until(&mut harness, "the region's captions", |app| {
+        caption_result(app).is_some()
+    });
+    let outcome = caption_result(harness.state()).unwrap();
+    assert!(
+        matches!(&outcome.target, CaptionTarget::Region { name, points } if name == "lh.square.label" && points.len() == 9)
+    );
+    let voxels: Vec<usize> = outcome.captions.iter().map(|c| c.voxel).collect();
+    assert_eq!(voxels, [32, 33, 34, 36, 37, 38, 40, 41, 42]);
+    assert_eq!(outcome.captions[4].ijk, [1, 1, 2]);
+    assert!(
+        harness.state().messages().is_empty(),
+        "{:?}",
+        harness.state().messages()
+    );
+    harness.get_by_label_contains("9 voxels captioned at the 9 vertices of lh.square.label");
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 fn encoder_form(app: &mut CortexApp) -> &mut cortexlens::panels::EncoderFitForm {

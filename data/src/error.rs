@@ -117,6 +117,17 @@ pub enum LoadError {
         /// What is wrong.
         detail: String,
     },
+    /// A FreeSurfer `.label` file whose text is not a label: a bad row, or a header count that
+    /// disagrees with the rows that follow.
+    #[error("{file}: invalid FreeSurfer label, line {line}: {detail}")]
+    Label {
+        /// File name.
+        file: String,
+        /// The line (1-based).
+        line: usize,
+        /// What is wrong.
+        detail: String,
+    },
     /// A mesh file (OBJ, STL, glTF) that its reader rejects: bad syntax, a glTF whose accessors or
     /// buffers do not fit together, a feature cortexlens does not read.
     #[error("{file}: invalid {format} file: {detail}")]
@@ -212,7 +223,7 @@ pub(crate) use impl_file_name;
 
 impl_file_name!(LoadError:
     Io, NotGzip, BadGzip, BadMagic, Truncated, TooLarge, BadHeader, UnsupportedDatatype, Xml, Base64, Gifti,
-    Cifti, FreeSurfer, Mesh, NoTriangles, VertexIndex, NonFiniteVertex, UnknownFormat, WrongKind,
+    Cifti, FreeSurfer, Label, Mesh, NoTriangles, VertexIndex, NonFiniteVertex, UnknownFormat, WrongKind,
 );
 
 impl LoadError {

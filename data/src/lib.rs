@@ -1,8 +1,8 @@
 //! Domain types and file formats of cortexlens.
 //!
 //! `data` knows nothing of GPUs or the UI: it reads volumes (NIfTI-1/2, MGH/MGZ), CIFTI-2 files
-//! ([`cifti`]) and surfaces
-//! (GIFTI, FreeSurfer; OBJ, STL and glTF meshes through `three-d-asset`), computes their
+//! ([`cifti`]), surfaces (GIFTI, FreeSurfer; OBJ, STL and glTF meshes through `three-d-asset`) and
+//! FreeSurfer labels (regions of a mesh: [`mesh::region_vertices`], [`mesh::Mesh::region_outline`]), computes their
 //! statistics and display ranges ([`stats`]), and defines what the renderer and the app share —
 //! colormaps, layer styles and slice geometry — so that the GPU renderer and its CPU reference
 //! implement exactly the same mapping.
@@ -27,7 +27,7 @@ pub mod volume;
 
 pub use colormap::Colormap;
 pub use error::LoadError;
-pub use formats::{Loaded, load_path};
+pub use formats::{FreeSurferLabel, Loaded, load_path};
 pub use geometry::{Plane, SliceGeometry};
 pub use stats::VolumeStats;
 pub use style::{Interpolation, LayerStyle};

@@ -1,21 +1,25 @@
 //! Triangle meshes of cortical surfaces and what belongs to them: the mesh itself
 //! ([`Mesh`]: vertices, triangles, normals, bounds, nearest vertex), what a surface file is
 //! ([`classify`]: a mesh of a hemisphere and geometry, or per-vertex maps), the per-vertex maps
-//! a file holds ([`vertex_maps`]) and the check that a map fits a mesh ([`check_vertex_count`]).
+//! a file holds ([`vertex_maps`]), the check that a map fits a mesh ([`check_vertex_count`]),
+//! and regions: a label's vertices on a mesh ([`region_vertices`]) and their outline
+//! ([`Mesh::region_outline`]).
 //!
 //! Coordinates are world millimetres (RAS+), as GIFTI and FreeSurfer store them; a GIFTI
 //! `CoordinateSystemTransformMatrix` is ignored, as nibabel's and nilearn's mesh loaders do.
 
 mod error;
 mod maps;
+mod region;
 mod roles;
 mod shapes;
 
 pub use error::MeshError;
 pub use maps::{VertexMap, check_vertex_count, vertex_maps};
+pub use region::region_vertices;
 pub use roles::{GeometryKind, Hemisphere, SurfaceRole, classify};
 
-use crate::surface::{ArrayData, DataArray, SurfaceFile};
+use crate::surface::{DataArray, SurfaceFile};
 
 /// GIFTI intent of vertex coordinates.
 pub const INTENT_POINTSET: &str = "NIFTI_INTENT_POINTSET";
@@ -36,7 +40,9 @@ pub struct Mesh {
 
 impl Mesh {
     /// The mesh of a surface file: its first `NIFTI_INTENT_POINTSET` array (`[n, 3]`) and its
-    /// first `NIFTI_INTENT_TRIANGLE` array (`[m, 3]`), every index checked to be `< n`.
+    /// first `NIFTI_INTENT_TRIANGLE` array (`[m, 3]`, of any integer datatype: `int32`, pycortex's
+    /// `uint32`, `int64`, …), every index checked to be `< n`. Coordinates of any numeric datatype
+    /// are rounded to `f32`.
     ///
     /// A file without either array, with arrays of another shape, or with an index out of
     /// range is an error naming the file (a flat patch simply has fewer triangles and
@@ -60,22 +66,19 @@ impl Mesh {
             .map(|c| [c[0] as f32, c[1] as f32, c[2] as f32])
             .collect();
         let n = vertices.len();
-        let indices: Vec<i64> = match &faces.data {
-            ArrayData::I32(v) => v.iter().map(|&i| i64::from(i)).collect(),
-            ArrayData::U8(v) => v.iter().map(|&i| i64::from(i)).collect(),
-            ArrayData::F32(_) => {
-                return Err(MeshError::BadShape {
-                    file: file_name(),
-                    what: "TRIANGLE (float32 indices)",
-                    dims: faces.dims.clone(),
-                });
-            }
+        // Any integer datatype (pycortex writes uint32); every index is checked exactly.
+        let Some(indices) = faces.data.to_i128() else {
+            return Err(MeshError::BadShape {
+                file: file_name(),
+                what: "TRIANGLE (floating-point indices)",
+                dims: faces.dims.clone(),
+            });
         };
         let mut triangles = Vec::with_capacity(indices.len() / 3);
         for (t, tri) in indices.chunks_exact(3).enumerate() {
             let mut out = [0u32; 3];
             for (o, &index) in out.iter_mut().zip(tri) {
-                if index < 0 || index as u64 >= n as u64 {
+                if index < 0 || index >= n as i128 {
                     return Err(MeshError::BadIndex {
                         file: file_name(),
                         triangle: t,
@@ -227,6 +230,7 @@ pub(crate) fn normalized(a: [f64; 3]) -> [f32; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::surface::ArrayData;
 
     fn array(intent: &str, dims: Vec<usize>, data: ArrayData) -> DataArray {
         DataArray {
@@ -265,6 +269,28 @@ mod tests {
             e.to_string(),
             "tetra.gii: triangle 0 refers to vertex 4 but the mesh has 4 vertices"
         );
+        // uint32 and int64 triangles are read; values past the vertex count are errors, exactly.
+        let mut f = tetra_file(vec![0, 1, 2]);
+        f.arrays[1].data = ArrayData::U32(vec![0, 1, 3]);
+        assert_eq!(Mesh::from_surface(&f).unwrap().triangles, [[0, 1, 3]]);
+        f.arrays[1].data = ArrayData::U32(vec![0, 1, u32::MAX]);
+        let e = Mesh::from_surface(&f).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                MeshError::BadIndex {
+                    index: 4294967295,
+                    vertices: 4,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        f.arrays[1].data = ArrayData::U64(vec![0, u64::MAX, 2]);
+        let e = Mesh::from_surface(&f).unwrap_err();
+        assert!(e.to_string().contains("vertex 18446744073709551615"), "{e}");
+        f.arrays[1].data = ArrayData::F64(vec![0.0, 1.0, 2.0]);
+        assert!(matches!(Mesh::from_surface(&f), Err(MeshError::BadShape { .. })));
         let e = Mesh::from_surface(&tetra_file(vec![0, -1, 2])).unwrap_err();
         assert!(matches!(e, MeshError::BadIndex { index: -1, .. }), "{e}");
         let mut f = tetra_file(vec![0, 1, 2]);

@@ -1,5 +1,5 @@
 //! Per-vertex colours of a surface: a gray base shaded by curvature or sulcal depth, with
-//! per-vertex maps blended over it.
+//! per-vertex maps blended over it and regions (labels) painted over those.
 //!
 //! This is the definition; the GPU only interpolates these colours across triangles and
 //! multiplies them by the lighting. Maps use the same [`LayerStyle`] as volume overlays
@@ -99,6 +99,34 @@ pub fn vertex_colors(
         highlight(&mut colors, vertex);
     }
     colors
+}
+
+/// A region painted over the maps: its vertices (all of them for a fill, its outline for an
+/// outline, see [`crate::mesh::Mesh::region_outline`]) in one colour.
+#[derive(Clone, Copy, Debug)]
+pub struct VertexRegion<'a> {
+    /// The vertices painted; indices past the colours are ignored.
+    pub vertices: &'a [u32],
+    /// Its colour.
+    pub rgb: [u8; 3],
+    /// Opacity over what is beneath, clamped to 0..=1.
+    pub opacity: f32,
+}
+
+/// Paint each region over `colors`, first to last, blending as the maps do
+/// (`c = rgb · a + c · (1 − a)`, rounded to 8 bits). Call it after [`vertex_colors`] with no
+/// highlight, then [`highlight`], so that the crosshair's vertex stays visible on a region.
+pub fn paint_regions(colors: &mut [[u8; 4]], regions: &[VertexRegion<'_>]) {
+    for region in regions {
+        let a = clamp_unit(region.opacity);
+        for &v in region.vertices {
+            if let Some(c) = colors.get_mut(v as usize) {
+                for (c, s) in c.iter_mut().zip(region.rgb) {
+                    *c = to_u8(s as f32 / 255.0 * a + *c as f32 / 255.0 * (1.0 - a));
+                }
+            }
+        }
+    }
 }
 
 /// Paint `vertex` in [`HIGHLIGHT_RGBA`] (the crosshair's nearest vertex). The GPU interpolates
@@ -352,6 +380,27 @@ mod tests {
             .filter(|&(&b, &g)| (b == SULCUS_GRAY) == ((g as u16) < mid))
             .count();
         assert!(agree * 10 > curv.len() * 7, "{agree} of {}", curv.len());
+    }
+
+    #[test]
+    fn regions_paint_their_vertices_over_the_maps() {
+        let mut c = vertex_colors(4, None, Shading::None, &[], None);
+        let outline = VertexRegion {
+            vertices: &[1, 2, 9],
+            rgb: [255, 0, 0],
+            opacity: 1.0,
+        };
+        let half = VertexRegion {
+            vertices: &[2],
+            rgb: [0, 0, 255],
+            opacity: 0.5,
+        };
+        paint_regions(&mut c, &[outline, half]);
+        assert_eq!(c[0], gray(PLAIN_GRAY));
+        assert_eq!(c[1], [255, 0, 0, 255]);
+        assert_eq!(c[2], [128, 0, 128, 255], "the later region blends over the earlier");
+        highlight(&mut c, 1);
+        assert_eq!(c[1], HIGHLIGHT_RGBA, "the crosshair's vertex stays visible");
     }
 
     #[test]

@@ -248,9 +248,15 @@ fn malformed_gifti() {
         load_err(&write(&dir, "huge.gii", huge.as_bytes())),
         LoadError::TooLarge { .. }
     ));
-    let float64 = src.replacen("NIFTI_TYPE_FLOAT32", "NIFTI_TYPE_FLOAT64", 1);
+    // Complex values mean nothing on a surface (float64 and the other real types are read).
+    let complex = src.replacen("NIFTI_TYPE_FLOAT32", "NIFTI_TYPE_COMPLEX64", 1);
     assert!(matches!(
-        load_err(&write(&dir, "f64.gii", float64.as_bytes())),
+        load_err(&write(&dir, "c64.gii", complex.as_bytes())),
+        LoadError::UnsupportedDatatype { .. }
+    ));
+    let colours = src.replacen("NIFTI_TYPE_FLOAT32", "NIFTI_TYPE_RGB24", 1);
+    assert!(matches!(
+        load_err(&write(&dir, "rgb.gii", colours.as_bytes())),
         LoadError::UnsupportedDatatype { .. }
     ));
     let cut = &src[..src.len() / 2];
@@ -423,6 +429,8 @@ fn cut_and_corrupted_files_never_panic() {
         data_dir().join("generated/nifti2_anatomical_be.nii.gz"),
         data_dir().join("freesurfer/lh.sectors.annot"),
         data_dir().join("freesurfer/lh.curv"),
+        data_dir().join("generated/labels/lh.square.label"),
+        data_dir().join("generated/labels/dtypes.gii"),
     ];
     for src in &sources {
         let name = src.file_name().unwrap().to_string_lossy().into_owned();

@@ -1,8 +1,9 @@
-//! `cortexlens caption --encoder E --pool P --decoder D (--voxel i,j,k | --mask M.nii.gz) --out
-//! captions.tsv`: BrainSCUBA captions of encoder voxels, one TSV row per voxel, through the same
-//! [`crate::captioning`] path as the window.
+//! `cortexlens caption --encoder E --pool P --decoder D (--voxel i,j,k | --mask M.nii.gz |
+//! --region LABEL --surface MESH) --out captions.tsv`: BrainSCUBA captions of encoder voxels, one
+//! TSV row per voxel, through the same [`crate::captioning`] path as the window (a label is opened
+//! on its mesh by the window's open step).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -17,6 +18,9 @@ use super::info::parse_ijk;
 use cortexlens_inference::encoder::select::MaskRule;
 
 use crate::captioning::{CaptionModels, CaptionSettings, CaptionTarget, ModelPaths, caption};
+use crate::loader::read_file;
+use crate::open::{Added, open};
+use crate::viewer::Viewer;
 
 /// Arguments of `cortexlens caption`.
 #[derive(Debug, Args)]
@@ -31,12 +35,19 @@ pub struct CaptionArgs {
     #[arg(long)]
     pub decoder: PathBuf,
     /// Caption the encoder voxel at `i,j,k` of its reference grid; repeatable.
-    #[arg(long, value_name = "I,J,K", value_parser = parse_ijk, required_unless_present = "mask")]
+    #[arg(long, value_name = "I,J,K", value_parser = parse_ijk, required_unless_present_any = ["mask", "region"])]
     pub voxel: Vec<[i64; 3]>,
     /// Caption every encoder voxel inside this volume (on the encoder's grid): its non-zero voxels,
     /// or with `--threshold`/`--label` the ones passing them.
     #[arg(long, conflicts_with = "voxel")]
     pub mask: Option<PathBuf>,
+    /// Caption every encoder voxel at a vertex of this FreeSurfer label (`lh.V1.label`), placed on
+    /// the `--surface` meshes as the window places it (each voxel once).
+    #[arg(long, requires = "surface", conflicts_with_all = ["voxel", "mask"])]
+    pub region: Option<PathBuf>,
+    /// With `--region`: the mesh(es) the label's vertices lie on (e.g. `lh.pial`); repeatable.
+    #[arg(long, requires = "region")]
+    pub surface: Vec<PathBuf>,
     /// With `--mask`: keep voxels with |value| ≥ this (a thresholded statistical map).
     #[arg(long, requires = "mask", allow_hyphen_values = true)]
     pub threshold: Option<f32>,
@@ -57,6 +68,32 @@ pub struct CaptionArgs {
     pub top: usize,
 }
 
+/// The label at `label` opened on the meshes `surfaces` (as the window opens them), as a target.
+fn region_target(label: &Path, surfaces: &[PathBuf]) -> Result<CaptionTarget, CliError> {
+    let mut viewer = Viewer::default();
+    let mut added = None;
+    for path in surfaces.iter().map(PathBuf::as_path).chain([label]) {
+        let contents = read_file(path, &mut |_| {}).map_err(CliError::bad_input)?;
+        let opened = open(&mut viewer, path, contents).map_err(CliError::bad_input)?;
+        for warning in &opened.warnings {
+            eprintln!("warning: {warning}");
+        }
+        added = Some(opened.added);
+    }
+    let Some(Added::Region(id)) = added else {
+        return Err(CliError::bad_input(format!(
+            "{}: --region takes a FreeSurfer .label file",
+            label.display()
+        )));
+    };
+    let region = viewer.surfaces.region(id).map(|r| r.name.clone());
+    let points = viewer.surfaces.region_points(id);
+    match (region, points) {
+        (Some(name), Some(points)) => Ok(CaptionTarget::Region { name, points }),
+        _ => Err(CliError::failure("the region was lost after opening it")),
+    }
+}
+
 pub(super) fn run(args: &CaptionArgs) -> Result<(), CliError> {
     let paths = ModelPaths {
         encoder: Some(args.encoder.clone()),
@@ -64,12 +101,13 @@ pub(super) fn run(args: &CaptionArgs) -> Result<(), CliError> {
         decoder: Some(args.decoder.clone()),
         images: None,
     };
-    let target = match &args.mask {
-        Some(mask) => CaptionTarget::Mask {
+    let target = match (&args.mask, &args.region) {
+        (Some(mask), _) => CaptionTarget::Mask {
             volume: Arc::new(load_volume(mask, &mut |_| {}).map_err(CliError::bad_input)?),
             rule: MaskRule::from_options(args.label, args.threshold),
         },
-        None => CaptionTarget::Voxels(args.voxel.clone()),
+        (None, Some(label)) => region_target(label, &args.surface)?,
+        (None, None) => CaptionTarget::Voxels(args.voxel.clone()),
     };
     let models = CaptionModels::load(&paths).map_err(CliError::bad_input)?;
     let voxels = models.voxels(&target).map_err(CliError::bad_input)?.len();

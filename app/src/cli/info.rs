@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use cortexlens_data::cifti::{CiftiFile, IndexMap, ModelKind, VolumeSpace};
-use cortexlens_data::{Loaded, SurfaceFile, Volume, VolumeStats, load_path};
+use cortexlens_data::{FreeSurferLabel, Loaded, SurfaceFile, Volume, VolumeStats, load_path};
 use glam::DVec3;
 use serde_json::{Value, json};
 
@@ -52,6 +52,7 @@ pub fn info_json(loaded: &Loaded, at: &[[i64; 3]]) -> Value {
         Loaded::Volume(volume) => volume_json(volume, at),
         Loaded::Surface(surface) => surface_json(surface),
         Loaded::Cifti(cifti) => cifti_json(cifti),
+        Loaded::Label(label) => label_json(label),
     }
 }
 
@@ -222,6 +223,37 @@ fn index_map_json(dim: usize, map: &IndexMap) -> Value {
         }
     }
     object
+}
+
+/// A label in a few numbers: its row count, its vertex numbers (range, distinct ones, volume
+/// points), the range and mean of its values, and its comment line.
+fn label_json(label: &FreeSurferLabel) -> Value {
+    let mut distinct = label.vertices.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let (lo, hi) = label
+        .vertex_range()
+        .map_or((Value::Null, Value::Null), |(lo, hi)| (json!(lo), json!(hi)));
+    let finite = || label.values.iter().copied().filter(|v| v.is_finite());
+    let (min, max) = finite().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let n = finite().count();
+    let (min, max, mean) = if n == 0 {
+        (Value::Null, Value::Null, Value::Null)
+    } else {
+        (num(min), num(max), num(finite().sum::<f64>() / n as f64))
+    };
+    json!({
+        "kind": "label",
+        "count": label.len(),
+        "vertices": {
+            "min": lo,
+            "max": hi,
+            "distinct": distinct.len(),
+            "volume_points": label.vertices.iter().filter(|&&v| v < 0).count(),
+        },
+        "values": {"min": min, "max": max, "mean": mean},
+        "comment": label.comment,
+    })
 }
 
 #[cfg(test)]

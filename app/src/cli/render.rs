@@ -148,7 +148,7 @@ pub(super) fn run(args: &RenderArgs, matches: &ArgMatches) -> Result<(), CliErro
                     cifti_layers.push(id);
                 }
             }
-            Added::Field(_) => {}
+            Added::Region(_) | Added::Field(_) => {}
         }
     }
     for (at, layer_options) in cifti_options {

@@ -1,6 +1,7 @@
 //! The captions section: which model files, caption the crosshair's voxel (once, or whenever the
-//! crosshair moves) or the region a layer shows, the result with the top pool images, and saving
-//! a region's table. A fitted encoder becomes the captions' encoder.
+//! crosshair moves), the region a layer shows or a surface region (a FreeSurfer label), the result
+//! with the top pool images, and saving a region's table. A fitted encoder becomes the captions'
+//! encoder.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -256,6 +257,20 @@ impl CaptionsPanel {
                     });
                 }
             }
+            let surfaces = &ctx.viewer.surfaces;
+            for region in &surfaces.regions {
+                if ui
+                    .button(format!("Caption the region of {}", region.name))
+                    .on_hover_text("Every encoder voxel at a vertex of this region (its pial positions)")
+                    .clicked()
+                    && let Some(points) = surfaces.region_points(region.id)
+                {
+                    target = Some(CaptionTarget::Region {
+                        name: region.name.clone(),
+                        points,
+                    });
+                }
+            }
         });
         if let Some(target) = target {
             self.start(ctx, target);
@@ -304,7 +319,14 @@ impl CaptionsPanel {
             }
             return;
         }
-        ui.label(format!("{} voxels captioned", outcome.captions.len()));
+        match &outcome.target {
+            CaptionTarget::Region { name, points } => ui.label(format!(
+                "{} voxels captioned at the {} vertices of {name}",
+                outcome.captions.len(),
+                points.len()
+            )),
+            _ => ui.label(format!("{} voxels captioned", outcome.captions.len())),
+        };
         egui::Grid::new("caption-table").striped(true).show(ui, |ui| {
             for c in outcome.captions.iter().take(SHOWN_ROWS) {
                 ui.label(format!("{},{},{}", c.ijk[0], c.ijk[1], c.ijk[2]));

@@ -1,5 +1,6 @@
 //! The surfaces section: projecting the selected volume onto the surfaces or extracting its
-//! isosurface; geometry, shading, camera presets, per-vertex maps and saving meshes.
+//! isosurface; geometry, shading, camera presets, per-vertex maps, regions (FreeSurfer labels:
+//! visibility, colour, outline or fill, removal) and saving meshes.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use cortexlens_data::vertex_colors::Shading;
 use super::{Panel, PanelContext};
 use crate::file_dialog::{Choose, DialogId, FileDialogs, FileRequest};
 use crate::messages::Messages;
-use crate::viewer::{LayerId, SurfaceId, Viewer};
+use crate::viewer::{LayerId, RegionDraw, SurfaceId, Viewer};
 use crate::widgets::style_editor;
 
 const GEOMETRIES: [GeometryKind; 5] = [
@@ -53,6 +54,43 @@ impl Panel for SurfacesPanel {
             self.save_mesh = Some(asked);
         }
         self.maps_list(ui, ctx.viewer);
+        regions_list(ui, ctx.viewer);
+    }
+}
+
+/// Each region: visible, remove, colour, outline or fill, opacity.
+fn regions_list(ui: &mut egui::Ui, viewer: &mut Viewer) {
+    let scene = &mut viewer.surfaces;
+    if scene.regions.is_empty() {
+        return;
+    }
+    ui.label("Regions");
+    let mut remove = None;
+    for region in scene.regions.iter_mut().rev() {
+        ui.push_id(region.id, |ui| {
+            ui.horizontal(|ui| {
+                let style = &mut region.style;
+                ui.checkbox(&mut style.visible, "")
+                    .on_hover_text(format!("Show {}", region.name));
+                if ui
+                    .small_button("×")
+                    .on_hover_text(format!("Remove {}", region.name))
+                    .clicked()
+                {
+                    remove = Some(region.id);
+                }
+                egui::color_picker::color_edit_button_srgb(ui, &mut style.colour)
+                    .on_hover_text(format!("Colour of {}", region.name));
+                ui.selectable_value(&mut style.draw, RegionDraw::Outline, "outline");
+                ui.selectable_value(&mut style.draw, RegionDraw::Fill, "fill");
+                ui.add(egui::Slider::new(&mut style.opacity, 0.0..=1.0).show_value(false))
+                    .on_hover_text("Opacity");
+                ui.label(format!("{} ({} vertices)", region.name, region.vertices.len()));
+            });
+        });
+    }
+    if let Some(id) = remove {
+        scene.regions.retain(|r| r.id != id);
     }
 }
 

@@ -64,6 +64,9 @@ fn vertex_readout(app: &CortexApp, ui: &mut egui::Ui) {
         };
         ui.label(text);
     }
+    for region in scene.regions_of(pick.surface).filter(|r| r.contains(pick.vertex)) {
+        ui.label(format!("in {}", region.name));
+    }
 }
 
 /// World millimetres, then each layer's voxel index and value at the crosshair; the millimetres

@@ -1,15 +1,17 @@
 //! What the surface view shows: meshes grouped by hemisphere, the geometry shown, per-vertex maps
-//! (from files or projected from volumes), the camera and the vertex nearest the crosshair.
+//! (from files or projected from volumes), regions (FreeSurfer labels), the camera and the vertex
+//! nearest the crosshair.
 
 use std::sync::Arc;
 
 use cortexlens_data::camera::{CameraPreset, OrbitCamera};
 use cortexlens_data::mesh::{
-    GeometryKind, Hemisphere, Mesh, MeshError, SurfaceRole, VertexMap, check_vertex_count, classify, vertex_maps,
+    GeometryKind, Hemisphere, Mesh, MeshError, SurfaceRole, VertexMap, check_vertex_count, classify, region_vertices,
+    vertex_maps,
 };
 use cortexlens_data::projection::{ProjectionMethod, project};
 use cortexlens_data::vertex_colors::Shading;
-use cortexlens_data::{Label, LayerStyle, SurfaceFile};
+use cortexlens_data::{FreeSurferLabel, Label, LayerStyle, SurfaceFile};
 use glam::{DVec3, Vec3};
 
 /// Identifies a hemisphere group or a map for the renderer's caches.
@@ -96,6 +98,71 @@ impl SurfaceMapLayer {
     }
 }
 
+/// How a region is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionDraw {
+    /// Its vertices that have a neighbour outside it.
+    Outline,
+    /// All its vertices.
+    Fill,
+}
+
+/// A region's colour, drawing and visibility.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RegionStyle {
+    /// Colour (sRGB).
+    pub colour: [u8; 3],
+    /// Outline or fill.
+    pub draw: RegionDraw,
+    /// Opacity over the maps, 0..=1.
+    pub opacity: f32,
+    /// Whether it is drawn.
+    pub visible: bool,
+}
+
+/// Colours given to regions in the order they open: distinct from the colormaps' reds,
+/// yellows and blues where possible.
+const REGION_COLOURS: [[u8; 3]; 6] = [
+    [255, 0, 200],
+    [0, 230, 255],
+    [255, 255, 255],
+    [255, 150, 0],
+    [170, 120, 255],
+    [120, 255, 60],
+];
+
+/// A region of one hemisphere (a FreeSurfer label), drawn over its maps.
+#[derive(Clone, Debug)]
+pub struct SurfaceRegion {
+    /// Stable id.
+    pub id: SurfaceId,
+    /// Display name (the label's file name).
+    pub name: String,
+    /// The hemisphere group it belongs to.
+    pub surface: SurfaceId,
+    /// Its vertices, ascending, each once.
+    pub vertices: Vec<u32>,
+    /// Its vertices with a neighbour outside it (on the group's anatomical mesh), ascending.
+    pub outline: Vec<u32>,
+    /// How it is drawn.
+    pub style: RegionStyle,
+}
+
+impl SurfaceRegion {
+    /// Whether `vertex` is in the region.
+    pub fn contains(&self, vertex: usize) -> bool {
+        u32::try_from(vertex).is_ok_and(|v| self.vertices.binary_search(&v).is_ok())
+    }
+
+    /// The vertices drawn: the outline or all of them.
+    pub fn drawn_vertices(&self) -> &[u32] {
+        match self.style.draw {
+            RegionDraw::Outline => &self.outline,
+            RegionDraw::Fill => &self.vertices,
+        }
+    }
+}
+
 /// The vertex nearest the crosshair.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct VertexPick {
@@ -116,6 +183,8 @@ pub struct SurfaceScene {
     pub hemispheres: Vec<HemisphereSurfaces>,
     /// Per-vertex maps, bottom first.
     pub maps: Vec<SurfaceMapLayer>,
+    /// Regions, drawn over the maps in this order.
+    pub regions: Vec<SurfaceRegion>,
     /// Geometry shown.
     pub geometry: GeometryKind,
     /// Shading under the overlays.
@@ -134,6 +203,7 @@ impl Default for SurfaceScene {
         SurfaceScene {
             hemispheres: Vec::new(),
             maps: Vec::new(),
+            regions: Vec::new(),
             geometry: GeometryKind::Pial,
             shading: Shading::Binary,
             camera: OrbitCamera::preset(CameraPreset::LateralLeft, ([-70.0, -110.0, -50.0], [70.0, 75.0, 85.0])),
@@ -279,6 +349,96 @@ impl SurfaceScene {
                 check_vertex_count(name, mesh, map).map(|_| first)
             }
         }
+    }
+
+    /// Add a FreeSurfer label as a region of the hemisphere its file name names (`lh.`, `rh.`),
+    /// or, when the name names none, of the first hemisphere whose vertex count covers its
+    /// largest vertex number. Returns the region's id and, when several hemispheres would fit an
+    /// unnamed label, a warning naming the one chosen. A label of a hemisphere that is not open,
+    /// with a vertex number past its mesh (the error names both), with volume points or without
+    /// rows is an error and leaves the scene as it was.
+    pub fn add_label(&mut self, label: &FreeSurferLabel) -> Result<(SurfaceId, Option<String>), MeshError> {
+        let named = Hemisphere::from_file_name(&label.name);
+        let candidates: Vec<usize> = self
+            .hemispheres
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| named.is_none() || h.hemisphere == named)
+            .map(|(i, _)| i)
+            .collect();
+        let Some(&first) = candidates.first() else {
+            return Err(match named {
+                Some(h) if !self.hemispheres.is_empty() => MeshError::NoHemisphereMesh {
+                    what: label.name.clone(),
+                    hemisphere: h.name(),
+                },
+                _ => MeshError::NoMesh {
+                    what: label.name.clone(),
+                },
+            });
+        };
+        // Every geometry of a hemisphere has the same vertices: its first mesh answers for all.
+        let on = |i: usize| {
+            let (_, name, mesh) = &self.hemispheres[i].meshes[0];
+            region_vertices(label, name, mesh).map(|vertices| (i, vertices))
+        };
+        let fitting: Vec<usize> = candidates.iter().copied().filter(|&i| on(i).is_ok()).collect();
+        let (group, vertices) = match fitting.first() {
+            Some(&i) => on(i)?,
+            None => on(first)?,
+        };
+        let warning = (fitting.len() > 1).then(|| {
+            format!(
+                "{} names no hemisphere and fits {} meshes; it is shown on {} (name it lh.… or rh.… to choose)",
+                label.name,
+                fitting.len(),
+                self.hemispheres[group].meshes[0].1
+            )
+        });
+        let outline = self.hemispheres[group]
+            .anatomical()
+            .map_or_else(Vec::new, |mesh| mesh.region_outline(&vertices));
+        let style = RegionStyle {
+            colour: REGION_COLOURS[self.regions.len() % REGION_COLOURS.len()],
+            draw: RegionDraw::Outline,
+            opacity: 1.0,
+            visible: true,
+        };
+        let id = self.take_id();
+        self.regions.push(SurfaceRegion {
+            id,
+            name: label.name.clone(),
+            surface: self.hemispheres[group].id,
+            vertices,
+            outline,
+            style,
+        });
+        Ok((id, warning))
+    }
+
+    /// The region with this id.
+    pub fn region(&self, id: SurfaceId) -> Option<&SurfaceRegion> {
+        self.regions.iter().find(|r| r.id == id)
+    }
+
+    /// Regions of one hemisphere group, in drawing order.
+    pub fn regions_of(&self, surface: SurfaceId) -> impl Iterator<Item = &SurfaceRegion> {
+        self.regions.iter().filter(move |r| r.surface == surface)
+    }
+
+    /// Where a region's vertices are in the world: their positions on the hemisphere's
+    /// anatomical mesh (pial, else white, else what there is), in vertex order.
+    pub fn region_points(&self, id: SurfaceId) -> Option<Vec<DVec3>> {
+        let region = self.region(id)?;
+        let mesh = self.hemisphere(region.surface)?.anatomical()?;
+        Some(
+            region
+                .vertices
+                .iter()
+                .filter_map(|&v| mesh.vertices.get(v as usize))
+                .map(|p| DVec3::from_array(p.map(f64::from)))
+                .collect(),
+        )
     }
 
     /// The group with this id.

@@ -102,6 +102,7 @@ fn data_array(attrs: &[(String, String)], index: usize) -> Result<Pending, LoadE
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .unwrap_or("NIFTI_INTENT_NONE");
+    kind.check_intent(intent, index)?;
     Ok(Pending {
         intent: intent.to_owned(),
         spec: ArraySpec {
@@ -316,7 +317,7 @@ fn finish(p: Pending, path: &Path) -> Result<DataArray, LoadError> {
     let data = p.spec.decode(&p.text, path)?;
     Ok(DataArray {
         intent: p.intent,
-        dims: p.spec.dims,
+        dims: p.spec.value_dims(),
         data,
         meta: p.meta,
     })

@@ -1,5 +1,5 @@
 //! Reading volumes (NIfTI-1/2 single files and pairs, MGH/MGZ), CIFTI-2 matrices and surfaces (GIFTI, FreeSurfer
-//! surfaces, curv/morph files and `.annot` parcellations; OBJ, STL and glTF meshes through
+//! surfaces, curv/morph files, `.annot` parcellations and `.label` regions; OBJ, STL and glTF meshes through
 //! `three-d-asset`, see `mesh_reader.rs`) from disk; writing meshes (GIFTI, OBJ, PLY), per-vertex
 //! values (GIFTI) and volumes (NIfTI-1).
 //!
@@ -13,6 +13,7 @@ mod bytes;
 mod cifti;
 mod compression;
 mod freesurfer;
+mod fs_label;
 mod gifti;
 mod gifti_data;
 mod gifti_writer;
@@ -31,6 +32,7 @@ mod voxels;
 
 use std::path::Path;
 
+pub use self::fs_label::FreeSurferLabel;
 pub use self::gifti_writer::GiftiEncoding;
 pub use self::label_table::{LabelNames, load_label_names, sidecar_label_names};
 pub use self::mesh_writer::{MeshFormat, WriteError, save_mesh, save_mesh_as, save_vertex_values_gifti};
@@ -72,6 +74,7 @@ pub const EXTENSIONS: &[&str] = &[
     "sphere",
     "orig",
     "smoothwm",
+    "label",
     "obj",
     "stl",
     "gltf",
@@ -89,6 +92,8 @@ pub enum Loaded {
     Surface(SurfaceFile),
     /// A CIFTI-2 matrix with the index maps of its rows and columns.
     Cifti(CiftiFile),
+    /// A FreeSurfer `.label` file: a region as vertex numbers (with positions and values).
+    Label(FreeSurferLabel),
 }
 
 impl Loaded {
@@ -98,15 +103,17 @@ impl Loaded {
             Loaded::Volume(v) => &v.name,
             Loaded::Surface(s) => &s.name,
             Loaded::Cifti(c) => &c.name,
+            Loaded::Label(l) => &l.name,
         }
     }
 
-    /// `"volume"`, `"surface"` or `"cifti"`.
+    /// `"volume"`, `"surface"`, `"cifti"` or `"label"`.
     pub fn kind(&self) -> &'static str {
         match self {
             Loaded::Volume(_) => "volume",
             Loaded::Surface(_) => "surface",
             Loaded::Cifti(_) => "cifti",
+            Loaded::Label(_) => "label",
         }
     }
 }
@@ -120,6 +127,7 @@ enum Format {
     FreeSurferBinary,
     FreeSurferMorph,
     Annot,
+    Label,
     Mesh(MeshFile),
 }
 
@@ -145,6 +153,8 @@ fn by_name(base: &str) -> Option<Format> {
         Some(Format::Gifti)
     } else if base.ends_with(".annot") {
         Some(Format::Annot)
+    } else if base.ends_with(".label") {
+        Some(Format::Label)
     } else {
         MeshFile::by_name(base).map(Format::Mesh)
     }
@@ -159,6 +169,9 @@ fn by_content(head: &[u8]) -> Option<Format> {
     if text[start..].starts_with(b"<?xml") || text[start..].starts_with(b"<GIFTI") {
         return Some(Format::Gifti);
     }
+    if fs_label::sniff(&text[start..]) {
+        return Some(Format::Label);
+    }
     let magic = head.get(..3)?;
     if matches!(magic, [0xff, 0xff, 0xfd..=0xff]) {
         return Some(Format::FreeSurferBinary);
@@ -171,7 +184,8 @@ fn by_content(head: &[u8]) -> Option<Format> {
 /// Recognised: `.nii`, `.nii.gz` (a NIfTI-2 file with a CIFTI intent code, such as `.dscalar.nii`,
 /// `.dtseries.nii`, `.dlabel.nii` or `.dconn.nii`, is read as CIFTI-2: [`Loaded::Cifti`]), `.hdr`/`.img` pairs (given either; each part may be gzipped),
 /// `.mgh`, `.mgz`, `.gii`, `.gii.gz`, FreeSurfer surfaces (`lh.pial`, `rh.white`, …), curv/morph
-/// files (`lh.curv`, `lh.sulc`, `lh.thickness`, `*.curv`, …), `.annot` files, and meshes of other
+/// files (`lh.curv`, `lh.sulc`, `lh.thickness`, `*.curv`, …), `.annot` files, `.label` files
+/// (also recognised by their `#!ascii label` first line), and meshes of other
 /// tools — `.obj`, `.stl` (binary or ASCII), `.gltf` (with its buffers) and `.glb` — read with
 /// `three-d-asset` into the same [`SurfaceFile`] shape as a GIFTI mesh (vertices in world
 /// millimetres, RAS+: a file marked `SPACE=LPS` by 3D Slicer is converted; every mesh and
@@ -230,7 +244,7 @@ fn load_inner(path: &Path, name: &str, progress: &mut Progress) -> Result<Loaded
             LoadError::unknown("the file is empty")
         } else {
             LoadError::unknown(
-                "neither the name nor the content is that of NIfTI, MGH, GIFTI, a FreeSurfer surface, curv or annot file, or an OBJ, STL or glTF mesh",
+                "neither the name nor the content is that of NIfTI, MGH, GIFTI, a FreeSurfer surface, curv, annot or label file, or an OBJ, STL or glTF mesh",
             )
         });
     };
@@ -243,6 +257,11 @@ fn load_inner(path: &Path, name: &str, progress: &mut Progress) -> Result<Loaded
             let xml = input.read_to_end(MEMORY_BUDGET, &mut |f| progress.set(f))?;
             progress.range(0.5, 1.0);
             gifti::parse(&xml, path, name, progress).map(Loaded::Surface)
+        }
+        Format::Label => {
+            progress.range(0.0, 0.9);
+            let bytes = input.read_to_end(MEMORY_BUDGET, &mut |f| progress.set(f))?;
+            fs_label::read_label(&bytes, name).map(Loaded::Label)
         }
         Format::Mesh(kind) => {
             progress.range(0.0, 0.6);

@@ -32,8 +32,8 @@ pub enum MeshError {
         file: String,
         /// Index of the triangle.
         triangle: usize,
-        /// The offending vertex index.
-        index: i64,
+        /// The offending vertex index (as stored: any integer datatype).
+        index: i128,
         /// Number of vertices.
         vertices: usize,
     },
@@ -63,6 +63,38 @@ pub enum MeshError {
         mesh: String,
         /// That mesh's number of vertices.
         expected: usize,
+    },
+    /// A label has a vertex number its mesh does not have.
+    #[error("{what}: vertex {vertex} but mesh {mesh} has {vertices} vertices (is the label of another surface?)")]
+    RegionBeyondMesh {
+        /// The label (its name).
+        what: String,
+        /// Its largest vertex number.
+        vertex: i64,
+        /// The mesh (its name).
+        mesh: String,
+        /// The mesh's number of vertices.
+        vertices: usize,
+    },
+    /// A label names a hemisphere (`lh.`/`rh.`) of which no mesh is open.
+    #[error("{what}: a {hemisphere} hemisphere label, but no {hemisphere} hemisphere mesh is open")]
+    NoHemisphereMesh {
+        /// The label (its name).
+        what: String,
+        /// `left` or `right`.
+        hemisphere: &'static str,
+    },
+    /// A volume label (vertex numbers −1) has no vertices to show on a surface.
+    #[error("{what}: a volume label (vertex numbers -1), not a region of a surface")]
+    VolumeLabel {
+        /// The label (its name).
+        what: String,
+    },
+    /// A label without rows.
+    #[error("{what}: the label holds no vertices")]
+    EmptyRegion {
+        /// The label (its name).
+        what: String,
     },
     /// Per-vertex values were loaded but no mesh is there to show them on.
     #[error("{what}: per-vertex values, but no mesh is loaded to show them on (open a mesh first)")]

@@ -1,10 +1,11 @@
-//! Choosing encoder voxels: the one under a world point (a crosshair), those where a volume
-//! passes a test (a layer as it is drawn, a mask, a thresholded map), or a list of grid indices.
+//! Choosing encoder voxels: the one under a world point (a crosshair), those under a set of world
+//! points (the vertices of a surface region), those where a volume passes a test (a layer as it
+//! is drawn, a mask, a thresholded map), or a list of grid indices.
 //!
 //! An encoder voxel is a cell of the encoder's reference grid ([`Encoder::grid_affine`],
 //! [`Encoder::grid_shape`]); only the grid cells the encoder has weights for
 //! ([`Encoder::voxels`]) can be chosen. Results are voxel rows of the encoder, in row order for
-//! the volume and mask selections and in the order asked for a list of indices.
+//! the point, volume and mask selections and in the order asked for a list of indices.
 
 use cortexlens_data::Volume;
 use glam::DVec3;
@@ -85,6 +86,17 @@ impl Encoder {
         let shape = self.grid_shape();
         let inside = ijk.iter().zip(shape).all(|(&c, n)| c >= 0.0 && c < n as f64);
         inside.then(|| self.find_voxel(ijk.map(|c| c as u32))).flatten()
+    }
+
+    /// The encoder voxels whose cells hold any of the world points `points` (each found as
+    /// [`Self::voxel_at_world`] finds it), each once, in row order: the voxels of a surface region
+    /// given its vertices' positions. Points on no encoder voxel are skipped; none on any gives
+    /// an empty list.
+    pub fn voxels_at_points(&self, points: &[DVec3]) -> Vec<usize> {
+        let mut voxels: Vec<usize> = points.iter().filter_map(|&p| self.voxel_at_world(p)).collect();
+        voxels.sort_unstable();
+        voxels.dedup();
+        voxels
     }
 
     /// The encoder voxels where `volume` passes `keep`: each voxel centre is placed in the world
@@ -193,6 +205,21 @@ mod tests {
         assert_eq!(e.voxel_at_world(world(-0.51, 0., 0.)), None);
         assert_eq!(e.voxel_at_world(world(3.5, 2., 1.)), None);
         assert_eq!(e.voxel_at_world(DVec3::new(f64::NAN, 20., 0.)), None);
+    }
+
+    #[test]
+    fn voxels_at_points_are_deduplicated_in_row_order() {
+        let e = encoder();
+        let points = [
+            world(2., 1., 1.),
+            world(0.1, 0., 0.),
+            world(2.2, 0.9, 1.),
+            world(1., 1., 0.), // a cell without weights
+            world(9., 9., 9.), // outside the grid
+            world(0., 0., 0.),
+        ];
+        assert_eq!(e.voxels_at_points(&points), [0, 3]);
+        assert!(e.voxels_at_points(&points[3..5]).is_empty());
     }
 
     #[test]
