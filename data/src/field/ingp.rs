@@ -34,12 +34,12 @@
 //! instant-ngp evaluates its MLPs in fp16; the imported field is evaluated in f32, so the two agree
 //! to fp16 rounding.
 
-use std::io::Read;
 use std::path::Path;
 
 use rmpv::ValueRef;
 
 use super::error::display_name;
+use super::msgpack_value::read_one_value;
 use super::nfield::{f16_to_f32, read_file};
 use super::validate::MAX_LOG2_TABLE_SIZE;
 use super::{Activation, DenseLayer, Encoding, FieldError, FieldOutput, HashGrid, NeuralField, OccupancyGrid};
@@ -118,24 +118,10 @@ pub(crate) fn looks_like_snapshot(head: &[u8]) -> bool {
     matches!(head.first(), Some(0x80..=0x8f | 0xde | 0xdf)) || head.starts_with(&[0x1f, 0x8b])
 }
 
-/// Decompresses a gzip stream (all members), at most [`MAX_SNAPSHOT_BYTES`].
+/// Decompresses a gzip stream (all members) as far as its one MessagePack value goes, at most
+/// [`MAX_SNAPSHOT_BYTES`]: what follows the value is not inflated.
 fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, FieldError> {
-    let mut out = Vec::new();
-    let mut decoder = flate2::read::MultiGzDecoder::new(bytes).take(MAX_SNAPSHOT_BYTES + 1);
-    decoder.read_to_end(&mut out).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            FieldError::truncated(format!("the gzip stream ends early: {e}"))
-        } else {
-            FieldError::not_format("a gzip stream", e.to_string())
-        }
-    })?;
-    if out.len() as u64 > MAX_SNAPSHOT_BYTES {
-        return Err(FieldError::too_large(format!(
-            "the snapshot decompresses to more than {} GiB",
-            MAX_SNAPSHOT_BYTES >> 30
-        )));
-    }
-    Ok(out)
+    read_one_value(&mut flate2::read::MultiGzDecoder::new(bytes), MAX_SNAPSHOT_BYTES)
 }
 
 /// The real spherical-harmonics basis of tiny-cuda-nn's `SphericalHarmonics` encoding

@@ -37,6 +37,7 @@ mod bake;
 mod error;
 mod eval;
 mod ingp;
+mod msgpack_value;
 mod nfield;
 mod validate;
 

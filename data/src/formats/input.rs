@@ -67,12 +67,39 @@ impl WholeFile {
     }
 }
 
+/// A compressed file shared by the stream that inflates it and the one-shot inflate that may take
+/// over once the decompressed size needed is known ([`Input::expect`]).
+#[derive(Clone)]
+struct Shared(Rc<WholeFile>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_ref().as_ref()
+    }
+}
+
+/// Decompressed bytes beyond what [`Input::expect`] was told that a one-shot inflate may still
+/// allocate (trailing MGH tags, NIfTI padding); a stream longer than that is read no further.
+const EXPECT_SLACK: u64 = 1 << 20;
+
 /// A file's content as a byte stream: gzip (detected by its magic bytes) is decompressed on the fly.
+///
+/// A gzip stream is inflated no further than its reader asks for: a format whose header says how
+/// much data follows tells it with [`Input::expect`], after which a single-member file whose
+/// trailer agrees is inflated in one call (about twice as fast) and anything longer is streamed
+/// up to that size and no further — so a small file whose trailer or stream claims gigabytes of
+/// zeros after a tiny volume (a decompression bomb) costs what the volume needs.
 pub(crate) struct Input {
     source: Source,
     raw_read: Rc<Cell<u64>>,
     raw_len: u64,
     gzip: bool,
+    /// The compressed bytes of a gzip file still streamed, for [`Input::expect`].
+    compressed: Option<Shared>,
+    /// Decompressed bytes the stream may yield (set by [`Input::expect`]).
+    limit: Option<u64>,
+    /// Decompressed bytes the stream has yielded.
+    streamed: u64,
     /// Total decompressed length, when the whole file was inflated up front.
     inflated_len: Option<u64>,
     /// Decompressed bytes handed out so far.
@@ -112,25 +139,42 @@ impl Input {
                 None,
             ));
         }
-        // gzip: take the whole compressed file (its real length, not a claim) and inflate it in one
-        // call when it is a single member; otherwise stream it through the multi-member decoder.
-        let compressed = WholeFile::load(&mut buffered, raw_len)?;
+        // gzip: take the whole compressed file (its real length, not a claim) and stream it until
+        // the reader says how much it needs (`expect`).
+        let compressed = Shared(Rc::new(WholeFile::load(&mut buffered, raw_len)?));
         let count = Rc::new(Cell::new(0));
-        match gunzip_single_member(compressed.as_ref(), MEMORY_BUDGET) {
-            Some(inflated) => {
-                let len = inflated.len() as u64;
-                let source = Source::Memory { bytes: inflated, at: 0 };
-                Ok(Input::new(source, count, len, true, Some(len)))
-            }
-            None => {
-                let reader = Counting {
-                    inner: io::Cursor::new(compressed),
-                    count: count.clone(),
-                };
-                let stream = gzip_reader(BufReader::with_capacity(CHUNK, reader));
-                Ok(Input::new(Source::Stream(Box::new(stream)), count, raw_len, true, None))
-            }
+        let reader = Counting {
+            inner: io::Cursor::new(compressed.clone()),
+            count: count.clone(),
+        };
+        let stream = gzip_reader(BufReader::with_capacity(CHUNK, reader));
+        let mut input = Input::new(Source::Stream(Box::new(stream)), count, raw_len, true, None);
+        input.compressed = Some(compressed);
+        Ok(input)
+    }
+
+    /// Says that the decompressed data is `total` bytes long, from its start (header, extensions
+    /// and data). Of a gzip file no more is inflated: a single member whose trailer size (ISIZE)
+    /// is at most `total` plus a little is inflated in one call from here on; anything else is
+    /// streamed and ends at `total` (what follows, like nibabel, is not read). Plain files are
+    /// unaffected.
+    pub(crate) fn expect(&mut self, total: u64) {
+        let Some(compressed) = self.compressed.take() else {
+            return;
+        };
+        let budget = total.saturating_add(EXPECT_SLACK).min(MEMORY_BUDGET);
+        if let Some(inflated) = gunzip_single_member(compressed.as_ref(), budget) {
+            // Everything consumed so far came from the start of the same bytes.
+            let at = usize::try_from(self.pos).unwrap_or(usize::MAX).min(inflated.len());
+            self.raw_len = inflated.len() as u64;
+            self.raw_read.set(at as u64);
+            self.inflated_len = Some(inflated.len() as u64);
+            self.source = Source::Memory { bytes: inflated, at };
+            self.lookahead.clear();
+            self.lookahead_pos = 0;
+            return;
         }
+        self.limit = Some(total);
     }
 
     fn new(source: Source, raw_read: Rc<Cell<u64>>, raw_len: u64, gzip: bool, inflated_len: Option<u64>) -> Input {
@@ -139,6 +183,9 @@ impl Input {
             raw_read,
             raw_len,
             gzip,
+            compressed: None,
+            limit: None,
+            streamed: 0,
             inflated_len,
             pos: 0,
             lookahead: Vec::new(),
@@ -177,9 +224,14 @@ impl Input {
         }
     }
 
-    /// At most how many bytes can still follow: exact when uncompressed, the deflate bound for gzip.
+    /// At most how many bytes can still follow: exact when uncompressed, the deflate bound (or the
+    /// expected size) for gzip.
     pub(crate) fn max_remaining(&self) -> u64 {
-        self.exact_remaining().unwrap_or_else(|| max_inflated_len(self.raw_len))
+        self.exact_remaining().unwrap_or_else(|| {
+            let bound = max_inflated_len(self.raw_len).saturating_sub(self.pos);
+            self.limit
+                .map_or(bound, |limit| bound.min(limit.saturating_sub(self.pos)))
+        })
     }
 
     /// One read from the underlying stream; an early end of a gzip stream reads as the end of data.
@@ -194,9 +246,20 @@ impl Input {
                 return Ok(n);
             }
         };
+        let room = self
+            .limit
+            .map_or(buf.len() as u64, |limit| limit.saturating_sub(self.streamed));
+        let end = usize::try_from(room).unwrap_or(usize::MAX).min(buf.len());
+        let buf = &mut buf[..end];
+        if buf.is_empty() {
+            return Ok(0);
+        }
         loop {
             match reader.read(buf) {
-                Ok(n) => return Ok(n),
+                Ok(n) => {
+                    self.streamed += n as u64;
+                    return Ok(n);
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
                 Err(e) if self.gzip && matches!(e.kind(), io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData) => {
@@ -329,6 +392,49 @@ impl Input {
         }
     }
 
+    /// Reads an XML document up to and including its `closing` tag (what follows, like trailing
+    /// bytes of a decompression bomb, is not read), failing on a NUL byte (which XML cannot hold)
+    /// and beyond `limit` bytes. `on_chunk` sees the fraction of the file read.
+    pub(crate) fn read_xml(
+        &mut self,
+        closing: &[u8],
+        limit: u64,
+        on_chunk: &mut dyn FnMut(f64),
+    ) -> Result<Vec<u8>, LoadError> {
+        let mut out =
+            Vec::with_capacity(usize::try_from(self.max_remaining().min(limit).min(CHUNK as u64 * 16)).unwrap_or(0));
+        let mut buf = vec![0; CHUNK];
+        loop {
+            let got = self.read_full(&mut buf)?;
+            if (out.len() + got) as u64 > limit {
+                return Err(LoadError::too_large(format!(
+                    "the {} exceeds the memory budget of {limit} bytes",
+                    self.data_noun()
+                )));
+            }
+            // The closing tag may straddle the previous chunk.
+            let (start, search_from) = (out.len(), out.len().saturating_sub(closing.len()));
+            out.extend_from_slice(&buf[..got]);
+            on_chunk(self.fraction());
+            let end = out[search_from..]
+                .windows(closing.len())
+                .position(|w| w == closing)
+                .map(|at| search_from + at + closing.len());
+            if let Some(end) = end {
+                out.truncate(end);
+            }
+            if let Some(at) = out[start..].iter().position(|&b| b == 0) {
+                return Err(LoadError::bad_header(format!(
+                    "not XML: a NUL byte at offset {}",
+                    start + at
+                )));
+            }
+            if end.is_some() || got < buf.len() {
+                return Ok(out);
+            }
+        }
+    }
+
     /// How messages call the data: the file, or its decompressed content.
     pub(crate) fn data_noun(&self) -> &'static str {
         if self.gzip { "decompressed data" } else { "file" }
@@ -371,6 +477,7 @@ mod tests {
         e.write_all(&data).unwrap();
         let mut i = Input::open(&temp("borrow.gz", &e.finish().unwrap())).unwrap();
         assert_eq!(i.peek(100).unwrap(), &data[..100]);
+        i.expect(5000);
         assert_eq!(i.read_header(10, "thing").unwrap(), &data[..10]);
         assert_eq!(i.borrow_in_memory(4991), None, "more than is left");
         assert_eq!(i.borrow_in_memory(4000).unwrap(), &data[10..4010]);
@@ -391,7 +498,13 @@ mod tests {
         let gz = e.finish().unwrap();
         let p = temp("data.bin", &gz);
         let mut i = Input::open(&p).unwrap();
-        assert_eq!(i.exact_remaining(), Some(11), "a single member is inflated up front");
+        assert_eq!(i.exact_remaining(), None, "streamed until the size is known");
+        i.expect(11);
+        assert_eq!(
+            i.exact_remaining(),
+            Some(11),
+            "then a single member is inflated in one call"
+        );
         assert_eq!(i.read_to_end(100, &mut |_| {}).unwrap(), b"hello world");
         let mut two = gz.clone();
         two.extend_from_slice(&gz);

@@ -134,6 +134,8 @@ pub(crate) fn load(input: &mut Input, name: &str, progress: &mut Progress) -> Re
     let shape = h.shape()?;
     let dtype = dtype(h.kind)?;
     let count = shape.count();
+    // The header, the voxels and the TR that starts the optional footer.
+    input.expect((DATA_OFFSET as u64).saturating_add(count as u64 * dtype.size() as u64) + 4);
     check_available(input, count as u64 * dtype.size() as u64, "voxels")?;
     let layout = Layout {
         count,

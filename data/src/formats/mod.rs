@@ -254,7 +254,7 @@ fn load_inner(path: &Path, name: &str, progress: &mut Progress) -> Result<Loaded
         Format::Mgh => mgh::load(&mut input, name, progress).map(Loaded::Volume),
         Format::Gifti => {
             progress.range(0.0, 0.5);
-            let xml = input.read_to_end(MEMORY_BUDGET, &mut |f| progress.set(f))?;
+            let xml = input.read_xml(b"</GIFTI>", MEMORY_BUDGET, &mut |f| progress.set(f))?;
             progress.range(0.5, 1.0);
             gifti::parse(&xml, path, name, progress).map(Loaded::Surface)
         }

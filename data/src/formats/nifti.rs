@@ -393,6 +393,7 @@ pub(crate) fn load_single(input: &mut Input, name: &str, progress: &mut Progress
     let offset = header.data_offset(true)?;
     let dtype = header.dtype()?;
     let needed = offset - len as u64 + shape.count() as u64 * dtype.size() as u64;
+    input.expect(len as u64 + needed);
     if let Some(left) = input.exact_remaining()
         && left < needed
     {

@@ -86,6 +86,8 @@ pub(crate) fn load(path: &Path, name: &str, progress: &mut Progress) -> Result<V
     let (header, offset) = header;
     (|| {
         let mut img = Input::open(&img_path)?;
+        let data_bytes = header.shape()?.count() as u64 * header.dtype()?.size() as u64;
+        img.expect(offset.saturating_add(data_bytes));
         if let Some(left) = img.exact_remaining()
             && left < offset
         {

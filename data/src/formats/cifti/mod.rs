@@ -139,6 +139,7 @@ pub(crate) fn load(input: &mut Input, name: &str, progress: &mut Progress) -> Re
     let offset = header.data_offset(true)?;
     let count = shape[0] * shape[1];
     let matrix_bytes = count as u64 * dtype.size() as u64;
+    input.expect(offset.saturating_add(matrix_bytes));
     if let Some(left) = input.exact_remaining()
         && left < (offset - nifti2::HEADER_LEN as u64).saturating_add(matrix_bytes)
     {
