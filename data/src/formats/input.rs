@@ -424,10 +424,10 @@ impl Input {
                 out.truncate(end);
             }
             if let Some(at) = out[start..].iter().position(|&b| b == 0) {
-                return Err(LoadError::bad_header(format!(
-                    "not XML: a NUL byte at offset {}",
-                    start + at
-                )));
+                return Err(LoadError::Xml {
+                    file: String::new(),
+                    detail: format!("a NUL byte at offset {}, which XML cannot hold", start + at),
+                });
             }
             if end.is_some() || got < buf.len() {
                 return Ok(out);
