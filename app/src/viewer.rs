@@ -12,7 +12,7 @@ mod volume3d;
 pub use camera::ViewCamera;
 pub use cifti::{CiftiAdded, CiftiSurfacePart, OpenCifti};
 pub use layer::{Layer, LayerId, default_style, label_style};
-pub use layout::{Layout, Pane, View, panes};
+pub use layout::{Layout, MOSAIC_MAX_SLICES, Mosaic, Pane, View, panes};
 pub use surface_scene::{
     HemisphereSurfaces, RegionDraw, RegionStyle, SurfaceId, SurfaceMapLayer, SurfaceRegion, SurfaceScene, VertexPick,
     default_map_style,
@@ -188,6 +188,14 @@ impl Viewer {
     /// Mutable camera of a plane.
     pub fn camera_mut(&mut self, plane: Plane) -> &mut ViewCamera {
         &mut self.cameras[plane_slot(plane)]
+    }
+
+    /// The geometry of a mosaic tile: `plane` at `at` mm along its normal, rasterised to
+    /// `width × height` pixels (as [`Viewer::geometry`] with the crosshair moved there).
+    pub fn geometry_at(&self, plane: Plane, at: f64, width: u32, height: u32) -> SliceGeometry {
+        let mut geometry = self.geometry(plane, width, height);
+        geometry.crosshair[plane.normal_axis()] = at;
+        geometry
     }
 
     /// The geometry of a view of `plane` rasterised to `width × height` pixels.

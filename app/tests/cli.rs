@@ -914,3 +914,73 @@ fn a_freesurfer_label_is_described_and_drawn_as_a_region() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_mosaic_is_its_slices_side_by_side() {
+    let dir = std::env::temp_dir().join(format!("cortexlens-mosaic-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mni = fixture("volumes", "mni152_t1_1mm.nii.gz");
+    let motor = fixture("volumes", "motor_stat_map.nii.gz");
+    let render = |extra: &[&str], out: &Path| {
+        let mut args = vec![
+            "render",
+            mni.to_str().unwrap(),
+            motor.to_str().unwrap(),
+            "--no-crosshair",
+        ];
+        args.extend_from_slice(extra);
+        args.extend(["--out", out.to_str().unwrap()]);
+        let run = cortexlens(&args);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        image::open(out).unwrap().to_rgba8()
+    };
+    let mosaic = render(
+        &[
+            "--view",
+            "mosaic",
+            "--slices",
+            "axial:-20:40:20",
+            "--columns",
+            "2",
+            "--size",
+            "400x400",
+        ],
+        &dir.join("mosaic.png"),
+    );
+    // Four slices, row by row: each tile is the axial view at its z.
+    for (index, z) in [-20, 0, 20, 40].into_iter().enumerate() {
+        let single = render(
+            &["--view", "axial", "--at", &format!("0,0,{z}"), "--size", "200x200"],
+            &dir.join(format!("z{z}.png")),
+        );
+        let (x0, y0) = ((index % 2) as u32 * 200, (index / 2) as u32 * 200);
+        let tile = image::imageops::crop_imm(&mosaic, x0, y0, 200, 200).to_image();
+        assert!(
+            tile == single,
+            "tile {index} (z = {z}) differs from the axial view there"
+        );
+    }
+    // Tiles differ from each other (the slices move), and bad ranges are bad input.
+    let first = image::imageops::crop_imm(&mosaic, 0, 0, 200, 200).to_image();
+    let last = image::imageops::crop_imm(&mosaic, 200, 200, 200, 200).to_image();
+    assert!(first != last);
+    for bad in ["axial:40:-20:20", "axial:0:10:0", "diagonal:0:10:1", "axial:0:10"] {
+        let out = cortexlens(&[
+            "render",
+            mni.to_str().unwrap(),
+            "--view",
+            "mosaic",
+            "--slices",
+            bad,
+            "--out",
+            dir.join("bad.png").to_str().unwrap(),
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{bad}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -1339,3 +1339,32 @@ fn a_dscalar_opens_its_maps_on_the_surfaces_and_a_dconn_follows_the_crosshair() 
     let after = coloured_in_view(&mut harness);
     assert_ne!(before, after, "the surfaces are recoloured with the new row");
 }
+
+#[test]
+fn a_mosaic_in_the_window_shows_its_slices_and_a_click_goes_to_one() {
+    use cortexlens::viewer::{Layout, Mosaic};
+    let mut harness = harness(Startup::Files(vec![repo().join("assets/mni152_t1_1mm.nii.gz")]));
+    step_until(&mut harness, "the template", |app| {
+        app.viewer().layers.len() == 1 && !app.is_loading()
+    });
+    let mosaic = Mosaic::parse("axial:-20:40:20", 2).unwrap();
+    harness.state_mut().viewer_mut().layout = Layout::Mosaic(mosaic);
+    harness.run_steps(2);
+    let area = harness.state().view_area_rect();
+    // Each tile's label names its slice.
+    for z in [-20, 0, 20, 40] {
+        harness.get_by_label(&format!("z = {z}"));
+    }
+    // The bottom right tile is z = 40: a click there moves the crosshair onto that slice.
+    let bottom_right = area.min + egui::vec2(area.width() * 0.75, area.height() * 0.75);
+    click(&mut harness, bottom_right);
+    assert_eq!(harness.state().viewer().crosshair.z, 40.0);
+    let window = harness.render().expect("render the window");
+    let ppp = harness.ctx.pixels_per_point();
+    let at = |p: egui::Pos2| *window.get_pixel((p.x * ppp) as u32, (p.y * ppp) as u32);
+    // (Beside the mouse pointer, which the picture shows.)
+    assert!(
+        at(bottom_right - egui::vec2(20.0, 0.0)).0[0] > 40,
+        "the template is drawn in the tile"
+    );
+}

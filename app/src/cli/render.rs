@@ -16,7 +16,7 @@ use crate::gpu_scene::picture::{PictureOptions, render_picture};
 use crate::gpu_scene::{GpuScene, SyncNotice, field_drawing_for};
 use crate::loader::read_file;
 use crate::open::{Added, open};
-use crate::viewer::{Layer, LayerId, Layout, Viewer, default_style};
+use crate::viewer::{Layer, LayerId, Layout, Mosaic, Viewer, default_style};
 
 /// Arguments of `cortexlens render`. Per-layer options apply to the file they follow.
 #[derive(Debug, Args)]
@@ -26,9 +26,17 @@ pub struct RenderArgs {
     #[arg(required = true, id = "files")]
     pub files: Vec<PathBuf>,
     /// Which view: axial, coronal, sagittal, ortho (all three; with surfaces a 2×2 grid with the
-    /// surface view), surface, or 3d (the base volume, or a neural-field file, ray-marched).
-    #[arg(long, default_value = "ortho", value_parser = ["axial", "coronal", "sagittal", "ortho", "surface", "3d"])]
+    /// surface view), surface, 3d (the base volume, or a neural-field file, ray-marched), or mosaic
+    /// (the slices of `--slices`).
+    #[arg(long, default_value = "ortho", value_parser = ["axial", "coronal", "sagittal", "ortho", "surface", "3d", "mosaic"])]
     pub view: String,
+    /// With `--view mosaic`: AXIS:FROM:TO:STEP, slices of AXIS (axial, coronal, sagittal) from FROM
+    /// to TO mm along its normal every STEP mm, e.g. `axial:-30:60:10`.
+    #[arg(long, value_name = "AXIS:FROM:TO:STEP", allow_hyphen_values = true)]
+    pub slices: Option<String>,
+    /// With `--view mosaic`: columns of the grid (default: about the square root of the slice count).
+    #[arg(long)]
+    pub columns: Option<u32>,
     /// Camera of the surface view: lateral-left, medial-left, lateral-right, medial-right, dorsal,
     /// ventral, anterior or posterior.
     #[arg(long, default_value = "lateral-left", value_parser = parse_camera)]
@@ -121,8 +129,14 @@ fn parse_xyz(text: &str) -> Result<[f64; 3], String> {
 
 pub(super) fn run(args: &RenderArgs, matches: &ArgMatches) -> Result<(), CliError> {
     let options = layer_options::collect(matches, "files", args.files.len())?;
-    let layout =
-        Layout::from_name(&args.view).ok_or_else(|| CliError::bad_input(format!("unknown view '{}'", args.view)))?;
+    let layout = match (args.view.as_str(), &args.slices) {
+        ("mosaic", Some(slices)) => {
+            Layout::Mosaic(Mosaic::parse(slices, args.columns.unwrap_or(0)).map_err(CliError::bad_input)?)
+        }
+        ("mosaic", None) => return Err(CliError::bad_input("--view mosaic needs --slices AXIS:FROM:TO:STEP")),
+        (_, Some(_)) => return Err(CliError::bad_input("--slices goes with --view mosaic")),
+        (view, None) => Layout::from_name(view).ok_or_else(|| CliError::bad_input(format!("unknown view '{view}'")))?,
+    };
     let mut viewer = Viewer::default();
     viewer.radiological = args.radiological;
     let mut volume_options = Vec::new();
@@ -258,9 +272,14 @@ fn apply_to_layer(viewer: &mut Viewer, id: LayerId, path: &Path, options: &Layer
     Ok(())
 }
 
-/// 512 pixels per view: three columns for ortho, a 2×2 grid with the surface view.
+/// 512 pixels per view: three columns for ortho, a 2×2 grid with the surface view; 256 per
+/// mosaic tile.
 fn default_size(viewer: &Viewer) -> (u32, u32) {
     match (viewer.layout, viewer.surfaces.is_empty()) {
+        (Layout::Mosaic(mosaic), _) => {
+            let (columns, rows) = mosaic.grid();
+            (256 * columns, 256 * rows)
+        }
         (Layout::Ortho, true) => (1536, 512),
         (Layout::Ortho, false) => (1024, 1024),
         _ => (768, 768),

@@ -41,9 +41,9 @@ impl GpuScene {
         }
         let targets = std::mem::take(&mut self.targets);
         let target = match slot {
-            ViewSlot::Slice(plane) => targets
+            ViewSlot::Slice(_) | ViewSlot::Tile(_) => targets
                 .slices
-                .get(&plane)
+                .get(&slot)
                 .and_then(Option::as_ref)
                 .map(|t| TargetRef::Slice(t.target())),
             ViewSlot::Surface => targets.surface.as_ref().map(|t| TargetRef::Surface(t.target())),
@@ -59,8 +59,8 @@ impl GpuScene {
     pub fn paint_view(&self, pass: &mut wgpu::RenderPass<'static>, slot: ViewSlot) {
         let targets = &self.targets;
         match slot {
-            ViewSlot::Slice(plane) => {
-                if let Some(Some(t)) = targets.slices.get(&plane) {
+            ViewSlot::Slice(_) | ViewSlot::Tile(_) => {
+                if let Some(Some(t)) = targets.slices.get(&slot) {
                     self.compositor.paint_target(pass, t);
                 }
             }
@@ -86,7 +86,7 @@ impl GpuScene {
         request: &ViewRequest,
     ) -> Result<Vec<u8>, RenderError> {
         match request.slot() {
-            ViewSlot::Slice(_) => self.offscreen(device, queue, request, |t| TargetRef::Slice(t)),
+            ViewSlot::Slice(_) | ViewSlot::Tile(_) => self.offscreen(device, queue, request, |t| TargetRef::Slice(t)),
             ViewSlot::Surface => self.offscreen(device, queue, request, |t| TargetRef::Surface(t)),
             ViewSlot::Volume3d => self.offscreen(device, queue, request, |t| TargetRef::Volume3d(t)),
         }
@@ -112,8 +112,8 @@ impl GpuScene {
     fn keep_target(&mut self, device: &wgpu::Device, slot: ViewSlot, size: (u32, u32)) {
         let (compositor, targets) = (&self.compositor, &mut self.targets);
         match slot {
-            ViewSlot::Slice(plane) => {
-                let target = targets.slices.entry(plane).or_default();
+            ViewSlot::Slice(_) | ViewSlot::Tile(_) => {
+                let target = targets.slices.entry(slot).or_default();
                 compositor.keep_size(device, target, size, Sampling::Nearest);
             }
             ViewSlot::Surface => compositor.keep_size(device, &mut targets.surface, size, Sampling::Nearest),
@@ -132,7 +132,7 @@ impl GpuScene {
         target: TargetRef<'_>,
     ) -> Option<wgpu::CommandBuffer> {
         match (request, target) {
-            (ViewRequest::Slice { geometry, layers }, TargetRef::Slice(target)) => {
+            (ViewRequest::Slice { geometry, layers, .. }, TargetRef::Slice(target)) => {
                 let layers: Vec<(&VolumeTexture, &LayerStyle)> = layers
                     .iter()
                     .filter_map(|(id, style)| Some((&self.volumes.get(id)?.texture, style)))

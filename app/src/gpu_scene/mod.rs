@@ -18,8 +18,8 @@ pub use views::{Frame3d, Source3dRefs, ViewRequest, ViewSlot};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use cortexlens_data::Volume;
 use cortexlens_data::mesh::Mesh;
-use cortexlens_data::{Plane, Volume};
 use cortexlens_render::composite::Composited;
 use cortexlens_render::{
     Compositor, GpuField, GpuMesh, MeshRenderer, MeshTarget, RayMarchRenderer, RayTarget, SliceRenderer, SliceTarget,
@@ -27,7 +27,7 @@ use cortexlens_render::{
 };
 use egui_wgpu::RenderState;
 
-use crate::viewer::{FieldDrawing, FieldId, LayerId, SurfaceId, Viewer};
+use crate::viewer::{FieldDrawing, FieldId, LayerId, Layout, SurfaceId, Viewer};
 use colours::ColourKey;
 
 /// How a neural field is drawn by default on an adapter: exactly on a hardware GPU, from a baked
@@ -77,7 +77,8 @@ struct UploadedMesh {
 /// Each view's offscreen target, shown through the compositor.
 #[derive(Default)]
 struct ViewTargets {
-    slices: HashMap<Plane, Option<Composited<SliceTarget>>>,
+    /// Slice views and mosaic tiles.
+    slices: HashMap<ViewSlot, Option<Composited<SliceTarget>>>,
     surface: Option<Composited<MeshTarget>>,
     volume3d: Option<Composited<RayTarget>>,
 }
@@ -139,6 +140,14 @@ impl GpuScene {
         let mut notices = self.sync_volumes(device, queue, viewer);
         self.sync_surfaces(device, queue, viewer);
         notices.extend(self.sync_fields(device, queue, viewer));
+        // Tiles of a larger mosaic than the one shown are dropped.
+        let tiles = match viewer.layout {
+            Layout::Mosaic(mosaic) => mosaic.slices().map_or(0, |s| s.len()),
+            _ => 0,
+        };
+        self.targets
+            .slices
+            .retain(|slot, _| !matches!(slot, ViewSlot::Tile(i) if *i >= tiles));
         notices
     }
 

@@ -11,10 +11,12 @@ use crate::viewer::{FieldId, LayerId, Source3d, SurfaceId, View, Viewer};
 /// One view's drawing for a frame of `size` pixels.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ViewRequest {
-    /// A slice view.
+    /// A slice view, or a tile of a mosaic.
     Slice {
         /// Which world point each pixel shows (its size is the target's).
         geometry: SliceGeometry,
+        /// The mosaic tile it is, if any.
+        tile: Option<usize>,
         /// Layers bottom first with their styles.
         layers: Vec<(LayerId, LayerStyle)>,
     },
@@ -42,6 +44,8 @@ pub enum ViewRequest {
 pub enum ViewSlot {
     /// A slice view of this plane.
     Slice(Plane),
+    /// A mosaic's tile.
+    Tile(usize),
     /// The surface view.
     Surface,
     /// The 3D view.
@@ -53,9 +57,15 @@ impl ViewRequest {
     pub fn of(viewer: &Viewer, view: View, size: (u32, u32)) -> Option<ViewRequest> {
         let size = (size.0.max(1), size.1.max(1));
         match view {
-            View::Slice(_) if viewer.layers.is_empty() => None,
+            View::Slice(_) | View::Tile { .. } if viewer.layers.is_empty() => None,
             View::Slice(plane) => Some(ViewRequest::Slice {
                 geometry: viewer.geometry(plane, size.0, size.1),
+                tile: None,
+                layers: viewer.layers.iter().map(|l| (l.id, l.style)).collect(),
+            }),
+            View::Tile { plane, index, at } => Some(ViewRequest::Slice {
+                geometry: viewer.geometry_at(plane, at, size.0, size.1),
+                tile: Some(index),
                 layers: viewer.layers.iter().map(|l| (l.id, l.style)).collect(),
             }),
             View::Surface if viewer.surfaces.is_empty() => None,
@@ -76,6 +86,7 @@ impl ViewRequest {
     /// The slot of its target.
     pub fn slot(&self) -> ViewSlot {
         match self {
+            ViewRequest::Slice { tile: Some(index), .. } => ViewSlot::Tile(*index),
             ViewRequest::Slice { geometry, .. } => ViewSlot::Slice(geometry.plane),
             ViewRequest::Surface { .. } => ViewSlot::Surface,
             ViewRequest::Volume3d { .. } => ViewSlot::Volume3d,

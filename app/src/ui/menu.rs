@@ -7,7 +7,7 @@ use egui::{Key, KeyboardShortcut, Modifiers};
 
 use super::CortexApp;
 use crate::file_dialog::{Choose, FileRequest};
-use crate::viewer::{Layout, ViewCamera};
+use crate::viewer::{Layout, Mosaic, ViewCamera};
 
 /// Ctrl+S (Cmd+S): save a screenshot.
 pub const SCREENSHOT_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
@@ -66,6 +66,7 @@ pub fn menu_bar(app: &mut CortexApp, ui: &mut egui::Ui) {
             }
         });
         ui.menu_button("View", |ui| {
+            let bounds = app.viewer.world_bounds();
             let layout = &mut app.viewer.layout;
             ui.radio_value(layout, Layout::Ortho, "3-up (ortho)");
             for plane in [Plane::Axial, Plane::Coronal, Plane::Sagittal] {
@@ -73,6 +74,11 @@ pub fn menu_bar(app: &mut CortexApp, ui: &mut egui::Ui) {
             }
             ui.radio_value(layout, Layout::Surface, "surface");
             ui.radio_value(layout, Layout::Volume3d, "3D");
+            let is_mosaic = matches!(layout, Layout::Mosaic(_));
+            if ui.radio(is_mosaic, "mosaic").clicked() && !is_mosaic {
+                *layout = Layout::Mosaic(Mosaic::across(Plane::Axial, bounds));
+            }
+            mosaic_settings(ui, &mut app.viewer.layout);
             ui.separator();
             ui.checkbox(&mut app.viewer.radiological, "Radiological (left on right)");
             if ui.button("Reset zoom and pan").clicked() {
@@ -80,4 +86,37 @@ pub fn menu_bar(app: &mut CortexApp, ui: &mut egui::Ui) {
             }
         });
     });
+}
+
+/// The mosaic's plane, range, step and columns, when the layout is a mosaic.
+fn mosaic_settings(ui: &mut egui::Ui, layout: &mut Layout) {
+    let Layout::Mosaic(mosaic) = layout else {
+        return;
+    };
+    let mut edited = *mosaic;
+    ui.horizontal(|ui| {
+        for plane in Plane::ALL {
+            ui.radio_value(&mut edited.plane, plane, plane.name());
+        }
+    });
+    egui::Grid::new("mosaic").num_columns(2).show(ui, |ui| {
+        for (name, value) in [
+            ("from (mm)", &mut edited.from),
+            ("to (mm)", &mut edited.to),
+            ("step (mm)", &mut edited.step),
+        ] {
+            let label = ui.label(name);
+            ui.add(egui::DragValue::new(value).speed(1.0)).labelled_by(label.id);
+            ui.end_row();
+        }
+        let label = ui.label("columns (0: auto)");
+        ui.add(egui::DragValue::new(&mut edited.columns).range(0..=20))
+            .labelled_by(label.id);
+        ui.end_row();
+    });
+    match edited.slices() {
+        Ok(slices) => ui.small(format!("{} slices", slices.len())),
+        Err(error) => ui.small(egui::RichText::new(error).color(ui.visuals().error_fg_color)),
+    };
+    *mosaic = edited;
 }

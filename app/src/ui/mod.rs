@@ -320,7 +320,7 @@ impl CortexApp {
                 egui::vec2(w as f32, h as f32),
             );
             match pane.view {
-                View::Slice(plane) => slice_view::show(viewer, ui, plane, rect),
+                view @ (View::Slice(_) | View::Tile { .. }) => slice_view::show(viewer, ui, view, rect),
                 View::Surface => surface_view::show(viewer, ui, rect),
                 View::Volume3d => volume3d_view::show(viewer, ui, rect),
             }

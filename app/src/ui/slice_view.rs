@@ -12,48 +12,76 @@ use crate::viewer::{View, Viewer};
 /// Scroll distance in points that steps one slice.
 const POINTS_PER_SLICE: f32 = 40.0;
 
-/// Physical-pixel geometry of a view occupying `rect` (in points).
-fn view_geometry(viewer: &Viewer, plane: Plane, rect: Rect, ppp: f32) -> SliceGeometry {
+/// Physical-pixel geometry of a slice view or mosaic tile occupying `rect` (in points).
+fn view_geometry(viewer: &Viewer, view: View, rect: Rect, ppp: f32) -> Option<SliceGeometry> {
     let w = (rect.width() * ppp).round().max(1.0) as u32;
     let h = (rect.height() * ppp).round().max(1.0) as u32;
-    viewer.geometry(plane, w, h)
+    match view {
+        View::Slice(plane) => Some(viewer.geometry(plane, w, h)),
+        View::Tile { plane, at, .. } => Some(viewer.geometry_at(plane, at, w, h)),
+        View::Surface | View::Volume3d => None,
+    }
 }
 
 fn to_px(pos: Pos2, rect: Rect, ppp: f32) -> DVec2 {
     DVec2::new(((pos.x - rect.min.x) * ppp) as f64, ((pos.y - rect.min.y) * ppp) as f64)
 }
 
-/// Draw the slice view of `plane` into `rect` and handle its input.
-pub fn show(viewer: &mut Viewer, ui: &mut egui::Ui, plane: Plane, rect: Rect) {
+/// Draw a slice view (`View::Slice`) or a mosaic tile (`View::Tile`) into `rect` and handle its
+/// input: in a tile, a click moves the crosshair to the tile's slice too.
+pub fn show(viewer: &mut Viewer, ui: &mut egui::Ui, view: View, rect: Rect) {
+    let (plane, tile) = match view {
+        View::Slice(plane) => (plane, None),
+        View::Tile { plane, index, at } => (plane, Some((index, at))),
+        View::Surface | View::Volume3d => return,
+    };
     if viewer.layers.is_empty() {
         return;
     }
-    let id = ui.scope_id().with(("slice-view", plane.name()));
+    let id = ui.scope_id().with(("slice-view", plane.name(), tile.map(|(i, _)| i)));
     let response = ui
         .interact(rect, id, Sense::click_and_drag())
         .on_hover_cursor(egui::CursorIcon::Crosshair);
     let ppp = ui.ctx().pixels_per_point();
-    handle_input(viewer, ui, &response, plane, rect, ppp, id);
+    handle_input(viewer, ui, &response, view, rect, ppp, id);
 
-    let geometry = view_geometry(viewer, plane, rect, ppp);
+    let Some(geometry) = view_geometry(viewer, view, rect, ppp) else {
+        return;
+    };
     let size = (geometry.width, geometry.height);
-    if let Some(request) = ViewRequest::of(viewer, View::Slice(plane), size) {
+    if let Some(request) = ViewRequest::of(viewer, view, size) {
         ui.painter()
             .add(egui_wgpu::Callback::new_paint_callback(rect, ViewCallback(request)));
     }
-    paint_overlay(ui, viewer, &geometry, rect, ppp);
+    match tile {
+        None => paint_overlay(ui, viewer, &geometry, rect, ppp),
+        Some((_, at)) => paint_tile_label(ui, plane, at, rect),
+    }
+}
+
+/// The slice position of a mosaic tile, in its top left corner (a label screen readers find).
+fn paint_tile_label(ui: &mut egui::Ui, plane: Plane, at: f64, rect: Rect) {
+    let axis = ["x", "y", "z"][plane.normal_axis()];
+    let text = egui::RichText::new(format!("{axis} = {at:.0}"))
+        .size(12.0)
+        .color(Color32::from_gray(220));
+    let place = Rect::from_min_size(rect.min + Vec2::splat(4.0), Vec2::new(80.0, 16.0)).intersect(rect);
+    ui.put(place, egui::Label::new(text).selectable(false));
 }
 
 fn handle_input(
     viewer: &mut Viewer,
     ui: &egui::Ui,
     response: &egui::Response,
-    plane: Plane,
+    view: View,
     rect: Rect,
     ppp: f32,
     id: egui::Id,
 ) {
-    let geometry = view_geometry(viewer, plane, rect, ppp);
+    let Some(geometry) = view_geometry(viewer, view, rect, ppp) else {
+        return;
+    };
+    let plane = geometry.plane;
     if (response.clicked() || response.dragged_by(egui::PointerButton::Primary))
         && let Some(pos) = response.interact_pointer_pos()
     {
@@ -70,7 +98,8 @@ fn handle_input(
         camera.pan_mm.x -= delta.x as f64 * geometry.mm_per_px * sign;
         camera.pan_mm.y += delta.y as f64 * geometry.mm_per_px;
     }
-    if !response.hovered() {
+    // A mosaic's slices stay where they are: keys and the wheel step the single views only.
+    if !response.hovered() || matches!(view, View::Tile { .. }) {
         return;
     }
     // Up / Page Up and Down / Page Down step the hovered view's slice, unless a widget has the keys.
