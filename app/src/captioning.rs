@@ -3,19 +3,17 @@
 //! captioning them.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use cortexlens_data::{LayerStyle, Volume};
 use cortexlens_inference::brainscuba::{BrainScubaError, Stage, VoxelCaption, caption_voxels};
 use cortexlens_inference::caption::{CaptionError as DecoderError, Captioner, DecodeConfig};
 use cortexlens_inference::device;
 use cortexlens_inference::encoder::file::load_encoder;
-use cortexlens_inference::encoder::select::{MaskRule, SelectError};
 use cortexlens_inference::encoder::{Encoder, EncoderError};
 use cortexlens_inference::projection::{EmbeddingPool, ProjectionConfig, ProjectionError};
-use glam::DVec3;
 use image::RgbaImage;
+
+use crate::regions::{Region, RegionError};
 
 /// Environment variable naming the models folder.
 pub const MODELS_ENV: &str = "CORTEXLENS_MODELS";
@@ -98,21 +96,7 @@ pub enum CaptioningError {
     Decoder(#[from] DecoderError),
     /// The request names no encoder voxel.
     #[error(transparent)]
-    Select(#[from] SelectError),
-    /// The crosshair is not on an encoder voxel.
-    #[error("the crosshair ({:.1}, {:.1}, {:.1}) is not on one of the encoder's {voxels} voxels", .at.x, .at.y, .at.z)]
-    NotOnVoxel {
-        /// The crosshair.
-        at: DVec3,
-        /// The encoder's voxel count.
-        voxels: usize,
-    },
-    /// A layer selects no encoder voxel.
-    #[error("no encoder voxel lies where {0} is shown")]
-    NothingShown(String),
-    /// No vertex of a surface region lies on an encoder voxel.
-    #[error("no vertex of the region of {0} lies on one of the encoder's voxels")]
-    RegionOffEncoder(String),
+    Region(#[from] RegionError),
     /// Projecting or decoding failed.
     #[error(transparent)]
     Captions(#[from] BrainScubaError),
@@ -147,40 +131,6 @@ impl CaptionModels {
             paths: paths.clone(),
         })
     }
-
-    /// The encoder voxels `target` names.
-    pub fn voxels(&self, target: &CaptionTarget) -> Result<Vec<usize>, CaptioningError> {
-        let encoder = &self.encoder;
-        match target {
-            CaptionTarget::At(world) => Ok(vec![encoder.voxel_at_world(*world).ok_or(
-                CaptioningError::NotOnVoxel {
-                    at: *world,
-                    voxels: encoder.voxel_count(),
-                },
-            )?]),
-            CaptionTarget::Voxels(ijk) => Ok(encoder.voxels_at_indices(ijk)?),
-            CaptionTarget::Shown {
-                volume,
-                frame,
-                style,
-                name,
-            } => {
-                let voxels = encoder.voxels_where(volume, *frame, |v| style.shade(v).is_some_and(|c| c[3] > 0.0));
-                if voxels.is_empty() {
-                    return Err(CaptioningError::NothingShown(name.clone()));
-                }
-                Ok(voxels)
-            }
-            CaptionTarget::Mask { volume, rule } => Ok(encoder.voxels_in_mask(volume, |v| rule.keeps(v))?),
-            CaptionTarget::Region { name, points } => {
-                let voxels = encoder.voxels_at_points(points);
-                if voxels.is_empty() {
-                    return Err(CaptioningError::RegionOffEncoder(name.clone()));
-                }
-                Ok(voxels)
-            }
-        }
-    }
 }
 
 /// Image files (png, jpg, jpeg, webp, bmp) of `dir`, sorted by name.
@@ -200,41 +150,6 @@ fn image_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// What to caption.
-#[derive(Clone, Debug)]
-pub enum CaptionTarget {
-    /// The encoder voxel at this world point (the crosshair).
-    At(DVec3),
-    /// Encoder voxels by their index on the encoder's grid.
-    Voxels(Vec<[i64; 3]>),
-    /// The encoder voxels where a layer is drawn.
-    Shown {
-        /// The layer's volume.
-        volume: Arc<Volume>,
-        /// Its frame.
-        frame: usize,
-        /// Its style (threshold, signed sides).
-        style: LayerStyle,
-        /// Its name, for messages.
-        name: String,
-    },
-    /// The encoder voxels at a surface region's vertices (a FreeSurfer label): those whose cells
-    /// hold the vertices' anatomical world positions, each once, in row order.
-    Region {
-        /// The region's name (its label file), for messages.
-        name: String,
-        /// Its vertices' positions on the hemisphere's anatomical mesh (pial, else white), mm.
-        points: Vec<DVec3>,
-    },
-    /// The encoder voxels a mask on the encoder's grid keeps.
-    Mask {
-        /// The mask.
-        volume: Arc<Volume>,
-        /// Which of its voxels count.
-        rule: MaskRule,
-    },
-}
-
 /// How captions are made.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaptionSettings {
@@ -248,7 +163,7 @@ pub struct CaptionSettings {
 #[derive(Debug)]
 pub struct CaptionOutcome {
     /// What was asked.
-    pub target: CaptionTarget,
+    pub target: Region,
     /// One caption per voxel.
     pub captions: Vec<VoxelCaption>,
     /// Image files of the top pool entries of the first caption (when an image folder is known).
@@ -274,12 +189,12 @@ fn thumbnail(path: &Path) -> Option<RgbaImage> {
 /// stages; `cancel` is read between blocks and decoding steps.
 pub fn caption(
     models: &CaptionModels,
-    target: CaptionTarget,
+    target: Region,
     settings: &CaptionSettings,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Stage, usize, usize),
 ) -> Result<CaptionOutcome, CaptioningError> {
-    let voxels = models.voxels(&target)?;
+    let voxels = target.encoder_voxels(&models.encoder)?;
     let captions = caption_voxels(
         &models.encoder,
         &voxels,

@@ -12,7 +12,8 @@
 //!   paint-callback type, offscreen pictures (screenshots and `cortexlens render`).
 //! - [`jobs`]: the one job stream: every background task sends typed progress and outcomes into
 //!   one channel that the window drains once per frame.
-//! - [`captioning`], [`encoder_fitting`]: the model use cases the window (as jobs) and the CLI (directly) share.
+//! - [`regions`]: which encoder voxels a request means (captions and synthesis share them).
+//! - [`captioning`], [`encoder_fitting`], [`synthesis`]: the model use cases the window (as jobs) and the CLI (directly) share.
 //! - [`panels`]: the side panel's sections, each owning its state ([`panels::Panel`]); [`widgets`]:
 //!   controls several panels use.
 //! - [`file_dialog`]: dialogs that always appear (the desktop's, else an in-window browser).
@@ -34,6 +35,7 @@ pub mod model_download;
 pub mod open;
 pub mod panels;
 pub mod platform;
+pub mod regions;
 pub mod synthesis;
 pub mod ui;
 pub mod viewer;

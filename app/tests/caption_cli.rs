@@ -227,7 +227,7 @@ fn captions_the_encoder_voxels_at_a_labels_vertices() {
     let out = run(&elsewhere, &labels.join("lh.square.label"));
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("no vertex of the region of lh.square.label lies on one of the encoder's voxels"),
+        stderr(&out).contains("lh.square.label holds none of the encoder's"),
         "{}",
         stderr(&out)
     );

@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cortexlens::captioning::CaptionTarget;
 use cortexlens::jobs::Progress;
 use cortexlens::panels::{CaptionsPanel, EncoderFitPanel, NeuralFieldPanel};
+use cortexlens::regions::Region;
 use cortexlens::{CortexApp, Startup};
 use cortexlens_data::Plane;
 use egui::{Event, Modifiers, PointerButton, Pos2};
@@ -585,7 +585,7 @@ fn captions_the_crosshair_voxel_and_a_shown_region() {
     harness.run_steps(2);
     harness.get_by_label("Caption region of roi.nii").click_accesskit();
     step_until(&mut harness, "the region's captions", |app| {
-        caption_result(app).is_some_and(|o| matches!(o.target, CaptionTarget::Shown { .. }))
+        caption_result(app).is_some_and(|o| matches!(o.target, Region::Shown { .. }))
     });
     let outcome = caption_result(harness.state()).unwrap();
     let voxels: Vec<usize> = outcome.captions.iter().map(|c| c.voxel).collect();
@@ -683,7 +683,7 @@ fn a_label_shows_as_a_region_and_captions_take_the_encoder_voxels_at_its_vertice
     });
     let outcome = caption_result(harness.state()).unwrap();
     assert!(
-        matches!(&outcome.target, CaptionTarget::Region { name, points } if name == "lh.square.label" && points.len() == 9)
+        matches!(&outcome.target, Region::Surface { name, points } if name == "lh.square.label" && points.len() == 9)
     );
     let voxels: Vec<usize> = outcome.captions.iter().map(|c| c.voxel).collect();
     assert_eq!(voxels, [32, 33, 34, 36, 37, 38, 40, 41, 42]);

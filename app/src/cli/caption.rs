@@ -17,9 +17,10 @@ use super::CliError;
 use super::info::parse_ijk;
 use cortexlens_inference::encoder::select::MaskRule;
 
-use crate::captioning::{CaptionModels, CaptionSettings, CaptionTarget, ModelPaths, caption};
+use crate::captioning::{CaptionModels, CaptionSettings, ModelPaths, caption};
 use crate::loader::read_file;
 use crate::open::{Added, open};
+use crate::regions::Region;
 use crate::viewer::Viewer;
 
 /// Arguments of `cortexlens caption`.
@@ -69,7 +70,7 @@ pub struct CaptionArgs {
 }
 
 /// The label at `label` opened on the meshes `surfaces` (as the window opens them), as a target.
-fn region_target(label: &Path, surfaces: &[PathBuf]) -> Result<CaptionTarget, CliError> {
+fn region_target(label: &Path, surfaces: &[PathBuf]) -> Result<Region, CliError> {
     let mut viewer = Viewer::default();
     let mut added = None;
     for path in surfaces.iter().map(PathBuf::as_path).chain([label]) {
@@ -89,7 +90,7 @@ fn region_target(label: &Path, surfaces: &[PathBuf]) -> Result<CaptionTarget, Cl
     let region = viewer.surfaces.region(id).map(|r| r.name.clone());
     let points = viewer.surfaces.region_points(id);
     match (region, points) {
-        (Some(name), Some(points)) => Ok(CaptionTarget::Region { name, points }),
+        (Some(name), Some(points)) => Ok(Region::Surface { name, points }),
         _ => Err(CliError::failure("the region was lost after opening it")),
     }
 }
@@ -102,15 +103,18 @@ pub(super) fn run(args: &CaptionArgs) -> Result<(), CliError> {
         images: None,
     };
     let target = match (&args.mask, &args.region) {
-        (Some(mask), _) => CaptionTarget::Mask {
+        (Some(mask), _) => Region::Mask {
             volume: Arc::new(load_volume(mask, &mut |_| {}).map_err(CliError::bad_input)?),
             rule: MaskRule::from_options(args.label, args.threshold),
         },
         (None, Some(label)) => region_target(label, &args.surface)?,
-        (None, None) => CaptionTarget::Voxels(args.voxel.clone()),
+        (None, None) => Region::Voxels(args.voxel.clone()),
     };
     let models = CaptionModels::load(&paths).map_err(CliError::bad_input)?;
-    let voxels = models.voxels(&target).map_err(CliError::bad_input)?.len();
+    let voxels = target
+        .encoder_voxels(&models.encoder)
+        .map_err(CliError::bad_input)?
+        .len();
     eprintln!(
         "captioning {voxels} voxels against {} pool images on {}",
         models.pool.len(),

@@ -11,11 +11,10 @@ use cortexlens_inference::{device, device_name};
 use glam::DVec3;
 
 use super::{Panel, PanelContext};
-use crate::captioning::{
-    CaptionModels, CaptionOutcome, CaptionSettings, CaptionTarget, ModelPaths, caption, models_dir,
-};
+use crate::captioning::{CaptionModels, CaptionOutcome, CaptionSettings, ModelPaths, caption, models_dir};
 use crate::file_dialog::{Choose, DialogId, FileDialogs, FileRequest};
 use crate::jobs::{Finished, JobError, JobId, Outcome, Progress};
+use crate::regions::Region;
 use crate::widgets::{job_progress, path_label};
 
 /// Rows of a region's table shown in the panel (all are saved).
@@ -107,17 +106,13 @@ impl CaptionsPanel {
     }
 
     /// Caption `target` (one request at a time).
-    fn start(&mut self, ctx: &mut PanelContext<'_>, target: CaptionTarget) {
+    fn start(&mut self, ctx: &mut PanelContext<'_>, target: Region) {
         if self.job.is_some() {
             return;
         }
         let settings = CaptionSettings {
             projection: cortexlens_inference::projection::ProjectionConfig {
-                top_k: if matches!(target, CaptionTarget::At(_)) {
-                    TOP_IMAGES
-                } else {
-                    0
-                },
+                top_k: if matches!(target, Region::At(_)) { TOP_IMAGES } else { 0 },
                 ..Default::default()
             },
             ..CaptionSettings::default()
@@ -156,7 +151,7 @@ impl CaptionsPanel {
             return;
         }
         self.followed = Some(crosshair);
-        self.start(ctx, CaptionTarget::At(crosshair));
+        self.start(ctx, Region::At(crosshair));
     }
 
     /// The model paths of the rows, in order, with their labels and whether each is a folder.
@@ -240,7 +235,7 @@ impl CaptionsPanel {
                 .on_hover_text("Project the encoder voxel's weights onto the image pool and decode a sentence")
                 .clicked()
             {
-                target = Some(CaptionTarget::At(ctx.viewer.crosshair));
+                target = Some(Region::At(ctx.viewer.crosshair));
             }
             if let Some(layer) = ctx.viewer.selected_layer() {
                 let name = layer.name().to_owned();
@@ -249,7 +244,7 @@ impl CaptionsPanel {
                     .on_hover_text("Every encoder voxel where this layer is shown (its threshold and range)")
                     .clicked()
                 {
-                    target = Some(CaptionTarget::Shown {
+                    target = Some(Region::Shown {
                         volume: layer.volume.clone(),
                         frame: layer.frame,
                         style: layer.style,
@@ -265,7 +260,7 @@ impl CaptionsPanel {
                     .clicked()
                     && let Some(points) = surfaces.region_points(region.id)
                 {
-                    target = Some(CaptionTarget::Region {
+                    target = Some(Region::Surface {
                         name: region.name.clone(),
                         points,
                     });
@@ -281,7 +276,7 @@ impl CaptionsPanel {
         let Some(outcome) = &self.result else {
             return;
         };
-        if let (CaptionTarget::At(_), Some(c)) = (&outcome.target, outcome.captions.first()) {
+        if let (Region::At(_), Some(c)) = (&outcome.target, outcome.captions.first()) {
             let [x, y, z] = c.world_mm;
             ui.label(format!(
                 "Voxel {},{},{} ({x:.1}, {y:.1}, {z:.1} mm):",
@@ -320,7 +315,7 @@ impl CaptionsPanel {
             return;
         }
         match &outcome.target {
-            CaptionTarget::Region { name, points } => ui.label(format!(
+            Region::Surface { name, points } => ui.label(format!(
                 "{} voxels captioned at the {} vertices of {name}",
                 outcome.captions.len(),
                 points.len()
