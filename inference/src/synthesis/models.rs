@@ -89,6 +89,28 @@ impl SynthesisModels {
         })
     }
 
+    /// Models of the given shapes with all weights zero (for benchmarks: the cost does not depend
+    /// on the values), a zero conditioning of `text_len` tokens, and `schedule`.
+    pub fn zeros(
+        unet: UNetConfig,
+        vae: VaeConfig,
+        clip: VisionConfig,
+        schedule: ScheduleConfig,
+        text_len: usize,
+        device: &Device,
+        dtype: DType,
+    ) -> Result<Self, SynthesisError> {
+        let width = unet.cross_attention_dim;
+        Ok(Self {
+            unet: UNet::load(VarBuilder::zeros(dtype, device), unet)?,
+            vae: Vae::load(VarBuilder::zeros(dtype, device), vae)?,
+            clip: ClipVision::load(VarBuilder::zeros(DType::F32, device), clip)?,
+            schedule,
+            conditioning: Tensor::zeros((1, text_len, width), dtype, device)?,
+            device: device.clone(),
+        })
+    }
+
     /// The image side the diffusion model was trained at (512 for SD 2.1-base and SD-Turbo).
     pub fn native_size(&self) -> usize {
         self.unet.config().sample_size * self.vae.config().downscale()
