@@ -35,6 +35,13 @@
 //!   downloaded on request with progress, cancel and resume (`hub::mirror`, a local stand-in
 //!   for the hub, with the `testing` feature).
 //!
+//! # Preferred images (BrainDiVE)
+//!
+//! [`synthesis`]: Stable Diffusion (2.1-base, SD-Turbo; diffusers folders) guided by a voxel-wise
+//! encoder towards images that maximise a region's predicted response — BrainDiVE's guidance
+//! through the UNet, an interactive few-step mode, and re-ranking — with a differentiable CLIP
+//! image tower, UNet and resize of its own where candle's lose gradients.
+//!
 //! [`FileError`] is a model or data file that cannot be read or written (shared by the encoder and
 //! projection errors); [`device`] and [`device_name`] choose and name where models run.
 
@@ -58,6 +65,7 @@ mod ops;
 pub mod projection;
 mod rng;
 mod sample;
+pub mod synthesis;
 
 pub use candle_core::{DType, Device, Module, Tensor};
 

@@ -34,6 +34,13 @@ impl Rng {
         let unit = (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32;
         lo + (hi - lo) * unit
     }
+
+    /// Standard normal (Box–Muller on two uniforms in `(0, 1]`; one of the pair is discarded).
+    pub(crate) fn normal(&mut self) -> f32 {
+        let u1 = ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64;
+        let u2 = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+    }
 }
 
 #[cfg(test)]

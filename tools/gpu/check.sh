@@ -2,8 +2,10 @@
 # Every GPU check of issues #4 and #5 in one run on the NVIDIA machine (the device tool), from what
 # tools/gpu/build.sh packed: the inference crate's parity tests on CUDA, the projection, caption,
 # CLIP and fitting benchmarks on CUDA, a `cortexlens fit` of MNI152 with the CUDA binary, and the
-# ray marcher's 1080p frame times on the NVIDIA Vulkan driver. Each step has its own time limit so
-# that the whole run ends within 9 minutes (about 2 when all goes well); logs go to $OUT (they come back even after a timeout).
+# ray marcher's 1080p frame times on the NVIDIA Vulkan driver, and the synthesis tests and benchmark.
+# Each step has its own time limit so that the whole run ends within about 12 minutes (about 3 when
+# all goes well; the synthesis steps added 3 minutes to the worst case, so split the run if it nears
+# the device tool's 10-minute call); logs go to $OUT (they come back even after a timeout).
 #
 #   device run: carry [".gpu", ".gl"], timeout_s 600, command "bash tools/gpu/check.sh"
 set -uo pipefail
@@ -47,13 +49,18 @@ step() {
 }
 
 # Parity on CUDA: the integration tests run on cortexlens_inference::device(), the GPU here.
-for t in caption clip projection brainscuba encoder parity fit; do
+for t in caption clip projection brainscuba encoder parity fit synthesis_parity; do
   step tests 25 "$bin/tests/$t" --test-threads=4
 done
+# Synthesis on the tiny models: every mode's objective, f16 UNet/VAE (what `load` picks on CUDA).
+step tests 60 "$bin/tests/synthesis" --test-threads=4
 
 step benches 80 "$bin/benches/projection"
 CAPTION_BENCH_REPEATS=5 step benches 40 "$bin/benches/caption"
 CLIP_BENCH_RUNS=5 step benches 40 "$bin/benches/clip"
+# Seconds per image at SD 2.1-base / SD-Turbo size (zero weights, f16 UNet/VAE): BrainDiVE steps,
+# fast 1 and 4 steps.
+SYNTHESIS_BENCH_REAL=1 step benches 90 "$bin/benches/synthesis"
 RAYMARCH_BENCH_FRAMES=20 step benches 70 "$bin/benches/raymarch"
 step benches 30 "$bin/cortexlens" fit assets/mni152_t1_1mm.nii.gz --out /tmp/mni152.nfield
 step benches 90 "$bin/benches/fit"
