@@ -37,6 +37,22 @@ pub enum Progress {
     Embedding(usize, usize),
     /// A model download's file and bytes.
     Download(DownloadProgress),
+    /// Preferred images: the `index`-th of `count` (seed `seed`) at step `step` of `steps`, with a
+    /// preview of the clean image now and then.
+    Synthesis {
+        /// The image's seed.
+        seed: u64,
+        /// Its place in the run.
+        index: usize,
+        /// Images in the run.
+        count: usize,
+        /// Steps done.
+        step: usize,
+        /// Steps in all.
+        steps: usize,
+        /// The decoded clean-latent estimate, when this step has one.
+        preview: Option<Arc<image::RgbImage>>,
+    },
 }
 
 /// What a job produced.
@@ -67,6 +83,11 @@ pub enum Outcome {
     Captioned(Arc<CaptionOutcome>),
     /// An encoder was fitted and saved with its maps.
     EncoderFitted(EncoderFitOutcome),
+    /// Preferred images were made (the panel that started the run has them).
+    Synthesized {
+        /// How many.
+        images: usize,
+    },
     /// A model's files are in the cache.
     Downloaded {
         /// The repository.
@@ -141,6 +162,11 @@ impl Reporter {
     /// Send a progress report and wake the UI.
     pub fn report(&self, progress: Progress) {
         let _ = self.sender.send(Event::Progress(self.id, progress));
+        (self.wake)();
+    }
+
+    /// Wake the UI (after handing it something through shared state).
+    pub fn wake(&self) {
         (self.wake)();
     }
 

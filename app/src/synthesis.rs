@@ -1,10 +1,192 @@
-//! Preferred images for a brain region (BrainDiVE), the parts the window and `cortexlens
-//! synthesize` share around [`cortexlens_inference::synthesis`]: which seeds (and which of them a
-//! cluster job's shard runs), where each image goes, and the table of what the encoder predicts
-//! for each.
+//! Preferred images for a brain region (BrainDiVE), one path for the window and `cortexlens
+//! synthesize` around [`cortexlens_inference::synthesis`]: where the models are, which seeds (and
+//! which of them a cluster job's shard runs), generating them one after the other with each
+//! image saved as it is done, and the table of what the encoder predicts for each.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use cortexlens_inference::encoder::Encoder;
+use cortexlens_inference::hub::{Hub, HubError};
+use cortexlens_inference::synthesis::{
+    SynthesisConfig, SynthesisError, SynthesisModels, SynthesisProgress, SynthesizedImage, synthesize,
+};
+use image::RgbImage;
+
+/// The files of a diffusers Stable Diffusion repository that synthesis reads (SD 2.1-base,
+/// SD-Turbo), to look up in and download into the Hugging Face cache.
+pub const DIFFUSION_FILES: [&str; 10] = [
+    "model_index.json",
+    "scheduler/scheduler_config.json",
+    "unet/config.json",
+    "unet/diffusion_pytorch_model.safetensors",
+    "vae/config.json",
+    "vae/diffusion_pytorch_model.safetensors",
+    "text_encoder/config.json",
+    "text_encoder/model.safetensors",
+    "tokenizer/vocab.json",
+    "tokenizer/tokenizer_config.json",
+];
+
+/// A model's folder on disk: `spec` itself when it is a folder, else a repository's snapshot
+/// folder in `hub`'s cache (every one of `files` must be there).
+pub fn model_folder(hub: Option<&Hub>, spec: &str, files: &[&str]) -> Result<PathBuf, HubError> {
+    let folder = Path::new(spec);
+    if folder.is_dir() {
+        return Ok(folder.to_owned());
+    }
+    hub.ok_or(HubError::NoCache)?.locate(spec, files)
+}
+
+/// A model's files missing from disk: none for a folder (its contents are checked when it loads),
+/// the ones not in `hub`'s cache for a repository id.
+pub fn model_missing(hub: Option<&Hub>, spec: &str, files: &[&str]) -> Result<Vec<String>, HubError> {
+    if Path::new(spec).is_dir() {
+        return Ok(Vec::new());
+    }
+    hub.ok_or(HubError::NoCache)?.missing(spec, files)
+}
+
+/// What a run reports.
+pub enum RunEvent<'a> {
+    /// A denoising step of the image of seed `seed`, the `index`-th of `count`.
+    Step {
+        /// The seed.
+        seed: u64,
+        /// Its place in the run.
+        index: usize,
+        /// Images in the run.
+        count: usize,
+        /// The step, with a preview of the clean-latent estimate now and then.
+        progress: &'a SynthesisProgress,
+    },
+    /// An image is done (and saved, when the run has a folder).
+    Image {
+        /// Its row of the table.
+        row: &'a ImageRow,
+        /// The image.
+        image: &'a RgbImage,
+        /// The unguided image of the same seed, when asked for.
+        unguided: Option<&'a RgbImage>,
+    },
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Synthesis failed (or was cancelled).
+    #[error(transparent)]
+    Synthesis(#[from] SynthesisError),
+    /// An image or the table could not be written.
+    #[error("{}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A run: the images of `seeds` for the region `voxels` of `encoder`, one after the other. With
+/// `unguided`, each seed's unguided image (scale 0) is made too, for comparison.
+pub struct Run<'a> {
+    /// The models.
+    pub models: &'a SynthesisModels,
+    /// The encoder.
+    pub encoder: &'a Encoder,
+    /// The region: encoder row indices.
+    pub voxels: &'a [usize],
+    /// Mode, steps, scale, size.
+    pub config: &'a SynthesisConfig,
+    /// Make each seed's unguided image too.
+    pub unguided: bool,
+}
+
+impl Run<'_> {
+    /// Make the images of `seeds`; with `out`, save each as [`image_file_name`] (its unguided twin
+    /// as `seed_00042_unguided.png`) and rewrite `out/images.tsv` after each, so an interrupted run
+    /// keeps its table. Returns the table's rows.
+    pub fn images(
+        &self,
+        seeds: &[u64],
+        out: Option<&Path>,
+        cancel: &AtomicBool,
+        on: &mut dyn FnMut(RunEvent<'_>),
+    ) -> Result<Vec<ImageRow>, RunError> {
+        let mut rows = Vec::new();
+        for (index, &seed) in seeds.iter().enumerate() {
+            let mut step = |progress: &SynthesisProgress| {
+                on(RunEvent::Step {
+                    seed,
+                    index,
+                    count: seeds.len(),
+                    progress,
+                })
+            };
+            let guided = synthesize(
+                self.models,
+                self.encoder,
+                self.voxels,
+                self.config,
+                seed,
+                cancel,
+                &mut step,
+            )?;
+            let unguided = if self.unguided {
+                let plain = SynthesisConfig {
+                    scale: 0.0,
+                    ..self.config.clone()
+                };
+                Some(synthesize(
+                    self.models,
+                    self.encoder,
+                    self.voxels,
+                    &plain,
+                    seed,
+                    cancel,
+                    &mut |_| {},
+                )?)
+            } else {
+                None
+            };
+            // Named by the seed asked for (rerank's winner may be a later candidate's seed).
+            let row = ImageRow {
+                seed,
+                file: image_file_name(seed).into(),
+                roi_mean: guided.roi_mean,
+                unguided_roi_mean: unguided.as_ref().map(|u| u.roi_mean),
+            };
+            if let Some(dir) = out {
+                save(dir, &row.file, &guided)?;
+                if let Some(plain) = &unguided {
+                    save(dir, Path::new(&format!("seed_{:05}_unguided.png", seed)), plain)?;
+                }
+            }
+            rows.push(row);
+            if let Some(dir) = out {
+                write_images_tsv(dir, &rows).map_err(|source| RunError::Write {
+                    path: dir.join("images.tsv"),
+                    source,
+                })?;
+            }
+            on(RunEvent::Image {
+                row: rows.last().expect("just pushed"),
+                image: &guided.image,
+                unguided: unguided.as_ref().map(|u| &u.image),
+            });
+        }
+        Ok(rows)
+    }
+}
+
+fn save(dir: &Path, file: &Path, image: &SynthesizedImage) -> Result<(), RunError> {
+    let path = dir.join(file);
+    image.image.save(&path).map_err(|e| RunError::Write {
+        path,
+        source: std::io::Error::other(e),
+    })
+}
 
 /// The seeds of a run: `0-7`, `0,3,9` or a mix (`0-3,9,20-22`), in the order given, without repeats.
 pub fn parse_seeds(text: &str) -> Result<Vec<u64>, String> {

@@ -1368,3 +1368,71 @@ fn a_mosaic_in_the_window_shows_its_slices_and_a_click_goes_to_one() {
         "the template is drawn in the tile"
     );
 }
+
+#[test]
+fn preferred_images_appear_in_the_gallery_and_beat_their_unguided_twins() {
+    use cortexlens::panels::{PreferredImagesPanel, save_gallery};
+    use cortexlens_inference::synthesis::SynthesisMode;
+    let tiny = repo().join("inference/tests/fixtures/synthesis_tiny");
+    // The region: label 1 of the tiny encoder's region volume, shown as labels above 0.5…
+    let mut harness = harness(Startup::Files(vec![tiny.join("roi.nii.gz")]));
+    step_until(&mut harness, "the region volume", |app| {
+        app.viewer().layers.len() == 1 && !app.is_loading()
+    });
+    let app = harness.state_mut();
+    let id = app.viewer().layers[0].id;
+    app.viewer_mut().selected = Some(id);
+    // … up to 1.5, so only label 1.
+    let style = &mut app.viewer_mut().layers[0].style;
+    (style.threshold, style.range) = (Some(0.5), (0.5, 1.5));
+    let panel = app.panel_mut::<PreferredImagesPanel>().unwrap();
+    panel.set_models(
+        tiny.join("encoder.safetensors"),
+        tiny.join("sd_turbo").display().to_string(),
+        tiny.join("clip").display().to_string(),
+    );
+    panel.config_mut().mode = SynthesisMode::Fast;
+    panel.set_run(2, 11, true);
+    harness.run_steps(2);
+    harness.get_by_label("fast").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("Generate").click_accesskit();
+    harness.run_steps(1);
+    let running = |app: &CortexApp| app.panel::<PreferredImagesPanel>().unwrap().is_running();
+    assert!(running(harness.state()), "Generate starts a run");
+    step_until(&mut harness, "two preferred images", |app| !running(app));
+    let app = harness.state();
+    assert!(
+        matches!(app.messages(), [cortexlens::messages::UserMessage::Info(m)] if m.ends_with("2 images")),
+        "{:?}",
+        app.messages()
+    );
+    let gallery = app.panel::<PreferredImagesPanel>().unwrap().gallery();
+    assert_eq!(gallery.iter().map(|g| g.row.seed).collect::<Vec<_>>(), [11, 12]);
+    for item in &gallery {
+        let unguided = item.row.unguided_roi_mean.expect("the unguided twin's response");
+        assert!(item.unguided.is_some());
+        assert!(
+            item.row.roi_mean > unguided,
+            "seed {}: {} ≤ {unguided}",
+            item.row.seed,
+            item.row.roi_mean
+        );
+    }
+    harness.get_by_label(&format!(
+        "seed 11: {:.3} (unguided {:.3})",
+        gallery[0].row.roi_mean,
+        gallery[0].row.unguided_roi_mean.unwrap()
+    ));
+    // Saving writes the images and the table.
+    let dir = std::env::temp_dir().join(format!("cortexlens-gallery-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    assert_eq!(save_gallery(&dir, &gallery).unwrap(), 2);
+    let table = std::fs::read_to_string(dir.join("images.tsv")).unwrap();
+    assert!(
+        table.starts_with("seed\tfile\troi_mean\tunguided_roi_mean\n11\tseed_00011.png\t"),
+        "{table}"
+    );
+    assert!(dir.join("seed_00012_unguided.png").is_file());
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -8,6 +8,7 @@ mod isosurface;
 mod layer_options;
 mod project;
 mod render;
+mod synthesize;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,6 +22,7 @@ pub use info::{InfoArgs, info_json};
 pub use isosurface::IsosurfaceArgs;
 pub use project::ProjectArgs;
 pub use render::RenderArgs;
+pub use synthesize::SynthesizeArgs;
 
 /// cortexlens: explore brain volumes and surfaces on the GPU.
 #[derive(Debug, Parser)]
@@ -49,6 +51,8 @@ enum Command {
     Encoder(EncoderArgs),
     /// Caption encoder voxels in words (BrainSCUBA: projection onto an image pool, ClipCap + GPT-2).
     Caption(CaptionArgs),
+    /// Preferred images of a region (BrainDiVE: Stable Diffusion guided by the encoder).
+    Synthesize(Box<SynthesizeArgs>),
 }
 
 /// Exit code for bad input (unreadable file, bad option value).
@@ -127,6 +131,7 @@ pub fn main() -> ExitCode {
         Some(Command::Fit(args)) => fit::run(&args),
         Some(Command::Encoder(args)) => encoder::run(&args),
         Some(Command::Caption(args)) => caption::run(&args),
+        Some(Command::Synthesize(args)) => synthesize::run(&args),
         None => crate::ui::run_window(cli.files).map_err(|e| CliError::failure(crate::platform::window_failed(&e))),
     };
     match result {

@@ -9,6 +9,7 @@ mod clusters;
 mod encoder_fit;
 mod layers;
 mod neural_field;
+mod preferred_images;
 mod surfaces;
 mod volume3d;
 
@@ -17,6 +18,7 @@ pub use clusters::ClustersPanel;
 pub use encoder_fit::{EncoderFitForm, EncoderFitPanel};
 pub use layers::LayersPanel;
 pub use neural_field::NeuralFieldPanel;
+pub use preferred_images::{GalleryImage, PreferredImagesPanel, save_gallery};
 pub use surfaces::SurfacesPanel;
 pub use volume3d::Volume3dPanel;
 
@@ -71,6 +73,7 @@ pub fn all() -> Vec<Box<dyn Panel>> {
         Box::new(Volume3dPanel::default()),
         Box::new(NeuralFieldPanel::default()),
         Box::new(CaptionsPanel::default()),
+        Box::new(PreferredImagesPanel::default()),
         Box::new(EncoderFitPanel::default()),
     ]
 }
