@@ -4,7 +4,11 @@
 //! `cargo bench -p cortexlens-inference --bench synthesis` runs the tiny fixture models
 //! (`tests/fixtures/synthesis_tiny`, 40² images): braindive (50 DPM-Solver++ steps with UNet
 //! backprop), braindive at scale 0 (the same sampler unguided), fast (SD-Turbo, 4 steps, 2 gradient
-//! steps on x̂₀ each) and rerank (8 candidates × 4 steps), and prints the ratios.
+//! steps on x̂₀ each), SD-Turbo at scale 0, and rerank (8 candidates × 4 steps) for region A of
+//! `roi.nii.gz`, and prints for each the seconds per image, the process's peak resident memory and
+//! the images' mean `roi_mean`, then the time ratios and how much of BrainDiVE's gain in `roi_mean`
+//! over unguided images the fast mode reaches. `SYNTHESIS_BENCH_MODES=braindive,fast1,…` runs only
+//! those rows (keys: braindive, unguided, fast1, fast4, turbo_unguided, rerank).
 //!
 //! `SYNTHESIS_BENCH_REAL=1` instead builds SD 2.1-base / SD-Turbo-shaped models (UNet 320–1280,
 //! VAE 128–512, 1024-d conditioning of 77 tokens) and a LAION CLIP ViT-B/16 with zero weights (the
@@ -18,6 +22,7 @@ use std::time::Instant;
 
 use cortexlens_inference::encoder::Encoder;
 use cortexlens_inference::encoder::file::load_encoder;
+use cortexlens_inference::encoder::select::MaskRule;
 use cortexlens_inference::synthesis::clip_tower::VisionConfig;
 use cortexlens_inference::synthesis::scheduler::ScheduleConfig;
 use cortexlens_inference::synthesis::unet::UNetConfig;
@@ -41,31 +46,74 @@ const VIT_B16: &str = r#"{"vision_config": {"hidden_size": 768, "intermediate_si
 const SD21_SCHEDULER: &str = r#"{"_class_name": "PNDMScheduler", "beta_end": 0.012, "beta_schedule": "scaled_linear",
  "beta_start": 0.00085, "num_train_timesteps": 1000, "prediction_type": "epsilon", "steps_offset": 1}"#;
 
-/// Mean seconds per image of `repeats` runs after a warm-up.
-fn time(
+/// What one mode cost and scored.
+struct Measured {
+    /// Mean seconds per image after a warm-up.
+    seconds: f64,
+    /// Peak resident memory of the process while the mode ran (host memory; on CUDA the models
+    /// live on the device), MiB.
+    peak_mib: f64,
+    /// Mean of the images' `roi_mean`.
+    roi_mean: f32,
+}
+
+/// Peak resident set size since the last [`reset_peak_memory`], MiB (Linux; 0 elsewhere).
+fn peak_memory_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
+    kib.unwrap_or(0.0) / 1024.0
+}
+
+/// Restarts the kernel's peak-RSS count (`echo 5 > /proc/self/clear_refs`).
+fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn measure(
     models: &SynthesisModels,
     encoder: &Encoder,
     voxels: &[usize],
     config: &SynthesisConfig,
     repeats: usize,
-) -> f64 {
+) -> Measured {
     let never = AtomicBool::new(false);
     let once = |seed| {
-        synthesize(models, encoder, voxels, config, seed, &never, &mut |_| {}).expect("synthesis");
+        synthesize(models, encoder, voxels, config, seed, &never, &mut |_| {})
+            .expect("synthesis")
+            .roi_mean
     };
+    reset_peak_memory();
     once(0);
     let start = Instant::now();
-    for seed in 1..=repeats as u64 {
-        once(seed);
+    let scores: f32 = (1..=repeats as u64).map(once).sum();
+    Measured {
+        seconds: start.elapsed().as_secs_f64() / repeats as f64,
+        peak_mib: peak_memory_mib(),
+        roi_mean: scores / repeats as f32,
     }
-    start.elapsed().as_secs_f64() / repeats as f64
+}
+
+/// Region A of the fixtures' `roi.nii.gz` (label 1), as the app selects it.
+fn fixture_region(root: &Path, encoder: &Encoder) -> Vec<usize> {
+    let roi = match cortexlens_data::load_path(&root.join("roi.nii.gz"), &mut |_| {}).expect("roi") {
+        cortexlens_data::Loaded::Volume(volume) => volume,
+        _ => panic!("roi.nii.gz is a volume"),
+    };
+    encoder
+        .voxels_in_mask(&roi, |v| MaskRule::Label(1.0).keeps(v))
+        .expect("region A")
 }
 
 fn main() {
     let device = device();
     let repeats = env("SYNTHESIS_BENCH_REPEATS", 2);
     let real = std::env::var("SYNTHESIS_BENCH_REAL").is_ok_and(|v| v == "1");
-    let (sd, turbo, encoder, size) = if real {
+    let chosen = std::env::var("SYNTHESIS_BENCH_MODES").unwrap_or_default();
+    let wanted = |name: &str| chosen.is_empty() || chosen.split(',').any(|m| m.trim() == name);
+    let (sd, turbo, encoder, voxels, size) = if real {
         let dtype = if device.is_cpu() { DType::F32 } else { DType::F16 };
         let clip = VisionConfig::from_hf_json(VIT_B16).expect("clip config");
         let make = |scheduler: &str| {
@@ -98,72 +146,110 @@ fn main() {
             make(SD21_SCHEDULER),
             make(&turbo_scheduler),
             encoder,
+            (0..8).collect::<Vec<usize>>(),
             env("SYNTHESIS_BENCH_SIZE", 512),
         )
     } else {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/synthesis_tiny");
         let load = |name: &str| SynthesisModels::load(&root.join(name), &root.join("clip"), &device).expect("models");
         let encoder = load_encoder(&root.join("encoder.safetensors")).expect("encoder");
-        (load("sd"), load("sd_turbo"), encoder, 40)
+        let voxels = fixture_region(&root, &encoder);
+        (load("sd"), load("sd_turbo"), encoder, voxels, 40)
     };
-    let voxels: Vec<usize> = (0..8).collect();
-    let config = |mode, steps: Option<usize>| {
-        let mut c = SynthesisConfig {
+    let config = |mode, steps: usize, scale: Option<f32>| {
+        let defaults = SynthesisConfig::new(mode);
+        SynthesisConfig {
             size,
             preview_every: 0,
-            ..SynthesisConfig::new(mode)
-        };
-        if let Some(steps) = steps {
-            c.steps = steps;
+            steps,
+            scale: scale.unwrap_or(defaults.scale),
+            ..defaults
         }
-        c
     };
     let braindive_steps = if real { env("SYNTHESIS_BENCH_STEPS", 2) } else { 50 };
-    let braindive = config(SynthesisMode::BrainDive, Some(braindive_steps));
-    let unguided = SynthesisConfig {
-        scale: 0.0,
-        ..braindive.clone()
-    };
-    let fast1 = config(SynthesisMode::Fast, Some(1));
-    let fast4 = config(SynthesisMode::Fast, None);
-    let rerank = config(SynthesisMode::Rerank, None);
+    let runs = [
+        (
+            "braindive",
+            format!("braindive, {braindive_steps} steps, scale 130"),
+            &sd,
+            config(SynthesisMode::BrainDive, braindive_steps, None),
+        ),
+        (
+            "unguided",
+            format!("unguided DPM-Solver++, {braindive_steps} steps"),
+            &sd,
+            config(SynthesisMode::BrainDive, braindive_steps, Some(0.0)),
+        ),
+        (
+            "fast1",
+            "fast, 1 step (2 gradient steps)".to_owned(),
+            &turbo,
+            config(SynthesisMode::Fast, 1, None),
+        ),
+        (
+            "fast4",
+            "fast, 4 steps (2 gradient steps each)".to_owned(),
+            &turbo,
+            config(SynthesisMode::Fast, 4, None),
+        ),
+        (
+            "turbo_unguided",
+            "unguided SD-Turbo, 4 steps".to_owned(),
+            &turbo,
+            config(SynthesisMode::Fast, 4, Some(0.0)),
+        ),
+        (
+            "rerank",
+            "rerank, 8 candidates x 4 steps".to_owned(),
+            &turbo,
+            config(SynthesisMode::Rerank, 4, None),
+        ),
+    ];
     let label = if real {
         "SD 2.1-base-sized, zero weights"
     } else {
-        "tiny fixtures"
+        "tiny fixtures, region A"
     };
     println!(
-        "synthesis on {} ({label}), {size}² images, mean of {repeats} after a warm-up:",
-        device_name(&device)
+        "synthesis on {} ({label}), {size}² images, {} voxels, mean of {repeats} after a warm-up:",
+        device_name(&device),
+        voxels.len()
     );
-    let t_bd = time(&sd, &encoder, &voxels, &braindive, repeats);
-    let t_un = time(&sd, &encoder, &voxels, &unguided, repeats);
-    let t_f1 = time(&turbo, &encoder, &voxels, &fast1, repeats);
-    let t_f4 = time(&turbo, &encoder, &voxels, &fast4, repeats);
-    let rows = [
-        (format!("braindive, {braindive_steps} steps, scale 130"), t_bd),
-        (format!("unguided DPM-Solver++, {braindive_steps} steps"), t_un),
-        ("fast, 1 step (2 gradient steps)".to_owned(), t_f1),
-        ("fast, 4 steps (2 gradient steps each)".to_owned(), t_f4),
-    ];
-    for (name, t) in &rows {
-        println!("  {name:44} {t:9.3} s per image");
-    }
-    if !real {
-        let t_rr = time(&turbo, &encoder, &voxels, &rerank, repeats);
-        println!("  {:44} {t_rr:9.3} s per image", "rerank, 8 candidates x 4 steps");
-        println!("  ratio braindive / rerank: {:.1}x", t_bd / t_rr);
-    }
     println!(
-        "  ratio braindive / unguided (guidance overhead per step): {:.1}x",
-        t_bd / t_un
+        "  {:44} {:>12} {:>14} {:>9}",
+        "", "s per image", "peak RSS MiB", "roi_mean"
     );
-    println!("  ratio braindive / fast (4 steps): {:.1}x", t_bd / t_f4);
-    if real {
+    let mut measured = std::collections::HashMap::new();
+    for (key, name, models, config) in runs.iter().filter(|(key, ..)| wanted(key)) {
+        let m = measure(models, &encoder, &voxels, config, repeats);
+        println!("  {name:44} {:12.3} {:14.0} {:9.4}", m.seconds, m.peak_mib, m.roi_mean);
+        measured.insert(*key, m);
+    }
+    let ratio = |a: &str, b: &str, what: &str| {
+        if let (Some(a), Some(b)) = (measured.get(a), measured.get(b)) {
+            println!("  {what}: {:.1}x", a.seconds / b.seconds);
+        }
+    };
+    ratio("braindive", "unguided", "time braindive / unguided (guidance overhead)");
+    ratio("braindive", "fast4", "time braindive / fast (4 steps)");
+    ratio("braindive", "rerank", "time braindive / rerank");
+    let gain = |guided: &str, unguided: &str| {
+        measured
+            .get(guided)
+            .zip(measured.get(unguided))
+            .map(|(g, u)| g.roi_mean - u.roi_mean)
+    };
+    if let (Some(braindive), Some(fast)) = (gain("braindive", "unguided"), gain("fast4", "turbo_unguided")) {
+        println!(
+            "  roi_mean gained over the unguided images of the same seeds: braindive {braindive:+.4}, fast {fast:+.4} ({:.0}% of braindive's)",
+            100.0 * fast / braindive
+        );
+    }
+    if let Some(m) = measured.get("braindive").filter(|_| real) {
         println!(
             "  per BrainDiVE step {:.2} s -> 50 steps {:.0} s per image",
-            t_bd / braindive_steps as f64,
-            50.0 * t_bd / braindive_steps as f64
+            m.seconds / braindive_steps as f64,
+            50.0 * m.seconds / braindive_steps as f64
         );
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use cortexlens_inference::clip::Clip;
-use cortexlens_inference::encoder::file::{from_bytes, load_encoder, save_encoder, to_bytes};
+use cortexlens_inference::encoder::file::{from_bytes, load_encoder, read_backbone, save_encoder, to_bytes};
 use cortexlens_inference::encoder::fit::{EncoderFitConfig, Responses, fit_encoder, read_stimuli};
 use cortexlens_inference::encoder::import::import_checkpoint;
 use cortexlens_inference::encoder::metrics::{pearson, r2};
@@ -157,6 +157,11 @@ fn encoder_file_round_trip_and_predict() {
     save_encoder(&path, &enc).unwrap();
     let back = load_encoder(&path).unwrap();
     assert_eq!(back, enc);
+    assert_eq!(read_backbone(&path).unwrap(), enc.backbone());
+    assert!(!enc.backbone().is_empty());
+    let not_an_encoder = dir.join("other.safetensors");
+    std::fs::write(&not_an_encoder, b"\x02\0\0\0\0\0\0\0{}").unwrap();
+    assert!(read_backbone(&not_an_encoder).is_err());
     // The file is readable by any safetensors reader with the documented names and dtypes.
     let tensors = candle_core::safetensors::load(&path, &device()).unwrap();
     assert_eq!(tensors["voxel_ijk"].dtype(), candle_core::DType::I64);

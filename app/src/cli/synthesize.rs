@@ -105,6 +105,13 @@ pub(super) fn run(args: &SynthesizeArgs) -> Result<(), CliError> {
         rule: MaskRule::from_options(args.label, args.threshold),
     };
     let voxels = region.encoder_voxels(&encoder).map_err(CliError::bad_input)?;
+    let backbone = encoder.backbone();
+    if !backbone.is_empty() && !std::path::Path::new(&args.clip).is_dir() && args.clip != backbone {
+        eprintln!(
+            "warning: the encoder was fitted on {backbone}'s features; guiding with {} instead",
+            args.clip
+        );
+    }
     let hub = Hub::from_env().ok();
     let diffusion = folder(hub.as_ref(), &args.diffusion, &DIFFUSION_FILES, args.download)?;
     let clip = folder(hub.as_ref(), &args.clip, &HF_FILES, args.download)?;

@@ -11,8 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use cortexlens_inference::clip::HF_FILES;
 use cortexlens_inference::encoder::Encoder;
-use cortexlens_inference::encoder::file::load_encoder;
+use cortexlens_inference::encoder::file::{load_encoder, read_backbone};
 use cortexlens_inference::encoder::import::BRAINSCUBA_BACKBONE;
+use cortexlens_inference::encoder::select::MaskRule;
 use cortexlens_inference::hub::Hub;
 use cortexlens_inference::synthesis::{SynthesisConfig, SynthesisMode, SynthesisModels};
 use cortexlens_inference::{device, device_name};
@@ -26,7 +27,7 @@ use crate::regions::Region;
 use crate::synthesis::{
     DIFFUSION_FILES, ImageRow, Run, RunEvent, image_file_name, model_folder, model_missing, write_images_tsv,
 };
-use crate::viewer::{SurfaceId, Viewer};
+use crate::viewer::{Layer, SurfaceId, Viewer};
 use crate::widgets::{job_progress, path_label};
 
 /// Side of a gallery thumbnail, in points.
@@ -48,6 +49,8 @@ pub struct GalleryImage {
 enum RegionChoice {
     /// The selected layer where it is shown (its threshold and range).
     SelectedLayer,
+    /// One label of the selected layer (an atlas or segmentation): the one under the crosshair.
+    LabelAtCrosshair,
     /// A surface region (a FreeSurfer label).
     Surface(SurfaceId),
 }
@@ -71,6 +74,8 @@ struct LoadedModels {
 /// Preferred-image controls, the running job and the gallery.
 pub struct PreferredImagesPanel {
     encoder: Option<PathBuf>,
+    /// The CLIP the encoder was fitted on (its `backbone` metadata), when it names one.
+    backbone: Option<String>,
     diffusion: String,
     clip: String,
     hub: Option<Hub>,
@@ -112,10 +117,13 @@ impl Default for PreferredImagesPanel {
             size: 0,
             ..SynthesisConfig::new(mode)
         };
+        let encoder = Some(dir.join("encoder.safetensors")).filter(|p| p.is_file());
+        let backbone = encoder.as_deref().and_then(backbone_of);
         PreferredImagesPanel {
-            encoder: Some(dir.join("encoder.safetensors")).filter(|p| p.is_file()),
+            clip: folder_or("clip", backbone.as_deref().unwrap_or(BRAINSCUBA_BACKBONE)),
+            encoder,
+            backbone,
             diffusion: folder_or("diffusion", "stabilityai/stable-diffusion-2-1-base"),
-            clip: folder_or("clip", BRAINSCUBA_BACKBONE),
             hub: Hub::from_env().ok(),
             region: RegionChoice::SelectedLayer,
             mode,
@@ -139,9 +147,18 @@ impl Default for PreferredImagesPanel {
 impl PreferredImagesPanel {
     /// Use these models: the encoder file, and the diffusion and CLIP folders or repository ids.
     pub fn set_models(&mut self, encoder: PathBuf, diffusion: String, clip: String) {
-        self.encoder = Some(encoder);
+        self.set_encoder(encoder);
         self.diffusion = diffusion;
         self.clip = clip;
+    }
+
+    /// Uses this encoder, and guides with the CLIP it was fitted on when its file names one.
+    fn set_encoder(&mut self, encoder: PathBuf) {
+        self.backbone = backbone_of(&encoder);
+        if let Some(backbone) = &self.backbone {
+            self.clip = backbone.clone();
+        }
+        self.encoder = Some(encoder);
     }
 
     /// Settings of the next run (mode, steps, scale, size…).
@@ -173,6 +190,19 @@ impl PreferredImagesPanel {
                 style: layer.style,
                 name: layer.name().to_owned(),
             }),
+            RegionChoice::LabelAtCrosshair => {
+                let (layer, label) = label_at_crosshair(viewer)?;
+                let named = layer
+                    .label_names
+                    .as_ref()
+                    .and_then(|names| names.name(label))
+                    .map_or(String::new(), |n| format!(" ({n})"));
+                Some(Region::Roi {
+                    volume: layer.volume.clone(),
+                    rule: MaskRule::Label(label),
+                    name: format!("label {label}{named} of {}", layer.name()),
+                })
+            }
             RegionChoice::Surface(id) => Some(Region::Surface {
                 name: viewer.surfaces.region(id)?.name.clone(),
                 points: viewer.surfaces.region_points(id)?,
@@ -304,6 +334,12 @@ impl PreferredImagesPanel {
                 asked = Some(Asked::Encoder);
             }
             ui.end_row();
+            if let Some(backbone) = &self.backbone {
+                ui.label("");
+                ui.small(format!("fitted on {backbone}"))
+                    .on_hover_text("Guide with this CLIP: the encoder reads its features");
+                ui.end_row();
+            }
             for (name, what, files, spec) in [
                 ("Diffusion", Asked::Diffusion, &DIFFUSION_FILES[..], &mut self.diffusion),
                 ("CLIP", Asked::Clip, &HF_FILES[..], &mut self.clip),
@@ -368,10 +404,20 @@ impl PreferredImagesPanel {
             self.region = RegionChoice::SelectedLayer;
         }
         let layer = viewer.selected_layer().map(|l| l.name().to_owned());
+        let label_here = label_at_crosshair(viewer).map(|(layer, label)| {
+            let named = layer.label_names.as_ref().and_then(|names| names.name(label));
+            format!(
+                "label {label}{} under the crosshair",
+                named.map_or(String::new(), |n| format!(" ({n})"))
+            )
+        });
         egui::Grid::new("synthesis-run").num_columns(2).show(ui, |ui| {
             let label = ui.label("Region");
             let shown = match self.region {
                 RegionChoice::SelectedLayer => layer.clone().unwrap_or_else(|| "the selected layer".into()),
+                RegionChoice::LabelAtCrosshair => label_here
+                    .clone()
+                    .unwrap_or_else(|| "no label under the crosshair".into()),
                 RegionChoice::Surface(id) => regions
                     .iter()
                     .find(|(r, _)| *r == id)
@@ -384,6 +430,9 @@ impl PreferredImagesPanel {
                         .clone()
                         .map_or("the selected layer".into(), |n| format!("{n} as shown"));
                     ui.selectable_value(&mut self.region, RegionChoice::SelectedLayer, name);
+                    if let Some(here) = &label_here {
+                        ui.selectable_value(&mut self.region, RegionChoice::LabelAtCrosshair, here);
+                    }
                     for (id, name) in &regions {
                         ui.selectable_value(&mut self.region, RegionChoice::Surface(*id), name);
                     }
@@ -515,7 +564,7 @@ impl PreferredImagesPanel {
             return;
         };
         match what {
-            Asked::Encoder => self.encoder = Some(path),
+            Asked::Encoder => self.set_encoder(path),
             Asked::Diffusion => self.diffusion = path.display().to_string(),
             Asked::Clip => self.clip = path.display().to_string(),
             Asked::SaveAll => match save_gallery(&path, &self.gallery()) {
@@ -612,4 +661,18 @@ impl Panel for PreferredImagesPanel {
             Err(error) => ctx.messages.job_ended(&finished.label, error),
         }
     }
+}
+
+/// The selected layer when it is drawn as labels, and its non-zero label under the crosshair.
+fn label_at_crosshair(viewer: &Viewer) -> Option<(&Layer, f32)> {
+    let layer = viewer.selected_layer().filter(|l| l.style.colormap.is_categorical())?;
+    let value = layer
+        .volume
+        .value_at(layer.volume.nearest_voxel(viewer.crosshair), layer.frame)?;
+    (value.is_finite() && value != 0.0).then_some((layer, value))
+}
+
+/// The CLIP an encoder file names as its backbone, if any (read from its header only).
+fn backbone_of(encoder: &Path) -> Option<String> {
+    read_backbone(encoder).ok().filter(|b| !b.is_empty())
 }

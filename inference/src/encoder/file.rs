@@ -63,6 +63,21 @@ pub fn load_encoder(path: &Path) -> Result<Encoder, EncoderError> {
     })
 }
 
+/// The `backbone` metadata of an encoder file (the CLIP it was fitted on), read from the header
+/// alone: the file is memory-mapped, so its weights are not read.
+pub fn read_backbone(path: &Path) -> Result<String, EncoderError> {
+    let file = std::fs::File::open(path).map_err(FileError::io(path))?;
+    // SAFETY: the map is read once, here; a file truncated meanwhile fails the header's checks.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(FileError::io(path))?;
+    let (_, header) =
+        SafeTensors::read_metadata(&map).map_err(|e| FileError::format(path, format!("not safetensors: {e}")))?;
+    let meta = header.metadata().clone().unwrap_or_default();
+    if meta.get("format").map(String::as_str) != Some(FORMAT) {
+        return Err(FileError::format(path, format!("not an encoder file (format {:?})", meta.get("format"))).into());
+    }
+    Ok(meta.get("backbone").cloned().unwrap_or_default())
+}
+
 /// Parses the bytes of an encoder file; every problem is [`EncoderError::Invalid`].
 pub fn from_bytes(bytes: &[u8]) -> Result<Encoder, EncoderError> {
     let invalid = |m: String| EncoderError::Invalid(m);
