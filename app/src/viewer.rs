@@ -4,6 +4,7 @@
 
 mod camera;
 mod cifti;
+mod drawing;
 mod layer;
 mod layout;
 mod surface_scene;
@@ -11,6 +12,7 @@ mod volume3d;
 
 pub use camera::ViewCamera;
 pub use cifti::{CiftiAdded, CiftiSurfacePart, OpenCifti};
+pub use drawing::{DrawError, DrawSettings, DrawTool, Drawings, DrawnLayer, LabelStats, stats_tsv};
 pub use layer::{Layer, LayerId, default_style, label_style};
 pub use layout::{Layout, MOSAIC_MAX_SLICES, Mosaic, Pane, View, panes};
 pub use surface_scene::{
@@ -60,6 +62,8 @@ pub struct Viewer {
     pub selected: Option<LayerId>,
     /// Open CIFTI files: where their parts are shown, the row shown of a connectivity file.
     pub cifti: Vec<OpenCifti>,
+    /// Label layers being drawn, and the drawing tool.
+    pub drawings: Drawings,
     /// The id the next layer gets.
     next_layer: u64,
 }

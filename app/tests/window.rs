@@ -1436,3 +1436,194 @@ fn preferred_images_appear_in_the_gallery_and_beat_their_unguided_twins() {
     assert!(dir.join("seed_00012_unguided.png").is_file());
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn preferred_images_of_the_atlas_label_under_the_crosshair() {
+    use cortexlens::panels::PreferredImagesPanel;
+    use cortexlens::viewer::label_style;
+    use cortexlens_inference::encoder::file::load_encoder;
+    use cortexlens_inference::encoder::select::MaskRule;
+    use cortexlens_inference::synthesis::{SynthesisMode, SynthesisModels, roi_mean};
+    use egui::accesskit::Role;
+    let tiny = repo().join("inference/tests/fixtures/synthesis_tiny");
+    let mut harness = harness(Startup::Files(vec![tiny.join("roi.nii.gz")]));
+    step_until(&mut harness, "the region volume", |app| {
+        app.viewer().layers.len() == 1 && !app.is_loading()
+    });
+    // The region volume drawn as an atlas, the crosshair on a voxel of label 2.
+    let app = harness.state_mut();
+    let layer = &mut app.viewer_mut().layers[0];
+    layer.style = label_style(true);
+    let (id, roi) = (layer.id, layer.volume.clone());
+    let [nx, ny, nz, _] = roi.shape;
+    let at = (0..nx * ny * nz)
+        .map(|n| [n % nx, n / nx % ny, n / (nx * ny)].map(|i| i as i64))
+        .find(|&ijk| roi.value_at(ijk, 0) == Some(2.0))
+        .unwrap();
+    let viewer = app.viewer_mut();
+    viewer.selected = Some(id);
+    viewer.crosshair = roi.voxel_to_world(glam::DVec3::new(at[0] as f64, at[1] as f64, at[2] as f64));
+    let panel = app.panel_mut::<PreferredImagesPanel>().unwrap();
+    panel.set_models(
+        tiny.join("encoder.safetensors"),
+        tiny.join("sd_turbo").display().to_string(),
+        tiny.join("clip").display().to_string(),
+    );
+    panel.config_mut().mode = SynthesisMode::Fast;
+    panel.config_mut().steps = 1;
+    panel.set_run(1, 5, false);
+    harness.run_steps(2);
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Region")
+        .click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("label 2 under the crosshair").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("Generate").click_accesskit();
+    harness.run_steps(1);
+    let running = |app: &CortexApp| app.panel::<PreferredImagesPanel>().unwrap().is_running();
+    step_until(&mut harness, "the image", |app| !running(app));
+    let gallery = harness.state().panel::<PreferredImagesPanel>().unwrap().gallery();
+    assert_eq!(gallery.len(), 1, "{:?}", harness.state().messages());
+    // Its score is the encoder's mean over exactly label 2's voxels.
+    let encoder = load_encoder(&tiny.join("encoder.safetensors")).unwrap();
+    let models = SynthesisModels::load(
+        &tiny.join("sd_turbo"),
+        &tiny.join("clip"),
+        &cortexlens_inference::device(),
+    )
+    .unwrap();
+    let score = |label: f32| {
+        let voxels = encoder
+            .voxels_in_mask(&roi, |v| MaskRule::Label(label).keeps(v))
+            .unwrap();
+        roi_mean(&models, &encoder, &voxels, &gallery[0].image).unwrap()
+    };
+    assert!((gallery[0].row.roi_mean - score(2.0)).abs() < 1e-5);
+    assert!((gallery[0].row.roi_mean - score(1.0)).abs() > 1e-4);
+}
+
+fn pointer(harness: &mut Harness<'static, CortexApp>, pos: Pos2, pressed: Option<bool>) {
+    let input = harness.input_mut();
+    input.events.push(Event::PointerMoved(pos));
+    if let Some(pressed) = pressed {
+        input.events.push(Event::PointerButton {
+            pos,
+            button: PointerButton::Primary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+    }
+    harness.step();
+}
+
+#[test]
+fn a_region_drawn_in_a_slice_view_fills_undoes_and_saves() {
+    use cortexlens::viewer::Layout;
+    let example = repo().join("tests/data/volumes/nibabel_example4d.nii.gz");
+    let mut harness = harness(Startup::Files(vec![example]));
+    harness.state_mut().viewer_mut().layout = Layout::Single(Plane::Axial);
+    step_until(&mut harness, "the volume", |app| {
+        app.viewer().layers.len() == 1 && !app.is_loading()
+    });
+    harness.get_by_label("New region layer").click_accesskit();
+    harness.run_steps(2);
+    let app = harness.state();
+    assert_eq!(app.viewer().layers.len(), 2);
+    let region = app.viewer().drawings.target.expect("drawing into the new layer");
+    assert!(app.viewer().drawings.active(), "drawing is on");
+    let crosshair = app.viewer().crosshair;
+
+    // A drag from left to right paints one stroke into the axial slice under the crosshair.
+    let area = harness.state().view_area_rect();
+    let (from, to) = (
+        area.center() + egui::vec2(-60.0, 20.0),
+        area.center() + egui::vec2(60.0, 20.0),
+    );
+    pointer(&mut harness, from, Some(true));
+    for step in 1..=6 {
+        pointer(&mut harness, from + (to - from) * (step as f32 / 6.0), None);
+    }
+    pointer(&mut harness, to, Some(false));
+    harness.run_steps(2);
+    let app = harness.state();
+    assert_eq!(app.viewer().crosshair, crosshair, "drawing leaves the crosshair");
+    let volume = app.viewer().layer(region).unwrap().volume.clone();
+    let [nx, ny, _, _] = volume.shape;
+    let stroke: Vec<usize> = (0..volume.data.len()).filter(|&n| volume.data[n] == 1.0).collect();
+    let k = volume.nearest_voxel(crosshair)[2] as usize;
+    assert!(stroke.iter().all(|&n| n / (nx * ny) == k), "in the crosshair's slice");
+    let geometry = app
+        .viewer()
+        .geometry(Plane::Axial, area.width().round() as u32, area.height().round() as u32);
+    for end in [from, to] {
+        let world = geometry.pixel_to_world(DVec2::new((end.x - area.min.x) as f64, (end.y - area.min.y) as f64));
+        let [i, j, kk] = volume.nearest_voxel(world);
+        assert_eq!(
+            volume.value_at([i, j, kk], 0),
+            Some(1.0),
+            "painted under the pointer at {end:?}"
+        );
+    }
+    // 120 points at the view's scale span this many voxels, each painted once, without gaps.
+    let mm = 120.0 * geometry.mm_per_px;
+    assert!(
+        stroke.len() as f64 >= mm / 2.0 * 0.9,
+        "{} voxels over {mm} mm",
+        stroke.len()
+    );
+
+    // Ctrl+Z undoes the stroke, Ctrl+Shift+Z redoes it.
+    let key = |harness: &mut Harness<'static, CortexApp>, shift: bool| {
+        let modifiers = if shift {
+            Modifiers::COMMAND | Modifiers::SHIFT
+        } else {
+            Modifiers::COMMAND
+        };
+        harness.input_mut().events.push(Event::Key {
+            key: egui::Key::Z,
+            physical_key: None,
+            pressed: true,
+            repeat: false,
+            modifiers,
+        });
+        harness.run_steps(2);
+    };
+    let painted = |app: &CortexApp| {
+        let v = &app.viewer().layer(region).unwrap().volume;
+        v.data.iter().filter(|&&x| x != 0.0).count()
+    };
+    key(&mut harness, false);
+    assert_eq!(painted(harness.state()), 0);
+    key(&mut harness, true);
+    assert_eq!(painted(harness.state()), stroke.len());
+
+    // Fill: a click above the stroke fills the rest of the voxel slice under it (the stroke does
+    // not split a slice). The grid is oblique: that slice may be a neighbour of the stroke's.
+    harness.get_by_label("Fill").click_accesskit();
+    harness.run_steps(1);
+    let spot = area.center() + egui::vec2(0.0, -40.0);
+    click(&mut harness, spot);
+    let world = geometry.pixel_to_world(DVec2::new((spot.x - area.min.x) as f64, (spot.y - area.min.y) as f64));
+    let filled_slice = volume.nearest_voxel(world)[2] as usize;
+    let expected = if filled_slice == k {
+        nx * ny
+    } else {
+        nx * ny + stroke.len()
+    };
+    assert_eq!(painted(harness.state()), expected);
+    harness.get_by_label("Undo").click_accesskit();
+    harness.run_steps(2);
+    assert_eq!(painted(harness.state()), stroke.len());
+
+    // Saved, it reads back as the same labels on the base's grid, as uint8.
+    let path = std::env::temp_dir().join(format!("cortexlens-drawn-{}.nii.gz", std::process::id()));
+    harness.state().viewer().save_drawn(region, &path).unwrap();
+    let Ok(cortexlens_data::Loaded::Volume(back)) = cortexlens_data::load_path(&path, &mut |_| {}) else {
+        panic!("the saved region loads");
+    };
+    assert_eq!(back.datatype, "uint8");
+    assert_eq!(back.data, harness.state().viewer().layer(region).unwrap().volume.data);
+    assert_eq!(back.affine, harness.state().viewer().layers[0].volume.affine);
+    std::fs::remove_file(path).ok();
+}

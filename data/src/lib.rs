@@ -11,6 +11,7 @@ pub mod camera;
 pub mod cifti;
 pub mod clusters;
 pub mod colormap;
+pub mod drawing;
 pub mod error;
 pub mod field;
 pub mod formats;

@@ -190,6 +190,7 @@ mod tests {
             scl_slope: 1.0,
             scl_inter: 0.0,
             data,
+            nifti_space: None,
         }
     }
 

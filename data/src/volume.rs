@@ -23,6 +23,28 @@ pub struct Volume {
     pub scl_inter: f64,
     /// Scaled values, `nx*ny*nz*nt` of them, frame after frame.
     pub data: Vec<f32>,
+    /// The spatial fields of the NIfTI header it was read from, if it was (kept so that a volume
+    /// saved on this grid, e.g. a region drawn on it, carries the same codes and transforms).
+    pub nifti_space: Option<Box<NiftiSpace>>,
+}
+
+/// A NIfTI header's spatial fields, as stored.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NiftiSpace {
+    /// `qform_code`.
+    pub qform_code: i32,
+    /// `sform_code`.
+    pub sform_code: i32,
+    /// `quatern_b, quatern_c, quatern_d`.
+    pub quatern: [f64; 3],
+    /// `qoffset_x, qoffset_y, qoffset_z`.
+    pub qoffset: [f64; 3],
+    /// `pixdim[0..4]`: qfac, then the three voxel sizes.
+    pub pixdim: [f64; 4],
+    /// `srow_x, srow_y, srow_z`.
+    pub srow: [[f64; 4]; 3],
+    /// `xyzt_units`.
+    pub xyzt_units: i32,
 }
 
 impl Volume {
@@ -39,6 +61,7 @@ impl Volume {
             scl_slope: 1.0,
             scl_inter: 0.0,
             data,
+            nifti_space: None,
         }
     }
 

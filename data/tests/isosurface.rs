@@ -47,6 +47,7 @@ fn distance_volume(n: usize) -> (Volume, DVec3) {
         scl_slope: 1.0,
         scl_inter: 0.0,
         data,
+        nifti_space: None,
     };
     (volume, centre)
 }

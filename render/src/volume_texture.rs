@@ -78,6 +78,7 @@ pub fn box_downsample(volume: &Volume, frame: usize, factors: [usize; 3]) -> Vol
         scl_slope: 1.0,
         scl_inter: 0.0,
         data,
+        nifti_space: None,
     }
 }
 

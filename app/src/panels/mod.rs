@@ -6,6 +6,7 @@
 
 mod captions;
 mod clusters;
+mod draw_regions;
 mod encoder_fit;
 mod layers;
 mod neural_field;
@@ -15,6 +16,7 @@ mod volume3d;
 
 pub use captions::CaptionsPanel;
 pub use clusters::ClustersPanel;
+pub use draw_regions::DrawRegionsPanel;
 pub use encoder_fit::{EncoderFitForm, EncoderFitPanel};
 pub use layers::LayersPanel;
 pub use neural_field::NeuralFieldPanel;
@@ -69,6 +71,7 @@ pub fn all() -> Vec<Box<dyn Panel>> {
     vec![
         Box::new(LayersPanel::default()),
         Box::new(ClustersPanel::default()),
+        Box::new(DrawRegionsPanel::default()),
         Box::new(SurfacesPanel::default()),
         Box::new(Volume3dPanel::default()),
         Box::new(NeuralFieldPanel::default()),

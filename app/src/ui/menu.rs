@@ -14,8 +14,22 @@ pub const SCREENSHOT_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifier
 /// Ctrl+O (Cmd+O): open files.
 pub const OPEN_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
 
+/// Ctrl+Z (Cmd+Z): undo the last drawing edit, while drawing.
+pub const UNDO_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
+/// Ctrl+Shift+Z (Cmd+Shift+Z): redo it.
+pub const REDO_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::Z);
+
 /// Keyboard shortcuts that work anywhere in the window.
 pub fn shortcuts(app: &mut CortexApp, ctx: &egui::Context) {
+    if app.viewer.drawings.active() && ctx.memory(|m| m.focused().is_none()) {
+        // The longer shortcut first: Ctrl+Z would also match Ctrl+Shift+Z.
+        if ctx.input_mut(|i| i.consume_shortcut(&REDO_SHORTCUT)) {
+            app.viewer.redo_drawing();
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&UNDO_SHORTCUT)) {
+            app.viewer.undo_drawing();
+        }
+    }
     if ctx.input_mut(|i| i.consume_shortcut(&SCREENSHOT_SHORTCUT)) {
         app.screenshot.open = true;
     }

@@ -7,7 +7,7 @@ use glam::{DVec2, DVec3};
 
 use crate::gpu_scene::picture::CROSSHAIR_RGBA;
 use crate::gpu_scene::{ViewCallback, ViewRequest};
-use crate::viewer::{View, Viewer};
+use crate::viewer::{DrawTool, View, Viewer};
 
 /// Scroll distance in points that steps one slice.
 const POINTS_PER_SLICE: f32 = 40.0;
@@ -82,7 +82,9 @@ fn handle_input(
         return;
     };
     let plane = geometry.plane;
-    if (response.clicked() || response.dragged_by(egui::PointerButton::Primary))
+    if viewer.drawings.active() && matches!(view, View::Slice(_)) {
+        draw(viewer, ui, response, &geometry, rect, ppp);
+    } else if (response.clicked() || response.dragged_by(egui::PointerButton::Primary))
         && let Some(pos) = response.interact_pointer_pos()
     {
         viewer.set_crosshair(geometry.pixel_to_world(to_px(pos, rect, ppp)));
@@ -127,6 +129,33 @@ fn handle_input(
         });
         if accumulated != 0.0 {
             viewer.step_slice(plane, accumulated as f64);
+        }
+    }
+}
+
+/// Drawing mode: the primary button paints (pen, eraser) while held, one stroke per press, or
+/// fills the clicked area; the crosshair stays where it is.
+fn draw(viewer: &mut Viewer, ui: &egui::Ui, response: &egui::Response, geometry: &SliceGeometry, rect: Rect, ppp: f32) {
+    let world = |pos: Pos2| geometry.pixel_to_world(to_px(pos, rect, ppp));
+    match viewer.drawings.settings.tool {
+        DrawTool::Fill => {
+            if response.clicked()
+                && let Some(pos) = response.interact_pointer_pos()
+            {
+                viewer.fill_at(world(pos), geometry.plane);
+            }
+        }
+        DrawTool::Pen | DrawTool::Eraser => {
+            // One stroke per press: it ends when the button is released, wherever that is.
+            let down = ui.input(|i| i.pointer.primary_down());
+            let held = down && response.is_pointer_button_down_on();
+            let pos = response.interact_pointer_pos();
+            if let Some(pos) = pos.filter(|_| held || response.clicked()) {
+                viewer.draw_at(world(pos), geometry.plane);
+            }
+            if !down {
+                viewer.end_stroke();
+            }
         }
     }
 }

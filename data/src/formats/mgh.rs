@@ -166,6 +166,7 @@ pub(crate) fn load(input: &mut Input, name: &str, progress: &mut Progress) -> Re
         scl_slope: 1.0,
         scl_inter: 0.0,
         data,
+        nifti_space: None,
     })
 }
 

@@ -36,7 +36,7 @@ pub use self::fs_label::FreeSurferLabel;
 pub use self::gifti_writer::GiftiEncoding;
 pub use self::label_table::{LabelNames, load_label_names, sidecar_label_names};
 pub use self::mesh_writer::{MeshFormat, WriteError, save_mesh, save_mesh_as, save_vertex_values_gifti};
-pub use self::nifti_writer::save_nifti;
+pub use self::nifti_writer::{StoredAs, save_nifti, save_nifti_as};
 
 use self::input::Input;
 use self::mesh_reader::MeshFile;

@@ -8,7 +8,7 @@ use super::progress::Progress;
 use super::voxels::{DType, Layout, Scaling, read_voxels};
 use super::{MEMORY_BUDGET, nifti1, nifti2};
 use crate::error::LoadError;
-use crate::volume::Volume;
+use crate::volume::{NiftiSpace, Volume};
 
 /// NIfTI-1 or NIfTI-2 header fields in their widest types, byte order resolved.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,6 +41,8 @@ pub(crate) struct Header {
     pub srow: [[f64; 4]; 3],
     /// `glmin` (NIfTI-1 only), used by FreeSurfer's large-vector convention.
     pub glmin: i64,
+    /// `xyzt_units`.
+    pub xyzt_units: i32,
 }
 
 /// Validated grid of a volume.
@@ -373,6 +375,15 @@ pub(crate) fn read_volume(
         scl_slope: scaling.slope,
         scl_inter: scaling.inter,
         data: values,
+        nifti_space: Some(Box::new(NiftiSpace {
+            qform_code: header.qform_code,
+            sform_code: header.sform_code,
+            quatern: header.quatern,
+            qoffset: header.qoffset,
+            pixdim: [header.pixdim[0], header.pixdim[1], header.pixdim[2], header.pixdim[3]],
+            srow: header.srow,
+            xyzt_units: header.xyzt_units,
+        })),
     })
 }
 
@@ -435,6 +446,7 @@ mod tests {
             qoffset: [0.0; 3],
             srow: [[0.0; 4]; 3],
             glmin: 0,
+            xyzt_units: 0,
         }
     }
 

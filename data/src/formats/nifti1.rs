@@ -54,6 +54,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Header, LoadError> {
             h.srow_z.map(f64::from),
         ],
         glmin: i64::from(h.glmin),
+        xyzt_units: i32::from(h.xyzt_units),
     })
 }
 

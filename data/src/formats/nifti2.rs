@@ -62,6 +62,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Header, LoadError> {
         qoffset: [f64_at(376), f64_at(384), f64_at(392)],
         srow: [row(400), row(432), row(464)],
         glmin: 0,
+        xyzt_units: i32_at(500),
     })
 }
 

@@ -1,8 +1,12 @@
-//! Saving volumes as NIfTI-1 single files (`.nii`, or gzip-compressed `.nii.gz`), f32 voxels.
+//! Saving volumes as NIfTI-1 single files (`.nii`, or gzip-compressed `.nii.gz`): f32 voxels, or
+//! uint8/int16 labels (a drawn region).
 //!
-//! The header carries the affine as the sform (`sform_code` 2, aligned; stored as f32 like every
-//! NIfTI-1 field) with no qform, the voxel sizes as the affine's column norms, and units of mm and
-//! seconds. Frames are written one after another, `i` fastest, as [`Volume::data`] holds them.
+//! A volume read from NIfTI keeps its header's spatial fields ([`Volume::nifti_space`]: qform and
+//! sform with their codes, qfac, voxel sizes, units), so that nibabel reads the same affine and
+//! codes back. Any other volume gets its affine as the sform (`sform_code` 2, aligned; stored as
+//! f32 like every NIfTI-1 field) with no qform, the voxel sizes as the affine's column norms, and
+//! units of mm and seconds. Frames are written one after another, `i` fastest, as
+//! [`Volume::data`] holds them.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -11,21 +15,40 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 
 use super::mesh_writer::WriteError;
-use crate::volume::Volume;
+use crate::volume::{NiftiSpace, Volume};
 
 const HEADER_SIZE: usize = 348;
 const VOX_OFFSET: usize = 352;
+const DT_UINT8: i16 = 2;
+const DT_INT16: i16 = 4;
 const DT_FLOAT32: i16 = 16;
 const SFORM_ALIGNED: i16 = 2;
 const UNITS_MM_SEC: u8 = 2 | 8;
 
+/// How voxel values are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoredAs {
+    /// `float32`, exactly.
+    Float32,
+    /// `uint8`: labels 0–255 (values are rounded; others are refused).
+    Uint8,
+    /// `int16`: labels −32768–32767 (values are rounded; others are refused).
+    Int16,
+}
+
 /// Writes `volume` to `path` as NIfTI-1 f32; gzip-compressed when the name ends in `.gz`.
 pub fn save_nifti(path: &Path, volume: &Volume) -> Result<(), WriteError> {
+    save_nifti_as(path, volume, StoredAs::Float32)
+}
+
+/// Writes `volume` to `path` as NIfTI-1 with voxels stored `as_type`; gzip-compressed when the
+/// name ends in `.gz`.
+pub fn save_nifti_as(path: &Path, volume: &Volume, as_type: StoredAs) -> Result<(), WriteError> {
     let error = |source| WriteError::Io {
         file: path.display().to_string(),
         source,
     };
-    let bytes = nifti1_bytes(volume).map_err(error)?;
+    let bytes = nifti1_bytes(volume, as_type).map_err(error)?;
     let gz = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -41,7 +64,7 @@ pub fn save_nifti(path: &Path, volume: &Volume) -> Result<(), WriteError> {
 }
 
 /// The bytes of a NIfTI-1 single file holding `volume`.
-fn nifti1_bytes(volume: &Volume) -> io::Result<Vec<u8>> {
+fn nifti1_bytes(volume: &Volume, as_type: StoredAs) -> io::Result<Vec<u8>> {
     let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
     let [nx, ny, nz, nt] = volume.shape;
     if volume.shape.iter().any(|&d| d == 0 || d > i16::MAX as usize) {
@@ -69,35 +92,68 @@ fn nifti1_bytes(volume: &Volume) -> io::Result<Vec<u8>> {
     {
         put_i16(&mut h, 40 + 2 * i, d);
     }
-    put_i16(&mut h, 70, DT_FLOAT32);
-    put_i16(&mut h, 72, 32);
+    let (datatype, bitpix) = match as_type {
+        StoredAs::Float32 => (DT_FLOAT32, 32),
+        StoredAs::Uint8 => (DT_UINT8, 8),
+        StoredAs::Int16 => (DT_INT16, 16),
+    };
+    put_i16(&mut h, 70, datatype);
+    put_i16(&mut h, 72, bitpix);
     let a = volume.affine;
-    let zooms = [
-        a.x_axis.truncate().length(),
-        a.y_axis.truncate().length(),
-        a.z_axis.truncate().length(),
-    ];
-    for (i, p) in [1.0, zooms[0], zooms[1], zooms[2], 1.0, 1.0, 1.0, 1.0]
-        .into_iter()
-        .enumerate()
-    {
+    let space = volume.nifti_space.as_deref().copied().unwrap_or_else(|| NiftiSpace {
+        qform_code: 0,
+        sform_code: SFORM_ALIGNED.into(),
+        quatern: [0.0; 3],
+        qoffset: [0.0; 3],
+        pixdim: [
+            1.0,
+            a.x_axis.truncate().length(),
+            a.y_axis.truncate().length(),
+            a.z_axis.truncate().length(),
+        ],
+        srow: [0, 1, 2].map(|row| [0, 1, 2, 3].map(|col| a.col(col)[row])),
+        xyzt_units: UNITS_MM_SEC.into(),
+    });
+    let [qfac, dx, dy, dz] = space.pixdim;
+    for (i, p) in [qfac, dx, dy, dz, 1.0, 1.0, 1.0, 1.0].into_iter().enumerate() {
         put_f32(&mut h, 76 + 4 * i, p as f32);
     }
     put_f32(&mut h, 108, VOX_OFFSET as f32);
     put_f32(&mut h, 112, 1.0);
-    h[123] = UNITS_MM_SEC;
+    h[123] = u8::try_from(space.xyzt_units).unwrap_or(UNITS_MM_SEC);
     let description = b"cortexlens";
     h[148..148 + description.len()].copy_from_slice(description);
-    put_i16(&mut h, 254, SFORM_ALIGNED);
-    for row in 0..3 {
-        for col in 0..4 {
-            put_f32(&mut h, 280 + 16 * row + 4 * col, a.col(col)[row] as f32);
+    put_i16(&mut h, 252, i16::try_from(space.qform_code).unwrap_or(0));
+    put_i16(&mut h, 254, i16::try_from(space.sform_code).unwrap_or(0));
+    for (i, q) in space.quatern.iter().chain(&space.qoffset).enumerate() {
+        put_f32(&mut h, 256 + 4 * i, *q as f32);
+    }
+    for (row, values) in space.srow.iter().enumerate() {
+        for (col, v) in values.iter().enumerate() {
+            put_f32(&mut h, 280 + 16 * row + 4 * col, *v as f32);
         }
     }
     h[344..348].copy_from_slice(b"n+1\0");
-    h.reserve(volume.data.len() * 4);
-    for v in &volume.data {
-        h.extend_from_slice(&v.to_le_bytes());
+    h.reserve(volume.data.len() * usize::from(bitpix as u16 / 8));
+    let out_of_range = |v: f32| invalid(format!("value {v} does not fit {as_type:?}"));
+    for &v in &volume.data {
+        match as_type {
+            StoredAs::Float32 => h.extend_from_slice(&v.to_le_bytes()),
+            StoredAs::Uint8 => {
+                let r = v.round();
+                if !(0.0..=255.0).contains(&r) {
+                    return Err(out_of_range(v));
+                }
+                h.push(r as u8);
+            }
+            StoredAs::Int16 => {
+                let r = v.round();
+                if !(f32::from(i16::MIN)..=f32::from(i16::MAX)).contains(&r) {
+                    return Err(out_of_range(v));
+                }
+                h.extend_from_slice(&(r as i16).to_le_bytes());
+            }
+        }
     }
     Ok(h)
 }
@@ -125,6 +181,7 @@ mod tests {
             data: (0..n)
                 .map(|i| if i % 7 == 3 { f32::NAN } else { i as f32 * 0.25 - 3.0 })
                 .collect(),
+            nifti_space: None,
         }
     }
 
@@ -154,10 +211,63 @@ mod tests {
     }
 
     #[test]
+    fn labels_keep_the_header_s_spatial_fields() {
+        use crate::formats::nifti::parse_header;
+        let space = NiftiSpace {
+            qform_code: 1,
+            sform_code: 4,
+            quatern: [0.0, 0.6, 0.8],
+            qoffset: [-90.0, 126.0, -72.0],
+            pixdim: [-1.0, 2.0, 3.0, 0.5],
+            srow: [[-2.0, 0.0, 0.0, 90.0], [0.0, 3.0, 0.0, -126.0], [0.0, 0.0, 0.5, -72.0]],
+            xyzt_units: 10,
+        };
+        let mut labels = volume([3, 4, 2, 1]);
+        labels.data = (0..24).map(|i| (i % 5) as f32).collect();
+        labels.affine = DMat4::from_cols_array_2d(&[
+            [-2.0, 0.0, 0.0, 0.0],
+            [0.0, 3.0, 0.0, 0.0],
+            [0.0, 0.0, 0.5, 0.0],
+            [90.0, -126.0, -72.0, 1.0],
+        ]);
+        labels.nifti_space = Some(Box::new(space));
+        for (as_type, name) in [(StoredAs::Uint8, "uint8"), (StoredAs::Int16, "int16")] {
+            let bytes = nifti1_bytes(&labels, as_type).unwrap();
+            let header = parse_header(&bytes[..HEADER_SIZE], 1).unwrap();
+            assert_eq!((header.qform_code, header.sform_code, header.xyzt_units), (1, 4, 10));
+            assert_eq!(header.quatern, space.quatern.map(|q| f64::from(q as f32)));
+            assert_eq!(header.qoffset, space.qoffset);
+            assert_eq!(header.srow, space.srow);
+            assert_eq!(header.pixdim[..4], space.pixdim);
+            let dir = std::env::temp_dir().join(format!("cortexlens-labels-{}-{name}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join("labels.nii.gz");
+            save_nifti_as(&path, &labels, as_type).unwrap();
+            let Loaded::Volume(back) = load_path(&path, &mut |_| {}).unwrap() else {
+                panic!("not a volume");
+            };
+            assert_eq!(back.datatype, name);
+            assert_eq!(back.data, labels.data);
+            assert_eq!(back.affine, labels.affine);
+            assert_eq!(
+                back.nifti_space,
+                Some(Box::new(NiftiSpace {
+                    quatern: header.quatern,
+                    ..space
+                }))
+            );
+            std::fs::remove_dir_all(dir).ok();
+        }
+        labels.data[0] = 256.0;
+        assert!(nifti1_bytes(&labels, StoredAs::Uint8).is_err());
+        assert!(nifti1_bytes(&labels, StoredAs::Int16).is_ok());
+    }
+
+    #[test]
     fn rejects_volumes_nifti1_cannot_hold() {
         let mut v = volume([2, 2, 2, 1]);
         v.data.pop();
-        assert!(nifti1_bytes(&v).is_err());
+        assert!(nifti1_bytes(&v, StoredAs::Float32).is_err());
         let big = Volume {
             shape: [40000, 1, 1, 1],
             data: vec![0.0; 40000],

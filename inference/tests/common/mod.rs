@@ -162,5 +162,6 @@ pub fn blob_volume(n: usize) -> Volume {
         scl_slope: 1.0,
         scl_inter: 0.0,
         data,
+        nifti_space: None,
     }
 }
