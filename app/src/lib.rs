@@ -36,6 +36,7 @@ pub mod open;
 pub mod panels;
 pub mod platform;
 pub mod regions;
+pub mod session;
 pub mod synthesis;
 pub mod ui;
 pub mod viewer;

@@ -134,6 +134,7 @@ pub fn open(viewer: &mut Viewer, path: &Path, contents: FileContents) -> Result<
             Added::Field(id)
         }
     };
+    viewer.files.push((path.to_owned(), added.clone()));
     Ok(Opened { added, warnings, notes })
 }
 

@@ -64,6 +64,8 @@ pub struct Viewer {
     pub cifti: Vec<OpenCifti>,
     /// Label layers being drawn, and the drawing tool.
     pub drawings: Drawings,
+    /// Every file opened, in order, with what it added (what a session records).
+    pub files: Vec<(std::path::PathBuf, crate::open::Added)>,
     /// The id the next layer gets.
     next_layer: u64,
 }

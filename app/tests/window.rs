@@ -1627,3 +1627,159 @@ fn a_region_drawn_in_a_slice_view_fills_undoes_and_saves() {
     assert_eq!(back.affine, harness.state().viewer().layers[0].volume.affine);
     std::fs::remove_file(path).ok();
 }
+
+#[test]
+fn a_session_reopens_in_the_window_and_renders_the_same_on_the_command_line() {
+    use cortexlens::messages::UserMessage;
+    let mut window = harness(Startup::Demo);
+    step_until(&mut window, "the demo scene", |app| {
+        app.viewer().surfaces.maps.len() == 2 && !app.is_loading()
+    });
+    // Change what a user changes: the overlay's threshold and colormap, the crosshair, the
+    // surfaces' geometry, the convention, a view's zoom; and draw a region.
+    let viewer = window.state_mut().viewer_mut();
+    viewer.layers[1].style.threshold = Some(4.5);
+    viewer.layers[1].style.colormap = cortexlens_data::Colormap::Hot;
+    viewer.set_crosshair(glam::DVec3::new(-38.0, -22.0, 56.0));
+    viewer.surfaces.geometry = cortexlens_data::mesh::GeometryKind::Inflated;
+    viewer.radiological = true;
+    viewer.camera_mut(Plane::Axial).zoom = 1.6;
+    let base = viewer.layers[0].id;
+    let region = viewer.new_drawn_layer(base).unwrap();
+    viewer.drawings.settings.ball = true;
+    viewer.drawings.settings.size = 9;
+    viewer.drawings.settings.label = 3;
+    viewer.draw_at(glam::DVec3::new(-38.0, -22.0, 56.0), Plane::Axial);
+    viewer.end_stroke();
+    viewer.drawings.settings.enabled = false;
+    viewer.selected = Some(region);
+    window.run_steps(3);
+
+    let dir = std::env::temp_dir().join(format!("cortexlens-session-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let session = dir.join("figure.json");
+    window.state_mut().save_session(&session);
+    assert!(
+        dir.join("figure_region1.nii.gz").is_file(),
+        "the drawn region is saved beside it"
+    );
+    let text = std::fs::read_to_string(&session).unwrap();
+    assert!(text.contains("\"format\": \"cortexlens-session\""), "{text}");
+    let mut settings = cortexlens::ui::ScreenshotSettings::default();
+    settings.options.colorbar = false;
+    let window_png = dir.join("window.png");
+    window.state().save_screenshot(&window_png, &settings).unwrap();
+    let saved = snapshot_of(window.state().viewer());
+
+    // The command line draws the same picture from the session.
+    let cli_png = dir.join("cli.png");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_cortexlens"))
+        .args([
+            "render".as_ref(),
+            session.as_os_str(),
+            "--out".as_ref(),
+            cli_png.as_os_str(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (window, cli) = (
+        image::open(&window_png).unwrap().to_rgba8(),
+        image::open(&cli_png).unwrap().to_rgba8(),
+    );
+    assert_eq!(window.dimensions(), cli.dimensions());
+    let differing = window.pixels().zip(cli.pixels()).filter(|(a, b)| a != b).count();
+    assert_eq!(
+        differing, 0,
+        "pixels differ between the window's screenshot and the CLI's render"
+    );
+
+    // Opened in a new window, the session shows the same state.
+    let mut reopened = harness(Startup::Files(vec![session.clone()]));
+    step_until(&mut reopened, "the session", |app| {
+        !app.is_opening_session() && !app.is_loading()
+    });
+    let app = reopened.state();
+    assert_eq!(snapshot_of(app.viewer()), saved);
+    assert!(
+        matches!(app.messages(), [UserMessage::Info(m)] if m.starts_with("Opened the session")),
+        "{:?}",
+        app.messages()
+    );
+    let drawn = app.viewer().drawings.target.expect("the region is drawn into again");
+    assert_eq!(app.viewer().layer(drawn).unwrap().name(), "region 1");
+
+    // Moved files are named; what does not need them is restored, and a session that is not
+    // one leaves the window as it was.
+    let elsewhere = dir.join("moved");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::copy(&session, elsewhere.join("figure.json")).unwrap();
+    std::fs::copy(
+        dir.join("figure_region1.nii.gz"),
+        elsewhere.join("figure_region1.nii.gz"),
+    )
+    .unwrap();
+    reopened.state_mut().clear_messages();
+    reopened.state_mut().open(&elsewhere.join("figure.json"));
+    step_until(&mut reopened, "the moved session", |app| {
+        !app.is_opening_session() && !app.is_loading()
+    });
+    let app = reopened.state();
+    let missing: Vec<&str> = app
+        .messages()
+        .iter()
+        .filter_map(|m| match m {
+            UserMessage::Error(e) if e.contains("is missing") => Some(e.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(missing.len(), 8, "the 8 demo files: {:?}", app.messages());
+    assert!(missing[0].contains("mni152_t1_1mm.nii.gz"), "{missing:?}");
+    assert_eq!(app.viewer().layers.len(), 1, "the drawn region alone is restored");
+    let not_a_session = dir.join("other.json");
+    std::fs::write(&not_a_session, "{\"format\": \"something else\"}").unwrap();
+    reopened.state_mut().clear_messages();
+    reopened.state_mut().open(&not_a_session);
+    reopened.run_steps(2);
+    let app = reopened.state();
+    assert_eq!(app.viewer().layers.len(), 1, "nothing was lost");
+    assert!(
+        matches!(app.messages(), [UserMessage::Error(m)] if m.contains("is not a cortexlens session")),
+        "{:?}",
+        app.messages()
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// What a session restores, comparably.
+fn snapshot_of(viewer: &cortexlens::viewer::Viewer) -> String {
+    let layers: Vec<String> = viewer
+        .layers
+        .iter()
+        .map(|l| {
+            let sum: f64 = l.volume.data.iter().map(|&v| f64::from(v)).sum();
+            format!("{} {:?} frame {} sum {sum}", l.name(), l.style, l.frame)
+        })
+        .collect();
+    let maps: Vec<String> = viewer
+        .surfaces
+        .maps
+        .iter()
+        .map(|m| format!("{} {:?} {}", m.name, m.style, m.frame))
+        .collect();
+    let selected = viewer
+        .selected
+        .and_then(|id| viewer.layer(id))
+        .map(|l| l.name().to_owned());
+    format!(
+        "{layers:#?}\n{maps:#?}\nselected {selected:?}\ncrosshair {:?}\nlayout {:?} radiological {}\ncameras {:?}\n{:?} {:?} {:?}\n{:?}",
+        viewer.crosshair,
+        viewer.layout,
+        viewer.radiological,
+        viewer.cameras,
+        viewer.surfaces.geometry,
+        viewer.surfaces.shading,
+        viewer.surfaces.camera,
+        viewer.volume3d.settings,
+    )
+}

@@ -35,7 +35,7 @@ const MIN_DISTANCE: f32 = 1e-3;
 const MAX_DISTANCE: f32 = 1e7;
 
 /// A camera orbiting `target`, looking at it from `distance` millimetres.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OrbitCamera {
     /// The point looked at (world RAS+ mm); orbiting turns around it.
     pub target: Vec3,

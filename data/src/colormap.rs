@@ -20,7 +20,7 @@ pub fn range_index(value: f32, (lo, hi): (f32, f32)) -> usize {
 }
 
 /// The colormaps a layer can use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Colormap {
     /// Black to white.
     Gray,

@@ -6,7 +6,7 @@
 use glam::{DVec2, DVec3};
 
 /// The three orthogonal planes, in world (RAS+) space.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Plane {
     /// z constant; screen right = +x (left in radiological), screen up = +y (anterior).
     Axial,

@@ -59,7 +59,7 @@ pub const NILEARN_SAMPLES: usize = 10;
 const CHUNK: usize = 2048;
 
 /// How a volume is sampled at a vertex; see the [module documentation](self).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ProjectionMethod {
     /// The nearest voxel (halves rounded to even, outside the grid = 0).
     Nearest,

@@ -6,7 +6,7 @@
 use crate::colormap::{Colormap, label_index, range_index};
 
 /// How a volume is sampled between voxel centres.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Interpolation {
     /// The nearest voxel.
     Nearest,
@@ -15,7 +15,7 @@ pub enum Interpolation {
 }
 
 /// Display settings of one layer.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LayerStyle {
     /// Colormap of the values (of the positive side for a signed map).
     pub colormap: Colormap,

@@ -8,7 +8,7 @@
 use crate::colormap::{Colormap, LUT_SIZE, range_index};
 
 /// A colormap over a value range plus a piecewise-linear opacity curve.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TransferFunction {
     /// Colour of the values: entry `i` of the colormap's table at `t = i / 255`.
     pub colormap: Colormap,

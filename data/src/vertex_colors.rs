@@ -25,7 +25,7 @@ pub const HIGHLIGHT_RGBA: [u8; 4] = [40, 220, 40, 255];
 const GRADED_PERCENTILE: f64 = 0.98;
 
 /// How the base gray of each vertex is chosen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Shading {
     /// Every vertex [`PLAIN_GRAY`].
     None,

@@ -16,13 +16,15 @@ use crate::gpu_scene::picture::{PictureOptions, render_picture};
 use crate::gpu_scene::{GpuScene, SyncNotice, field_drawing_for};
 use crate::loader::read_file;
 use crate::open::{Added, open};
+use crate::session::{is_session_path, open_session_now};
 use crate::viewer::{Layer, LayerId, Layout, Mosaic, Viewer, default_style};
 
 /// Arguments of `cortexlens render`. Per-layer options apply to the file they follow.
 #[derive(Debug, Args)]
 #[command(allow_negative_numbers = true)]
 pub struct RenderArgs {
-    /// Volumes: the first is the base, later ones are overlays.
+    /// Volumes: the first is the base, later ones are overlays. Or one session file
+    /// (`SESSION.json`, saved by the window), drawn as the window showed it.
     #[arg(required = true, id = "files")]
     pub files: Vec<PathBuf>,
     /// Which view: axial, coronal, sagittal, ortho (all three; with surfaces a 2×2 grid with the
@@ -128,15 +130,66 @@ fn parse_xyz(text: &str) -> Result<[f64; 3], String> {
 }
 
 pub(super) fn run(args: &RenderArgs, matches: &ArgMatches) -> Result<(), CliError> {
-    let options = layer_options::collect(matches, "files", args.files.len())?;
-    let layout = match (args.view.as_str(), &args.slices) {
-        ("mosaic", Some(slices)) => {
-            Layout::Mosaic(Mosaic::parse(slices, args.columns.unwrap_or(0)).map_err(CliError::bad_input)?)
-        }
-        ("mosaic", None) => return Err(CliError::bad_input("--view mosaic needs --slices AXIS:FROM:TO:STEP")),
-        (_, Some(_)) => return Err(CliError::bad_input("--slices goes with --view mosaic")),
-        (view, None) => Layout::from_name(view).ok_or_else(|| CliError::bad_input(format!("unknown view '{view}'")))?,
+    let (viewer, saved_size) = match args.files.as_slice() {
+        [session] if is_session_path(session) => viewer_of_session(session, args, matches)?,
+        _ => (viewer_of_files(args, matches)?, None),
     };
+    draw(viewer, args, saved_size)
+}
+
+/// The viewer a session shows; `--view`, `--at` and `--radiological` given on the command line
+/// override it. Returns the session's view size too.
+fn viewer_of_session(
+    path: &Path,
+    args: &RenderArgs,
+    matches: &ArgMatches,
+) -> Result<(Viewer, Option<(u32, u32)>), CliError> {
+    let mut viewer = Viewer::default();
+    let (session, problems) = open_session_now(path, &mut viewer).map_err(CliError::bad_input)?;
+    for problem in problems {
+        eprintln!("warning: {problem}");
+    }
+    let given = |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    if given("view") {
+        viewer.layout = layout_of(args)?;
+    }
+    if let Some([x, y, z]) = args.at {
+        viewer.set_crosshair(DVec3::new(x, y, z));
+    }
+    viewer.radiological |= args.radiological;
+    check_layout(&viewer)?;
+    Ok((viewer, session.view_size.map(|[w, h]| (w, h))))
+}
+
+/// The layout `--view` (and `--slices`, `--columns`) ask for.
+fn layout_of(args: &RenderArgs) -> Result<Layout, CliError> {
+    match (args.view.as_str(), &args.slices) {
+        ("mosaic", Some(slices)) => Ok(Layout::Mosaic(
+            Mosaic::parse(slices, args.columns.unwrap_or(0)).map_err(CliError::bad_input)?,
+        )),
+        ("mosaic", None) => Err(CliError::bad_input("--view mosaic needs --slices AXIS:FROM:TO:STEP")),
+        (_, Some(_)) => Err(CliError::bad_input("--slices goes with --view mosaic")),
+        (view, None) => Layout::from_name(view).ok_or_else(|| CliError::bad_input(format!("unknown view '{view}'"))),
+    }
+}
+
+/// A surface view needs a mesh, a 3D view a volume or field.
+fn check_layout(viewer: &Viewer) -> Result<(), CliError> {
+    if viewer.layout == Layout::Surface && viewer.surfaces.is_empty() {
+        return Err(CliError::bad_input(
+            "--view surface needs a surface mesh (e.g. lh.pial or a .gii mesh)",
+        ));
+    }
+    if viewer.layout == Layout::Volume3d && viewer.bounds_3d().is_none() {
+        return Err(CliError::bad_input("--view 3d needs a volume or a neural-field file"));
+    }
+    Ok(())
+}
+
+/// The viewer of `FILES…` with their per-file options.
+fn viewer_of_files(args: &RenderArgs, matches: &ArgMatches) -> Result<Viewer, CliError> {
+    let options = layer_options::collect(matches, "files", args.files.len())?;
+    let layout = layout_of(args)?;
     let mut viewer = Viewer::default();
     viewer.radiological = args.radiological;
     let mut volume_options = Vec::new();
@@ -174,11 +227,7 @@ pub(super) fn run(args: &RenderArgs, matches: &ArgMatches) -> Result<(), CliErro
         eprintln!("warning: {waiting}");
     }
     viewer.layout = layout;
-    if layout == Layout::Surface && viewer.surfaces.is_empty() {
-        return Err(CliError::bad_input(
-            "--view surface needs a surface mesh (e.g. lh.pial or a .gii mesh)",
-        ));
-    }
+    check_layout(&viewer)?;
     // The overlays are projected onto the surfaces; a lone volume is projected as an overlay too.
     // A CIFTI file's voxels are not: its surface part is already on the meshes.
     if !viewer.surfaces.is_empty() {
@@ -204,24 +253,26 @@ pub(super) fn run(args: &RenderArgs, matches: &ArgMatches) -> Result<(), CliErro
     if let Some(level) = args.iso_level {
         viewer.volume3d.settings.iso_level = level;
     }
-    let bounds = viewer.bounds_3d();
-    if let Some(bounds) = bounds {
+    if let Some(bounds) = viewer.bounds_3d() {
         viewer.volume3d.camera = OrbitCamera::preset(args.camera, bounds);
-    }
-    if layout == Layout::Volume3d && bounds.is_none() {
-        return Err(CliError::bad_input("--view 3d needs a volume or a neural-field file"));
     }
     match args.at {
         Some([x, y, z]) => viewer.set_crosshair(DVec3::new(x, y, z)),
         None => viewer.set_crosshair(viewer.crosshair),
     }
+    Ok(viewer)
+}
+
+/// Draws `viewer` into `--out`: at `--size`, else the session's size, else 512 pixels per view.
+fn draw(mut viewer: Viewer, args: &RenderArgs, saved_size: Option<(u32, u32)>) -> Result<(), CliError> {
+    let layout = viewer.layout;
     // As in the window: on a software GPU the shown field is drawn from a baked grid.
     let gpu = GpuContext::headless().map_err(|e| CliError::failure(crate::platform::no_gpu(&e.to_string())))?;
     viewer.volume3d.field_drawing = field_drawing_for(&gpu.adapter.get_info());
     if layout == Layout::Volume3d {
         viewer.volume3d.bake_now().map_err(CliError::failure)?;
     }
-    let size = args.size.unwrap_or_else(|| default_size(&viewer));
+    let size = args.size.or(saved_size).unwrap_or_else(|| default_size(&viewer));
 
     let mut scene = GpuScene::new(&gpu.device, SLICE_FORMAT);
     for notice in scene.sync(&gpu.device, &gpu.queue, &viewer) {

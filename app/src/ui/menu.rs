@@ -40,7 +40,12 @@ pub fn shortcuts(app: &mut CortexApp, ctx: &egui::Context) {
 
 /// Ask for files to open: every format the loader reads.
 fn open_dialog(app: &mut CortexApp) {
-    let endings: Vec<&str> = EXTENSIONS.iter().chain(FIELD_EXTENSIONS).copied().collect();
+    let endings: Vec<&str> = EXTENSIONS
+        .iter()
+        .chain(FIELD_EXTENSIONS)
+        .chain(&["json"])
+        .copied()
+        .collect();
     let request = FileRequest::new("Open files", Choose::Files).filter("Brain data", &endings);
     app.open_dialog = Some(app.dialogs.ask(request));
 }
@@ -56,6 +61,22 @@ pub fn receive_open(app: &mut CortexApp) {
     }
 }
 
+/// Open or save the session File › Open session or Save session chose, once chosen.
+pub fn receive_session(app: &mut CortexApp) {
+    let Some((id, saving)) = app.session_dialog else {
+        return;
+    };
+    let Some(answer) = app.dialogs.take_one(id) else {
+        return;
+    };
+    app.session_dialog = None;
+    match (answer, saving) {
+        (Some(path), true) => app.save_session(&path),
+        (Some(path), false) => app.open_session(&path),
+        (None, _) => {}
+    }
+}
+
 /// File and View menus.
 pub fn menu_bar(app: &mut CortexApp, ui: &mut egui::Ui) {
     egui::MenuBar::new().ui(ui, |ui| {
@@ -65,6 +86,15 @@ pub fn menu_bar(app: &mut CortexApp, ui: &mut egui::Ui) {
                 .clicked()
             {
                 open_dialog(app);
+            }
+            if ui.button("Open session…").clicked() {
+                let request = FileRequest::new("Open a session", Choose::File).filter("cortexlens session", &["json"]);
+                app.session_dialog = Some((app.dialogs.ask(request), false));
+            }
+            if ui.button("Save session…").clicked() {
+                let request = FileRequest::new("Save the session", Choose::Save("session.json".into()))
+                    .filter("cortexlens session", &["json"]);
+                app.session_dialog = Some((app.dialogs.ask(request), true));
             }
             if ui
                 .add(

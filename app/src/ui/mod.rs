@@ -24,6 +24,7 @@ use crate::jobs::Jobs;
 use crate::messages::{Messages, UserMessage};
 use crate::open::open;
 use crate::panels::{self, Panel, PanelContext};
+use crate::session::{SessionOpening, is_session_path, save_session};
 use crate::viewer::{View, Viewer};
 use reads::Reads;
 
@@ -38,6 +39,10 @@ pub struct CortexApp {
     reads: Reads,
     /// The demo scene while it opens.
     demo: Option<DemoOpening>,
+    /// A session while its files open.
+    session: Option<SessionOpening>,
+    /// File › Open session and Save session, asked for.
+    session_dialog: Option<(DialogId, bool)>,
     render_state: Option<RenderState>,
     /// File dialogs, and the ones File › Open and Save screenshot asked for.
     dialogs: FileDialogs,
@@ -70,6 +75,8 @@ impl CortexApp {
             messages: Messages::default(),
             reads: Reads::default(),
             demo: None,
+            session: None,
+            session_dialog: None,
             render_state,
             dialogs: FileDialogs::default(),
             open_dialog: None,
@@ -97,9 +104,59 @@ impl CortexApp {
         app
     }
 
-    /// Start reading a file; it opens when read (after the files asked for before it).
+    /// Start reading a file; it opens when read (after the files asked for before it). A session
+    /// file (`.json`) opens its files and replaces what is shown once they have all opened.
     pub fn open(&mut self, path: &Path) {
-        self.reads.request(&mut self.jobs, path);
+        if is_session_path(path) {
+            self.open_session(path);
+        } else {
+            self.reads.request(&mut self.jobs, path);
+        }
+    }
+
+    /// Start opening a session; a session that cannot be read is an error and changes nothing.
+    pub fn open_session(&mut self, path: &Path) {
+        let (reads, jobs) = (&mut self.reads, &mut self.jobs);
+        match SessionOpening::start(path, |file| reads.request(jobs, file)) {
+            Ok((mut opening, problems)) => {
+                problems.into_iter().for_each(|p| self.messages.error(p));
+                opening.viewer.volume3d.field_drawing = self.viewer.volume3d.field_drawing;
+                self.session = Some(opening);
+                self.finish_session();
+            }
+            Err(error) => self.messages.error(error.to_string()),
+        }
+    }
+
+    /// Save what is shown as a session at `path` (drawn regions beside it).
+    pub fn save_session(&mut self, path: &Path) {
+        let size = self.view_area.1;
+        let size = (size.0 > 0 && size.1 > 0).then_some([size.0, size.1]);
+        match save_session(&self.viewer, size, path) {
+            Ok(skipped) => {
+                self.messages.info(format!("Saved the session {}", path.display()));
+                for what in skipped {
+                    self.messages.info(format!("Not in the session: {what}"));
+                }
+            }
+            Err(error) => self.messages.error(format!("Saving the session failed: {error}")),
+        }
+    }
+
+    /// Whether a session is still opening.
+    pub fn is_opening_session(&self) -> bool {
+        self.session.is_some()
+    }
+
+    /// Show the session being opened once all its files have opened.
+    fn finish_session(&mut self) {
+        let Some((viewer, problems)) = self.session.as_mut().and_then(SessionOpening::finish) else {
+            return;
+        };
+        let path = self.session.take().map(|s| s.path).unwrap_or_default();
+        self.viewer = viewer;
+        problems.into_iter().for_each(|p| self.messages.error(p));
+        self.messages.info(format!("Opened the session {}", path.display()));
     }
 
     /// What is open and how it is shown.
@@ -190,8 +247,14 @@ impl CortexApp {
         }
         to_open.iter().for_each(|path| self.open(path));
         for (read, path, result) in self.reads.ready() {
+            let session = self.session.as_mut().filter(|s| s.owns(read));
+            let in_session = session.is_some();
+            let viewer = match session {
+                Some(opening) => &mut opening.viewer,
+                None => &mut self.viewer,
+            };
             let added = match result {
-                Ok(contents) => match open(&mut self.viewer, &path, *contents) {
+                Ok(contents) => match open(viewer, &path, *contents) {
                     Ok(opened) => {
                         opened.warnings.into_iter().for_each(|w| self.messages.error(w));
                         opened.notes.into_iter().for_each(|n| self.messages.info(n));
@@ -210,6 +273,13 @@ impl CortexApp {
                     None
                 }
             };
+            if in_session {
+                if let Some(opening) = &mut self.session {
+                    opening.opened(read, added);
+                }
+                self.finish_session();
+                continue;
+            }
             if let Some(demo) = &mut self.demo
                 && demo.opened(read, added.as_ref(), &mut self.viewer)
             {
@@ -341,6 +411,7 @@ impl eframe::App for CortexApp {
         screenshot::dialog(self, &ctx);
         self.dialogs.show(&ctx);
         menu::receive_open(self);
+        menu::receive_session(self);
         self.sync_scene();
     }
 }

@@ -3,7 +3,7 @@
 use glam::DVec2;
 
 /// Zoom and pan of one view; zoom 1 fits everything open into the view.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ViewCamera {
     /// Magnification relative to "fit".
     pub zoom: f64,

@@ -24,7 +24,7 @@ pub enum View {
 
 /// A mosaic (lightbox): slices of one plane from `from` to `to` mm along its normal every `step`
 /// mm, row by row in `columns` columns (0: as square a grid as fits).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Mosaic {
     /// The plane of every slice.
     pub plane: Plane,
@@ -113,7 +113,7 @@ impl Mosaic {
 }
 
 /// The views on screen.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Layout {
     /// Sagittal, coronal and axial side by side; with surfaces open, a 2×2 grid with the surface view.
     #[default]

@@ -81,6 +81,8 @@ pub struct SurfaceMapLayer {
     pub frame: usize,
     /// Bumped when `frames` change in place (a connectivity row that follows the crosshair).
     pub revision: u64,
+    /// The volume layer it was projected from, and how (none for a map read from a file).
+    pub projected: Option<(crate::viewer::LayerId, ProjectionMethod)>,
 }
 
 impl SurfaceMapLayer {
@@ -99,7 +101,7 @@ impl SurfaceMapLayer {
 }
 
 /// How a region is drawn.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RegionDraw {
     /// Its vertices that have a neighbour outside it.
     Outline,
@@ -108,7 +110,7 @@ pub enum RegionDraw {
 }
 
 /// A region's colour, drawing and visibility.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegionStyle {
     /// Colour (sRGB).
     pub colour: [u8; 3],
@@ -321,6 +323,7 @@ impl SurfaceScene {
             style,
             frame: 0,
             revision: 0,
+            projected: None,
         });
         Ok(())
     }
@@ -568,6 +571,7 @@ impl SurfaceScene {
                 style,
                 frame: 0,
                 revision: 0,
+                projected: Some((layer.id, method)),
             });
         }
         count

@@ -56,7 +56,7 @@ pub enum Source3d {
 }
 
 /// Axis-aligned clip planes through the crosshair, as the panel offers them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CrosshairClips {
     /// Remove x > crosshair.x (the right side).
     pub x: bool,

@@ -56,7 +56,7 @@ impl Hemisphere {
 
 /// The geometry of a cortical mesh. Meshes of one hemisphere share their vertices, so a map
 /// shown on one geometry can be shown on any other.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum GeometryKind {
     /// The outer (grey matter / CSF) surface.
     Pial,

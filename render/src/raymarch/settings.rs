@@ -23,7 +23,7 @@ pub const MAX_CLIP_PLANES: usize = 3;
 pub const FALLBACK_STEP_MM: f32 = 1.0;
 
 /// How the samples along a ray become a colour.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum RenderMode {
     /// Maximum intensity projection.
     Mip,
@@ -63,7 +63,7 @@ impl RenderMode {
 }
 
 /// A clip plane: keeps the world points `p` with `dot(normal, p) <= offset`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClipPlane {
     /// Normal (world, need not be unit length); points on its side are removed.
     pub normal: [f32; 3],
@@ -80,7 +80,7 @@ impl ClipPlane {
 }
 
 /// Everything the ray marcher needs besides the camera, the data and the target.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RayMarchSettings {
     /// MIP, DVR or isosurface (ignored by density–colour fields).
     pub mode: RenderMode,
