@@ -11,7 +11,7 @@ use std::sync::Arc;
 use common::*;
 use cortexlens_data::LoadError;
 use cortexlens_data::atlas::{Atlas, AtlasKind, is_atlas_path, load_atlas, read_fsl_atlas};
-use cortexlens_data::formats::{label_number, load_volume, sidecar_label_names};
+use cortexlens_data::formats::{label_number, load_volume, read_grid, sidecar_label_names};
 use glam::DVec3;
 use serde_json::Value;
 
@@ -83,7 +83,7 @@ fn an_fsl_probabilistic_atlas_reads_as_numpy_does() {
         "summary value = index + 1"
     );
     // The finest resolution is loaded: the 2 mm summary image.
-    let summary = atlas.label_image().expect("the summary image");
+    let summary = atlas.image();
     assert_eq!(summary.shape, [30, 36, 30, 1]);
     check_lookups(&atlas, want, 0.0);
     // Reference points are voxels of the first (4 mm) image; the one without is a centre of mass.
@@ -162,18 +162,18 @@ fn an_fsl_label_atlas_reads_as_numpy_does() {
 fn a_4d_volume_with_a_name_per_frame_reads_as_numpy_does() {
     let reference = json("generated/atlases.json");
     let path = atlases_dir().join("blobs_fractions.nii.gz");
-    let volume = load_volume(&path, &mut |_| {}).unwrap();
+    let volume = Arc::new(load_volume(&path, &mut |_| {}).unwrap());
     let names = sidecar_label_names(&path).expect("a sidecar").unwrap();
-    let atlas = Atlas::from_probabilistic_volume(&volume, &names)
+    let atlas = Atlas::from_probabilistic_volume(volume.clone(), &names)
         .unwrap()
         .expect("one name per frame");
     assert_eq!(atlas.name, "blobs_fractions.nii.gz");
-    assert!(atlas.label_image().is_none());
+    assert!(Arc::ptr_eq(atlas.image(), &volume), "the volume draws itself");
     // Fractions read as percentages (float32 fractions × 100).
     check_lookups(&atlas, &reference["fractions"], 1e-4);
 
     // The same volume's first frame as a labelled volume is a label atlas of whatever it holds.
-    let label = Atlas::from_label_volume(Arc::new(volume), &names);
+    let label = Atlas::from_label_volume(volume, &names);
     assert_eq!(label.kind, AtlasKind::Label);
     assert_eq!(label.describe(DVec3::new(100.0, 0.0, 0.0)), None);
 }
@@ -225,6 +225,25 @@ fn broken_descriptors_are_typed_errors_that_name_the_file() {
         "{missing}"
     );
     std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn image_grids_come_from_headers_as_the_volumes_have_them() {
+    for path in [
+        atlases_dir().join("Blobs/blobs-prob-4mm.nii.gz"),
+        volume_path("nibabel_test.mgz"),
+        volume_path("nibabel_anatomical.nii"),
+    ] {
+        let grid = read_grid(&path).unwrap();
+        let volume = load_volume(&path, &mut |_| {}).unwrap();
+        assert_eq!(
+            (grid.shape, grid.zooms, grid.affine),
+            (volume.shape, volume.zooms, volume.affine),
+            "{path:?}"
+        );
+    }
+    let e = read_grid(&atlases_dir().join("Blobs.xml")).unwrap_err();
+    assert_eq!(e.file(), "Blobs.xml", "{e}");
 }
 
 #[test]

@@ -168,7 +168,7 @@ fn check_images(xml: &FslAtlasXml, images: &FslImages) -> Result<(), LoadError> 
 }
 
 /// Load an FSL atlas: its descriptor ([`read_fsl_atlas`]) and the images of its finest
-/// resolution ([`FslAtlas::finest`]). A label's `x, y, z` are voxel coordinates of the first
+/// resolution ([`FslAtlas::finest`]); its [`Atlas::image`] is named as the XML file. A label's `x, y, z` are voxel coordinates of the first
 /// resolution's image, as in FSL. `progress` gets the fraction read so far.
 pub fn load_atlas(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<Atlas, LoadError> {
     let fsl = read_fsl_atlas(path)?;
@@ -181,7 +181,9 @@ pub fn load_atlas(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<Atlas, L
         }
     };
     let start = if maps.is_some() { 0.8 } else { 0.0 };
-    let labels = load_volume(&images.summary, &mut |f| progress(start + (1.0 - start) * f))?;
+    let mut labels = load_volume(&images.summary, &mut |f| progress(start + (1.0 - start) * f))?;
+    // The image is what the user sees of the atlas: called as the file they opened.
+    labels.name = file_name(path);
     let reference = fsl.resolutions[0].image_grid.affine;
     let regions = fsl
         .xml
@@ -201,5 +203,5 @@ pub fn load_atlas(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<Atlas, L
         })
         .collect();
     let xml = fsl.xml;
-    Ok(Atlas::new(xml.name, xml.kind, regions, Some(Arc::new(labels)), maps))
+    Ok(Atlas::new(xml.name, xml.kind, regions, Arc::new(labels), maps))
 }

@@ -1,6 +1,7 @@
 //! The frames of a 4D probabilistic (or statistic) atlas kept sparse: for each voxel, the frames
-//! whose value there is non-zero. FSL's atlases are mostly zeros (Juelich at 1 mm is 121 frames
-//! of 7 M voxels, a few non-zero at each voxel), so this is a small part of the dense volume.
+//! whose value there is non-zero. FSL's atlases are mostly zeros (Harvard-Oxford cortical at 1 mm
+//! is 48 frames of 7 M voxels, a few non-zero at each voxel), so this is a small part of the dense
+//! volume.
 
 use glam::{DMat4, DVec3};
 

@@ -83,8 +83,8 @@ pub struct Atlas {
     pub kind: AtlasKind,
     /// Its regions, in the order the atlas lists them.
     pub regions: Vec<Region>,
-    /// The 3D label image (label atlases) or summary image (FSL's probabilistic atlases).
-    label_image: Option<Arc<Volume>>,
+    /// The image that draws it (see [`Atlas::image`]).
+    image: Arc<Volume>,
     /// The non-zero values of the 4D image (probabilistic and statistic atlases).
     maps: Option<SparseFrames>,
     /// What a map value is multiplied by to read as a percentage (100 for maps of fractions).
@@ -102,7 +102,7 @@ impl Atlas {
         name: String,
         kind: AtlasKind,
         regions: Vec<Region>,
-        label_image: Option<Arc<Volume>>,
+        image: Arc<Volume>,
         maps: Option<SparseFrames>,
     ) -> Atlas {
         let percent = match (&kind, &maps) {
@@ -119,7 +119,7 @@ impl Atlas {
             name,
             kind,
             regions,
-            label_image,
+            image,
             maps,
             percent,
             by_value,
@@ -139,7 +139,7 @@ impl Atlas {
                 reference: None,
             })
             .collect();
-        Atlas::new(volume.name.clone(), AtlasKind::Label, regions, Some(volume), None)
+        Atlas::new(volume.name.clone(), AtlasKind::Label, regions, volume, None)
     }
 
     /// A probabilistic atlas of a 4D volume with one name per frame, called as the volume: frame
@@ -147,7 +147,7 @@ impl Atlas {
     /// summary image; a row 0 such as "Background" is then left out), else by label `t` when
     /// exactly 0 to T − 1 are. `Ok(None)` when the table names the frames neither way.
     /// Probabilities of at most 1 are read as fractions.
-    pub fn from_probabilistic_volume(volume: &Volume, names: &LabelNames) -> Result<Option<Atlas>, LoadError> {
+    pub fn from_probabilistic_volume(volume: Arc<Volume>, names: &LabelNames) -> Result<Option<Atlas>, LoadError> {
         let frames = volume.frames() as i64;
         let named_from = |first: i64| (first..first + frames).all(|label| names.get(label).is_some());
         let first = if named_from(1) && names.len() as i64 - i64::from(names.get(0).is_some()) == frames {
@@ -165,15 +165,15 @@ impl Atlas {
                 reference: None,
             })
             .collect();
-        let maps = SparseFrames::of(volume)?;
+        let maps = SparseFrames::of(&volume)?;
         let kind = AtlasKind::Probabilistic;
-        Ok(Some(Atlas::new(volume.name.clone(), kind, regions, None, Some(maps))))
+        Ok(Some(Atlas::new(volume.name.clone(), kind, regions, volume, Some(maps))))
     }
 
-    /// The 3D image that draws the atlas: a label atlas's labels, an FSL probabilistic atlas's
-    /// summary (region `i` has value `i + 1`); `None` for a 4D volume made an atlas.
-    pub fn label_image(&self) -> Option<&Arc<Volume>> {
-        self.label_image.as_ref()
+    /// The image that draws the atlas: a label atlas's labels, an FSL probabilistic or statistic
+    /// atlas's 3D summary (values [`Region::value`]), or the 4D volume made an atlas.
+    pub fn image(&self) -> &Arc<Volume> {
+        &self.image
     }
 
     /// The names of the label image's values.
@@ -203,9 +203,7 @@ impl Atlas {
             hits.sort_by(|a, b| b.value.unwrap_or(0.0).total_cmp(&a.value.unwrap_or(0.0)));
             return hits;
         }
-        let Some(image) = &self.label_image else {
-            return Vec::new();
-        };
+        let image = &self.image;
         image
             .value_at(image.nearest_voxel(world), 0)
             .and_then(label_number)
@@ -253,18 +251,17 @@ impl Atlas {
         if self.regions.iter().all(|r| r.reference.is_some()) {
             return self.regions.iter().map(|r| r.reference).collect();
         }
-        let masses: Vec<Option<DVec3>> = match (&self.maps, &self.label_image) {
-            (Some(maps), _) => {
+        let masses: Vec<Option<DVec3>> = match &self.maps {
+            Some(maps) => {
                 let frames = self.regions.iter().filter_map(|r| r.frame).max().map_or(0, |t| t + 1);
                 let by_frame = maps.centres(frames);
                 let at = |r: &Region| r.frame.and_then(|t| by_frame[t]);
                 self.regions.iter().map(at).collect()
             }
-            (None, Some(image)) => {
-                let by_value = label_centres(image);
+            None => {
+                let by_value = label_centres(&self.image);
                 self.regions.iter().map(|r| by_value.get(&r.value).copied()).collect()
             }
-            (None, None) => vec![None; self.regions.len()],
         };
         self.regions
             .iter()
@@ -357,10 +354,10 @@ mod tests {
     fn a_4d_volume_with_a_name_per_frame_is_a_probabilistic_atlas() {
         // 2×1×1, 3 frames of fractions.
         let data = vec![0.1, 0.0, 0.6, 0.25, 0.002, 0.0];
-        let volume = Volume::from_f32("prob.nii", [2, 1, 1, 3], DMat4::IDENTITY, data);
+        let volume = Arc::new(Volume::from_f32("prob.nii", [2, 1, 1, 3], DMat4::IDENTITY, data));
         // Labels 1..=3 with a background row, or 0..=2: the same frames.
         for table in ["0 Background\n1 A\n2 B\n3 C\n", "0 A\n1 B\n2 C\n", "1 A\n2 B\n3 C\n"] {
-            let atlas = Atlas::from_probabilistic_volume(&volume, &names(table))
+            let atlas = Atlas::from_probabilistic_volume(volume.clone(), &names(table))
                 .unwrap()
                 .unwrap();
             assert_eq!(
@@ -383,7 +380,7 @@ mod tests {
         }
         for table in ["1 A\n2 B\n", "1 A\n2 B\n3 C\n4 D\n", "0 A\n1 B\n3 C\n"] {
             assert!(
-                Atlas::from_probabilistic_volume(&volume, &names(table))
+                Atlas::from_probabilistic_volume(volume.clone(), &names(table))
                     .unwrap()
                     .is_none(),
                 "{table}"
@@ -410,7 +407,7 @@ mod tests {
                 reference: (t == 0).then_some(DVec3::ONE),
             })
             .collect();
-        let atlas = Atlas::new("stat".into(), kind, regions, None, Some(maps));
+        let atlas = Atlas::new("stat".into(), kind, regions, Arc::new(volume), Some(maps));
         assert_eq!(atlas.describe(DVec3::ZERO).as_deref(), Some("0.12mm A, -0.40mm B"));
         assert_eq!(atlas.centre(0), Some(DVec3::ONE), "the reference point first");
         assert_eq!(atlas.centre(2), Some(DVec3::ZERO));
