@@ -1,6 +1,7 @@
 //! The menu bar and keyboard shortcuts.
 
 use cortexlens_data::Plane;
+use cortexlens_data::atlas::ATLAS_EXTENSIONS;
 use cortexlens_data::field::FIELD_EXTENSIONS;
 use cortexlens_data::formats::EXTENSIONS;
 use egui::{Key, KeyboardShortcut, Modifiers};
@@ -40,7 +41,12 @@ pub fn shortcuts(app: &mut CortexApp, ctx: &egui::Context) {
 
 /// Ask for files to open: every format the loader reads.
 fn open_dialog(app: &mut CortexApp) {
-    let endings: Vec<&str> = EXTENSIONS.iter().chain(FIELD_EXTENSIONS).copied().collect();
+    let endings: Vec<&str> = EXTENSIONS
+        .iter()
+        .chain(FIELD_EXTENSIONS)
+        .chain(ATLAS_EXTENSIONS)
+        .copied()
+        .collect();
     let request = FileRequest::new("Open files", Choose::Files).filter("Brain data", &endings);
     app.open_dialog = Some(app.dialogs.ask(request));
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use cortexlens_data::atlas::{Atlas, AtlasKind};
 use cortexlens_data::formats::LabelNames;
 use cortexlens_data::stats::{finite_min_max, robust_nonzero_range, robust_range};
 use cortexlens_data::{Interpolation, LayerStyle, Volume};
@@ -27,21 +28,37 @@ pub struct Layer {
     pub value_range: (f32, f32),
     /// Names of the labels of a segmentation or atlas, shown in the readout.
     pub label_names: Option<Arc<LabelNames>>,
+    /// The atlas this layer draws (an FSL atlas's summary or label image, a labelled volume with
+    /// its names, a 4D probabilistic volume with a name per frame), looked up at the crosshair.
+    pub atlas: Option<Arc<Atlas>>,
 }
 
 impl Layer {
     /// A layer showing frame 0 of `volume`.
-    pub fn new(id: LayerId, volume: Volume, style: LayerStyle) -> Layer {
+    pub fn new(id: LayerId, volume: impl Into<Arc<Volume>>, style: LayerStyle) -> Layer {
+        let volume = volume.into();
         let value_range = finite_min_max(&volume);
         Layer {
             id,
-            volume: Arc::new(volume),
+            volume,
             style,
             frame: 0,
             notice: None,
             value_range,
             label_names: None,
+            atlas: None,
         }
+    }
+
+    /// Name the layer's labels. A 3D layer becomes a label atlas of them (searchable, with region
+    /// centres), unless it draws a probabilistic or statistic atlas, which it keeps; a 4D layer
+    /// keeps only the names.
+    pub fn set_label_names(&mut self, names: Arc<LabelNames>) {
+        if self.atlas.as_ref().is_none_or(|a| a.kind == AtlasKind::Label) {
+            self.atlas =
+                (self.volume.frames() == 1).then(|| Arc::new(Atlas::from_label_volume(self.volume.clone(), &names)));
+        }
+        self.label_names = Some(names);
     }
 
     /// Display name.
