@@ -1680,8 +1680,8 @@ fn atlases_name_the_regions_under_the_crosshair_and_the_search_goes_to_them() {
         harness.state().viewer().label_at(mm(&point["mm"])).as_deref(),
         Some(top)
     );
-    harness.state_mut().open(&atlases.join("Lobes.xml"));
-    step_until(&mut harness, "Lobes again", |app| {
+    drop_file(&mut harness, atlases.join("Lobes.xml"));
+    step_until(&mut harness, "Lobes dropped again", |app| {
         app.viewer().layers.len() == 3 && !app.is_loading()
     });
 
