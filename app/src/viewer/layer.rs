@@ -50,6 +50,16 @@ impl Layer {
         }
     }
 
+    /// Show `volume` instead (a region redrawn): the value range follows, and so does the label
+    /// atlas of the layer's names.
+    pub fn set_volume(&mut self, volume: Volume) {
+        self.volume = Arc::new(volume);
+        self.value_range = finite_min_max(&self.volume);
+        if let Some(names) = self.label_names.clone() {
+            self.set_label_names(names);
+        }
+    }
+
     /// Name the layer's labels. A 3D layer becomes a label atlas of them (searchable, with region
     /// centres), unless it draws a probabilistic or statistic atlas, which it keeps; a 4D layer
     /// keeps only the names.
@@ -124,6 +134,23 @@ mod tests {
         assert!(style.lut_entry(2.0).is_some());
         // An empty map hides everything.
         assert_eq!(default_style(&volume(vec![0.0; 8]), false).lut_entry(0.0), None);
+    }
+
+    #[test]
+    fn a_labelled_layer_is_a_label_atlas_that_follows_its_volume() {
+        let mut layer = Layer::new(LayerId(1), volume(vec![0.0, 1.0]), label_style(false));
+        layer.set_label_names(Arc::new(LabelNames::parse("1 one\n2 two\n").unwrap()));
+        let at = glam::DVec3::X;
+        assert_eq!(
+            layer.atlas.as_ref().and_then(|a| a.describe(at)).as_deref(),
+            Some("one")
+        );
+        layer.set_volume(volume(vec![0.0, 2.0]));
+        assert_eq!(layer.value_range, (0.0, 2.0));
+        assert_eq!(
+            layer.atlas.as_ref().and_then(|a| a.describe(at)).as_deref(),
+            Some("two")
+        );
     }
 
     #[test]
