@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use cortexlens_data::atlas::{Atlas, is_atlas_path, load_atlas};
 use cortexlens_data::cifti::CiftiFile;
 use cortexlens_data::field::{NeuralField, is_field_path, load_field_with_progress};
 use cortexlens_data::formats::{LabelNames, sidecar_label_names};
@@ -29,10 +30,15 @@ pub enum FileContents {
     Field(NeuralField),
     /// A CIFTI-2 file (dense or parcel maps, series, labels, connectivity).
     Cifti(Arc<CiftiFile>),
+    /// An FSL atlas (its descriptor and the images of its finest resolution).
+    Atlas(Box<Atlas>),
 }
 
 /// Read `path`; `progress` gets the fraction read so far.
 pub fn read_file(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<FileContents, LoadError> {
+    if is_atlas_path(path) {
+        return load_atlas(path, progress).map(|atlas| FileContents::Atlas(Box::new(atlas)));
+    }
     if is_field_path(path) {
         return load_field_with_progress(path, progress)
             .map(FileContents::Field)

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use cortexlens_data::atlas::Atlas;
 use cortexlens_data::mesh::MeshError;
 
 use crate::loader::FileContents;
@@ -45,8 +46,12 @@ pub struct Opened {
 ///
 /// - A volume becomes the top layer (the first one the base, which centres the crosshair) and the
 ///   selected one when it is an overlay or nothing is selected. With a label table beside it, it
-///   is drawn as labels ([`label_style`]); otherwise with [`default_style`]. A label table that
-///   cannot be read is a warning, and the volume is drawn without it.
+///   is drawn as labels ([`label_style`]) and is a label atlas; a 4D volume whose table names
+///   its frames is a probabilistic atlas drawn with [`default_style`], as is any other volume.
+///   A label table that cannot be read is a warning, and the volume is drawn without it.
+/// - An FSL atlas becomes a layer of its summary (or label) image, drawn as labels and named by
+///   its regions, carrying the atlas; over other layers it is hidden (looked up, not drawn, as in
+///   FSLeyes), alone it is shown.
 /// - A surface file joins the surface scene: a mesh its hemisphere, maps the hemisphere whose
 ///   vertex count they match. A mismatch is an error and leaves the scene as it was.
 /// - A FreeSurfer label becomes a region of the hemisphere its name names (`lh.`/`rh.`), or of
@@ -70,17 +75,52 @@ pub fn open(viewer: &mut Viewer, path: &Path, contents: FileContents) -> Result<
                     .ok()
             });
             let is_base = viewer.layers.is_empty();
-            let style = if names.is_some() {
-                label_style(is_base)
-            } else {
-                default_style(&volume, is_base)
+            let volume = Arc::new(volume);
+            let atlas = match names.as_ref().filter(|_| volume.frames() > 1) {
+                Some(names) => Atlas::from_probabilistic_volume(volume.clone(), names).unwrap_or_else(|error| {
+                    warnings.push(format!("{} is not read as an atlas: {error}", volume.name));
+                    None
+                }),
+                None => None,
             };
             let id = viewer.new_layer_id();
-            let mut layer = Layer::new(id, volume, style);
-            layer.label_names = names.map(Arc::new);
+            let layer = match (atlas, names) {
+                (Some(atlas), _) => {
+                    let mut layer = Layer::new(id, volume.clone(), default_style(&volume, is_base));
+                    layer.atlas = Some(Arc::new(atlas));
+                    layer
+                }
+                (None, Some(names)) => {
+                    let mut layer = Layer::new(id, volume, label_style(is_base));
+                    layer.set_label_names(Arc::new(names));
+                    layer
+                }
+                (None, None) => Layer::new(id, volume.clone(), default_style(&volume, is_base)),
+            };
             if !is_base || viewer.selected.is_none() {
                 viewer.selected = Some(id);
             }
+            viewer.push_layer(layer);
+            Added::Layer(id)
+        }
+        FileContents::Atlas(atlas) => {
+            let is_base = viewer.layers.is_empty();
+            let mut style = label_style(is_base);
+            // Over other layers an atlas is looked up, not drawn, as in FSLeyes: its parcellation
+            // would hide the maps beneath it. Alone, it is what there is to see.
+            style.visible = is_base;
+            if !is_base {
+                notes.push(format!(
+                    "{}: {} regions, named in the readout; not drawn over the other layers (show it in Layers or Atlases)",
+                    atlas.name,
+                    atlas.regions.len()
+                ));
+            }
+            let id = viewer.new_layer_id();
+            let mut layer = Layer::new(id, atlas.image().clone(), style);
+            layer.label_names = Some(Arc::new(atlas.label_names()));
+            layer.atlas = Some(Arc::from(atlas));
+            viewer.selected.get_or_insert(id);
             viewer.push_layer(layer);
             Added::Layer(id)
         }
@@ -244,6 +284,8 @@ mod tests {
         assert_eq!(viewer.selected, Some(layer.id), "an overlay is selected");
         assert_eq!(layer.style, label_style(false));
         assert_eq!(layer.style.colormap, Colormap::Labels);
+        let atlas = layer.atlas.as_ref().expect("a labelled volume is a label atlas");
+        assert_eq!(atlas.describe(glam::DVec3::X).as_deref(), Some("one"));
 
         let broken = FileContents::Volume {
             volume: volume("seg2", vec![0.0, 1.0, 1.0]),
@@ -256,8 +298,64 @@ mod tests {
             "{warning}"
         );
         let layer = viewer.layers.last().unwrap();
-        assert!(layer.label_names.is_none());
+        assert!(layer.label_names.is_none() && layer.atlas.is_none());
         assert_ne!(layer.style.colormap, Colormap::Labels);
+    }
+
+    #[test]
+    fn atlases_are_looked_up_and_hidden_over_other_layers() {
+        let mut viewer = Viewer::default();
+        let t1 = FileContents::Volume {
+            volume: volume("t1", vec![1.0, 2.0]),
+            label_names: None,
+        };
+        open(&mut viewer, Path::new("t1.nii"), t1).unwrap();
+        // A 4D volume whose table names its frames: a probabilistic atlas, drawn as a map (at
+        // x = 100 mm, away from the FSL atlas below).
+        let far = glam::DVec3::new(100.0, 0.0, 0.0);
+        let affine = glam::DMat4::from_translation(far);
+        let prob = Volume::from_f32("prob", [2, 1, 1, 2], affine, vec![0.2, 0.0, 0.6, 0.3]);
+        let contents = FileContents::Volume {
+            volume: prob,
+            label_names: Some(LabelNames::parse("1 A\n2 B\n")),
+        };
+        let opened = open(&mut viewer, Path::new("prob.nii"), contents).unwrap();
+        let Added::Layer(prob) = opened.added else {
+            panic!("{opened:?}")
+        };
+        let layer = viewer.layer(prob).unwrap();
+        assert!(layer.label_names.is_none() && layer.style.colormap != Colormap::Labels);
+        assert_eq!(layer.atlas.as_ref().map(|a| a.regions.len()), Some(2));
+        assert_eq!(viewer.label_at(far).as_deref(), Some("60% B"));
+
+        // An FSL atlas over them: its summary image as hidden labels, named, not selected.
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/generated/atlases/Blobs.xml");
+        let atlas = cortexlens_data::atlas::load_atlas(&path, &mut |_| {}).unwrap();
+        let opened = open(&mut viewer, &path, FileContents::Atlas(Box::new(atlas))).unwrap();
+        assert!(
+            opened.notes[0].starts_with("Blobs Probabilistic Atlas: 4 regions"),
+            "{:?}",
+            opened.notes
+        );
+        let layer = viewer.layers.last().unwrap();
+        assert_eq!((layer.name(), layer.style.visible), ("Blobs.xml", false));
+        assert_eq!(layer.style.colormap, Colormap::Labels);
+        assert_eq!(layer.label_names.as_ref().and_then(|n| n.get(3)), Some("Occipital Cap"));
+        assert_eq!(viewer.selected, Some(prob), "the hidden atlas is not selected");
+        assert_eq!(viewer.atlases().count(), 2);
+        let blob = glam::DVec3::new(-14.0, 10.0, 8.0);
+        assert_eq!(
+            viewer.label_at(blob).as_deref(),
+            Some("90% Left Frontal Blob"),
+            "the top atlas"
+        );
+        assert_eq!(viewer.label_at(far).as_deref(), Some("60% B"), "where it has none");
+
+        // Alone, an atlas is shown.
+        let mut alone = Viewer::default();
+        let atlas = cortexlens_data::atlas::load_atlas(&path, &mut |_| {}).unwrap();
+        let opened = open(&mut alone, &path, FileContents::Atlas(Box::new(atlas))).unwrap();
+        assert!(alone.layers[0].style.visible && opened.notes.is_empty());
     }
 
     #[test]

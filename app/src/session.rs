@@ -442,7 +442,7 @@ pub fn apply(
                         if let Some(layer) = viewer.layer_mut(id) {
                             let mut volume = (*layer.volume).clone();
                             volume.name = entry.name.clone();
-                            layer.volume = std::sync::Arc::new(volume);
+                            layer.set_volume(volume);
                         }
                         Some(id)
                     }

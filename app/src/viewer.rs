@@ -21,6 +21,7 @@ pub use surface_scene::{
 };
 pub use volume3d::{CrosshairClips, FieldDrawing, FieldId, OpenField, Source3d, Volume3d};
 
+use cortexlens_data::atlas::Atlas;
 use cortexlens_data::mesh::{GeometryKind, MeshError};
 use cortexlens_data::{Plane, SliceGeometry};
 use glam::{DVec2, DVec3};
@@ -113,14 +114,23 @@ impl Viewer {
         self.selected.and_then(|id| self.layer(id))
     }
 
-    /// The name of the label under `world` in the topmost layer that names its labels (an atlas or
-    /// a segmentation with a table), if any.
+    /// What the topmost layer that names regions says is under `world`: an atlas's most probable
+    /// region with its probability (`45% Precentral Gyrus`) or its label, else the name of the
+    /// label there of a layer with label names (a segmentation with a table); `None` where none does.
     pub fn label_at(&self, world: DVec3) -> Option<String> {
         self.layers.iter().rev().find_map(|layer| {
+            if let Some(atlas) = &layer.atlas {
+                return atlas.top(world);
+            }
             let names = layer.label_names.as_ref()?;
             let value = layer.volume.value_at(layer.volume.nearest_voxel(world), layer.frame)?;
             names.name(value).map(str::to_owned)
         })
+    }
+
+    /// The atlases of the layers, bottom first, with their layers.
+    pub fn atlases(&self) -> impl DoubleEndedIterator<Item = (&Layer, &Atlas)> {
+        self.layers.iter().filter_map(|l| Some((l, l.atlas.as_deref()?)))
     }
 
     /// Extract the isosurface of layer `id` at `level` (marching cubes) and show it in the surface view.

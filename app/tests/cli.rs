@@ -984,3 +984,88 @@ fn a_mosaic_is_its_slices_side_by_side() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn an_fsl_atlas_is_described_and_drawn_over_a_base_only_when_asked() {
+    use cortexlens_data::Colormap;
+    let atlases = repo().join("tests/data/generated/atlases");
+    let reference: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("tests/data/generated/atlases.json")).unwrap())
+            .unwrap();
+    let want = &reference["blobs"];
+    let out = cortexlens(&["info", atlases.join("Blobs.xml").to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let info: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["kind"], "atlas");
+    for key in ["name", "shortname", "type"] {
+        assert_eq!(info[key], want[key], "{key}");
+    }
+    assert_eq!(info["labels"], 4);
+    assert_eq!(info["finest"], 1);
+    let images = info["images"].as_array().unwrap();
+    assert_eq!(images.len(), 2);
+    for (got, want) in images.iter().zip(want["images"].as_array().unwrap()) {
+        for key in ["imagefile", "summaryimagefile"] {
+            let path = got[key].as_str().unwrap();
+            assert!(path.ends_with(want[key].as_str().unwrap()), "{key}: {path}");
+        }
+        assert_eq!((&got["shape"], &got["zooms"]), (&want["shape"], &want["zooms"]));
+    }
+    // A broken descriptor, or --at on one, is bad input.
+    for args in [
+        vec!["info", "bad_index.xml", "--json"],
+        vec!["info", "Blobs.xml", "--at", "1,2,3"],
+    ] {
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| {
+                if a.ends_with(".xml") {
+                    atlases.join(a).to_string_lossy().into_owned()
+                } else {
+                    (*a).to_owned()
+                }
+            })
+            .collect();
+        let out = cortexlens(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+
+    // Drawn as labels when alone; over a base only with a per-layer option, as in the window.
+    let dir = std::env::temp_dir().join(format!("cortexlens-cli-atlas-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = atlases.join("blobs_fractions.nii.gz");
+    let atlas = atlases.join("Blobs.xml");
+    let colours = |files: &[&Path], options: &[&str], name: &str| {
+        let png = dir.join(name);
+        let mut args = vec!["render"];
+        args.extend(files.iter().map(|p| p.to_str().unwrap()));
+        args.extend(options);
+        args.extend([
+            "--view",
+            "axial",
+            "--at",
+            "0,10,8",
+            "--size",
+            "96x96",
+            "--no-crosshair",
+            "--out",
+        ]);
+        args.push(png.to_str().unwrap());
+        let out = cortexlens(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let img = image::open(&png).unwrap().to_rgb8();
+        img.pixels()
+            .map(|p| p.0)
+            .collect::<std::collections::HashSet<[u8; 3]>>()
+    };
+    let [r, g, b, _] = Colormap::Labels.lut()[1];
+    assert!(
+        colours(&[&atlas], &[], "alone.png").contains(&[r, g, b]),
+        "the left blob's label colour"
+    );
+    assert!(!colours(&[&base, &atlas], &[], "hidden.png").contains(&[r, g, b]));
+    assert!(colours(&[&base, &atlas], &["--opacity", "1"], "shown.png").contains(&[r, g, b]));
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -1783,3 +1783,88 @@ fn snapshot_of(viewer: &cortexlens::viewer::Viewer) -> String {
         viewer.volume3d.settings,
     )
 }
+
+#[test]
+fn atlases_name_the_regions_under_the_crosshair_and_the_search_goes_to_them() {
+    let atlases = repo().join("tests/data/generated/atlases");
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("tests/data/generated/atlases.json")).unwrap())
+            .unwrap();
+    let mm = |v: &serde_json::Value| {
+        let v: Vec<f64> = v.as_array().unwrap().iter().map(|c| c.as_f64().unwrap()).collect();
+        glam::DVec3::new(v[0], v[1], v[2])
+    };
+    // A 4D probabilistic volume with a name per frame (its BIDS table), then two FSL atlases.
+    let files = ["blobs_fractions.nii.gz", "Blobs.xml", "Lobes.xml"].map(|f| atlases.join(f));
+    let mut harness = harness(Startup::Files(files.to_vec()));
+    step_until(&mut harness, "the atlases", |app| {
+        app.viewer().layers.len() == 3 && !app.is_loading()
+    });
+    let app = harness.state();
+    assert_eq!(app.viewer().atlases().count(), 3);
+    let shown: Vec<bool> = app.viewer().layers.iter().map(|l| l.style.visible).collect();
+    assert_eq!(
+        shown,
+        [true, false, false],
+        "atlases over a layer are looked up, not drawn"
+    );
+    assert!(
+        app.messages()
+            .iter()
+            .all(|m| matches!(m, cortexlens::messages::UserMessage::Info(_))),
+        "{:?}",
+        app.messages()
+    );
+
+    // The readout lists each atlas's regions with their probabilities, as numpy has them.
+    let point = &reference["blobs"]["points"][4];
+    let lobe = &reference["lobes"]["points"][4];
+    assert_eq!(point["mm"], lobe["mm"]);
+    harness.state_mut().viewer_mut().set_crosshair(mm(&point["mm"]));
+    harness.run_steps(2);
+    let text = point["text"].as_str().unwrap();
+    assert!(text.contains(", "), "several regions there: {text}");
+    harness.get_by_label(&format!("{}  {text}", point["summary_value"]));
+    harness.get_by_label(&format!("{}  {}", lobe["value"], lobe["name"].as_str().unwrap()));
+    let top = text.split(", ").next().unwrap();
+    assert_eq!(
+        harness.state().viewer().label_at(mm(&point["mm"])).as_deref(),
+        Some("Frontal Lobe")
+    );
+    harness.state_mut().viewer_mut().layers.pop();
+    assert_eq!(
+        harness.state().viewer().label_at(mm(&point["mm"])).as_deref(),
+        Some(top)
+    );
+    drop_file(&mut harness, atlases.join("Lobes.xml"));
+    step_until(&mut harness, "Lobes dropped again", |app| {
+        app.viewer().layers.len() == 3 && !app.is_loading()
+    });
+
+    // The search lists matching regions of every atlas (top first); a click goes to the centre.
+    let search = harness.get_by_role_and_label(egui::accesskit::Role::TextInput, "Search regions");
+    search.focus();
+    harness.run_steps(1);
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Search regions")
+        .type_text("occipital");
+    harness.run_steps(2);
+    let caps: Vec<_> = harness.get_all_by_label("Occipital Cap").collect();
+    assert_eq!(caps.len(), 2, "in Blobs.xml and in the 4D volume");
+    caps[0].click_accesskit();
+    harness.run_steps(2);
+    let want = mm(&reference["blobs"]["centres"][2]["mm"]);
+    let got = harness.state().viewer().crosshair;
+    assert!(
+        (got - want).length() < 1e-6,
+        "Blobs' Occipital Cap: {got}, numpy {want}"
+    );
+    harness.get_by_label("Occipital Lobe").click_accesskit();
+    harness.run_steps(2);
+    let want = mm(&reference["lobes"]["centres"][2]["mm"]);
+    assert!(
+        (harness.state().viewer().crosshair - want).length() < 1e-9,
+        "its reference point"
+    );
+    harness.get_by_label(&format!("9  {}", "Occipital Lobe"));
+}

@@ -109,6 +109,15 @@ pub enum LoadError {
         /// What is wrong.
         detail: String,
     },
+    /// An FSL atlas descriptor (XML) that is well formed but not a usable atlas: a missing element,
+    /// an image that does not exist or does not fit its labels.
+    #[error("{file}: invalid FSL atlas: {detail}")]
+    Atlas {
+        /// File name.
+        file: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// A FreeSurfer binary file (surface, curv, annot) is inconsistent.
     #[error("{file}: invalid FreeSurfer file: {detail}")]
     FreeSurfer {
@@ -223,7 +232,7 @@ pub(crate) use impl_file_name;
 
 impl_file_name!(LoadError:
     Io, NotGzip, BadGzip, BadMagic, Truncated, TooLarge, BadHeader, UnsupportedDatatype, Xml, Base64, Gifti,
-    Cifti, FreeSurfer, Label, Mesh, NoTriangles, VertexIndex, NonFiniteVertex, UnknownFormat, WrongKind,
+    Cifti, Atlas, FreeSurfer, Label, Mesh, NoTriangles, VertexIndex, NonFiniteVertex, UnknownFormat, WrongKind,
 );
 
 impl LoadError {
@@ -279,6 +288,13 @@ impl LoadError {
 
     pub(crate) fn cifti(detail: impl Into<String>) -> Self {
         LoadError::Cifti {
+            file: String::new(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn atlas(detail: impl Into<String>) -> Self {
+        LoadError::Atlas {
             file: String::new(),
             detail: detail.into(),
         }

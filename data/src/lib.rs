@@ -2,11 +2,13 @@
 //!
 //! `data` knows nothing of GPUs or the UI: it reads volumes (NIfTI-1/2, MGH/MGZ), CIFTI-2 files
 //! ([`cifti`]), surfaces (GIFTI, FreeSurfer; OBJ, STL and glTF meshes through `three-d-asset`) and
-//! FreeSurfer labels (regions of a mesh: [`mesh::region_vertices`], [`mesh::Mesh::region_outline`]), computes their
+//! FreeSurfer labels (regions of a mesh: [`mesh::region_vertices`], [`mesh::Mesh::region_outline`]) and atlases
+//! (FSL's XML descriptors, labelled and 4D probabilistic volumes: [`atlas`]), computes their
 //! statistics and display ranges ([`stats`]), and defines what the renderer and the app share —
 //! colormaps, layer styles and slice geometry — so that the GPU renderer and its CPU reference
 //! implement exactly the same mapping.
 
+pub mod atlas;
 pub mod camera;
 pub mod cifti;
 pub mod clusters;

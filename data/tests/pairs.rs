@@ -41,6 +41,12 @@ fn pair_loads_like_the_single_file() {
         assert_eq!(v.datatype, "int16", "{name}");
         assert!(v.affine.abs_diff_eq(single.affine, 0.0), "{name}");
         assert!(v.data == single.data, "{name}");
+        let grid = cortexlens_data::formats::read_grid(&dir.join(name)).unwrap();
+        assert_eq!(
+            (grid.shape, grid.zooms, grid.affine),
+            (v.shape, v.zooms, v.affine),
+            "{name}: the header alone"
+        );
     }
 
     // vox_offset inside the .img.

@@ -1,8 +1,10 @@
-//! `cortexlens info FILE [--json] [--at i,j,k]…`: header, affine and statistics of a file.
+//! `cortexlens info FILE [--json] [--at i,j,k]…`: header, affine and statistics of a file; for an
+//! FSL atlas descriptor (`.xml`), the atlas and its images.
 
 use std::path::PathBuf;
 
 use clap::Args;
+use cortexlens_data::atlas::{FslAtlas, is_atlas_path, read_fsl_atlas};
 use cortexlens_data::cifti::{CiftiFile, IndexMap, ModelKind, VolumeSpace};
 use cortexlens_data::{FreeSurferLabel, Loaded, SurfaceFile, Volume, VolumeStats, load_path};
 use glam::DVec3;
@@ -13,7 +15,7 @@ use super::CliError;
 /// Arguments of `cortexlens info`.
 #[derive(Debug, Args)]
 pub struct InfoArgs {
-    /// A volume or surface file.
+    /// A volume, surface, CIFTI or label file, or an FSL atlas descriptor (`.xml`).
     pub file: PathBuf,
     /// Print one JSON object.
     #[arg(long)]
@@ -36,8 +38,19 @@ pub(super) fn parse_ijk(text: &str) -> Result<[i64; 3], String> {
 }
 
 pub(super) fn run(args: &InfoArgs) -> Result<(), CliError> {
-    let loaded = load_path(&args.file, &mut |_| {}).map_err(CliError::bad_input)?;
-    let value = info_json(&loaded, &args.at);
+    let value = if is_atlas_path(&args.file) {
+        if !args.at.is_empty() {
+            return Err(CliError::bad_input(
+                "--at samples the voxels of a volume, not an atlas descriptor",
+            ));
+        }
+        atlas_json(&read_fsl_atlas(&args.file).map_err(CliError::bad_input)?)
+    } else {
+        info_json(
+            &load_path(&args.file, &mut |_| {}).map_err(CliError::bad_input)?,
+            &args.at,
+        )
+    };
     if args.json {
         println!("{value}");
     } else {
@@ -223,6 +236,33 @@ fn index_map_json(dim: usize, map: &IndexMap) -> Value {
         }
     }
     object
+}
+
+/// `{"kind":"atlas","name":…,"shortname":…,"type":"probabilistic","labels":48,"images":[{"imagefile":…,
+/// "summaryimagefile":…,"shape":[…],"zooms":[…]}],"finest":1}`: an FSL atlas descriptor, its
+/// images (one entry per resolution, found on disk; headers only) and the one the window reads.
+fn atlas_json(atlas: &FslAtlas) -> Value {
+    let images: Vec<Value> = atlas
+        .resolutions
+        .iter()
+        .map(|r| {
+            json!({
+                "imagefile": r.image.display().to_string(),
+                "summaryimagefile": r.summary.display().to_string(),
+                "shape": &r.image_grid.shape[..if r.image_grid.shape[3] > 1 { 4 } else { 3 }],
+                "zooms": r.image_grid.zooms.iter().take(3).map(|&z| num(z)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "kind": "atlas",
+        "name": atlas.xml.name,
+        "shortname": atlas.xml.short_name,
+        "type": atlas.xml.kind.name(),
+        "labels": atlas.xml.labels.len(),
+        "images": images,
+        "finest": atlas.finest(),
+    })
 }
 
 /// A label in a few numbers: its row count, its vertex numbers (range, distinct ones, volume

@@ -26,8 +26,12 @@ pub struct LayerOptions {
 }
 
 impl LayerOptions {
-    /// `style` with these options applied (a threshold without `--range` also starts the range there).
+    /// `style` with these options applied (a threshold without `--range` also starts the range
+    /// there). Any option given shows the layer: an atlas over other layers opens hidden.
     pub fn apply(&self, mut style: LayerStyle) -> LayerStyle {
+        if *self != LayerOptions::default() {
+            style.visible = true;
+        }
         if let Some(c) = self.colormap {
             style.set_colormap(c);
         }

@@ -66,7 +66,7 @@ impl LayersPanel {
             return;
         };
         match load_label_names(&path) {
-            Ok(names) => layer.label_names = Some(Arc::new(names)),
+            Ok(names) => layer.set_label_names(Arc::new(names)),
             Err(error) => ctx.messages.error(error.to_string()),
         }
     }

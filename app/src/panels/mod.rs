@@ -4,6 +4,7 @@
 //!
 //! A new section is one file here implementing [`Panel`], registered in [`all`].
 
+mod atlases;
 mod captions;
 mod clusters;
 mod draw_regions;
@@ -14,6 +15,7 @@ mod preferred_images;
 mod surfaces;
 mod volume3d;
 
+pub use atlases::AtlasesPanel;
 pub use captions::CaptionsPanel;
 pub use clusters::ClustersPanel;
 pub use draw_regions::DrawRegionsPanel;
@@ -70,6 +72,7 @@ pub trait Panel: Any {
 pub fn all() -> Vec<Box<dyn Panel>> {
     vec![
         Box::new(LayersPanel::default()),
+        Box::new(AtlasesPanel::default()),
         Box::new(ClustersPanel::default()),
         Box::new(DrawRegionsPanel::default()),
         Box::new(SurfacesPanel::default()),

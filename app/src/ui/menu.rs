@@ -1,6 +1,7 @@
 //! The menu bar and keyboard shortcuts.
 
 use cortexlens_data::Plane;
+use cortexlens_data::atlas::ATLAS_EXTENSIONS;
 use cortexlens_data::field::FIELD_EXTENSIONS;
 use cortexlens_data::formats::EXTENSIONS;
 use egui::{Key, KeyboardShortcut, Modifiers};
@@ -44,6 +45,7 @@ fn open_dialog(app: &mut CortexApp) {
         .iter()
         .chain(FIELD_EXTENSIONS)
         .chain(&["json"])
+        .chain(ATLAS_EXTENSIONS)
         .copied()
         .collect();
     let request = FileRequest::new("Open files", Choose::Files).filter("Brain data", &endings);

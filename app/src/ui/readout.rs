@@ -69,8 +69,9 @@ fn vertex_readout(app: &CortexApp, ui: &mut egui::Ui) {
     }
 }
 
-/// World millimetres, then each layer's voxel index and value at the crosshair; the millimetres
-/// and the voxel indices can be dragged or typed to move the crosshair.
+/// World millimetres, then each layer's voxel index and value at the crosshair (with the regions
+/// of an atlas there, or a label's name); the millimetres and the voxel indices can be dragged or
+/// typed to move the crosshair.
 fn crosshair_readout(app: &mut CortexApp, ui: &mut egui::Ui) {
     let mut moved = None;
     ui.horizontal(|ui| {
@@ -91,10 +92,21 @@ fn crosshair_readout(app: &mut CortexApp, ui: &mut egui::Ui) {
         let mut ijk = layer.volume.nearest_voxel(c);
         let value = match layer.volume.value_at(ijk, layer.frame) {
             None => "outside".to_owned(),
-            Some(v) => match layer.label_names.as_ref().and_then(|names| names.name(v)) {
-                Some(name) => format!("{v}  {name}"),
-                None => format!("{v}"),
-            },
+            Some(v) => {
+                // An atlas names every region there (with probabilities), other labels their name.
+                let named = match &layer.atlas {
+                    Some(atlas) => atlas.describe(c),
+                    None => layer
+                        .label_names
+                        .as_ref()
+                        .and_then(|names| names.name(v))
+                        .map(str::to_owned),
+                };
+                match named {
+                    Some(name) => format!("{v}  {name}"),
+                    None => format!("{v}"),
+                }
+            }
         };
         ui.horizontal(|ui| {
             let name = ui.label(layer.name());

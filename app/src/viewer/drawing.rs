@@ -355,8 +355,7 @@ impl Viewer {
             let Some(layer) = self.layers.iter_mut().find(|l| l.id == drawn.layer) else {
                 continue;
             };
-            layer.volume = Arc::new(drawn.volume(layer.name()));
-            layer.value_range = cortexlens_data::stats::finite_min_max(&layer.volume);
+            layer.set_volume(drawn.volume(layer.name()));
             drawn.published = drawn.drawing.revision();
         }
     }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use cortexlens_data::atlas::{Atlas, AtlasKind};
 use cortexlens_data::formats::LabelNames;
 use cortexlens_data::stats::{finite_min_max, robust_nonzero_range, robust_range};
 use cortexlens_data::{Interpolation, LayerStyle, Volume};
@@ -27,21 +28,47 @@ pub struct Layer {
     pub value_range: (f32, f32),
     /// Names of the labels of a segmentation or atlas, shown in the readout.
     pub label_names: Option<Arc<LabelNames>>,
+    /// The atlas this layer draws (an FSL atlas's summary or label image, a labelled volume with
+    /// its names, a 4D probabilistic volume with a name per frame), looked up at the crosshair.
+    pub atlas: Option<Arc<Atlas>>,
 }
 
 impl Layer {
     /// A layer showing frame 0 of `volume`.
-    pub fn new(id: LayerId, volume: Volume, style: LayerStyle) -> Layer {
+    pub fn new(id: LayerId, volume: impl Into<Arc<Volume>>, style: LayerStyle) -> Layer {
+        let volume = volume.into();
         let value_range = finite_min_max(&volume);
         Layer {
             id,
-            volume: Arc::new(volume),
+            volume,
             style,
             frame: 0,
             notice: None,
             value_range,
             label_names: None,
+            atlas: None,
         }
+    }
+
+    /// Show `volume` instead (a region redrawn): the value range follows, and so does the label
+    /// atlas of the layer's names.
+    pub fn set_volume(&mut self, volume: Volume) {
+        self.volume = Arc::new(volume);
+        self.value_range = finite_min_max(&self.volume);
+        if let Some(names) = self.label_names.clone() {
+            self.set_label_names(names);
+        }
+    }
+
+    /// Name the layer's labels. A 3D layer becomes a label atlas of them (searchable, with region
+    /// centres), unless it draws a probabilistic or statistic atlas, which it keeps; a 4D layer
+    /// keeps only the names.
+    pub fn set_label_names(&mut self, names: Arc<LabelNames>) {
+        if self.atlas.as_ref().is_none_or(|a| a.kind == AtlasKind::Label) {
+            self.atlas =
+                (self.volume.frames() == 1).then(|| Arc::new(Atlas::from_label_volume(self.volume.clone(), &names)));
+        }
+        self.label_names = Some(names);
     }
 
     /// Display name.
@@ -107,6 +134,23 @@ mod tests {
         assert!(style.lut_entry(2.0).is_some());
         // An empty map hides everything.
         assert_eq!(default_style(&volume(vec![0.0; 8]), false).lut_entry(0.0), None);
+    }
+
+    #[test]
+    fn a_labelled_layer_is_a_label_atlas_that_follows_its_volume() {
+        let mut layer = Layer::new(LayerId(1), volume(vec![0.0, 1.0]), label_style(false));
+        layer.set_label_names(Arc::new(LabelNames::parse("1 one\n2 two\n").unwrap()));
+        let at = glam::DVec3::X;
+        assert_eq!(
+            layer.atlas.as_ref().and_then(|a| a.describe(at)).as_deref(),
+            Some("one")
+        );
+        layer.set_volume(volume(vec![0.0, 2.0]));
+        assert_eq!(layer.value_range, (0.0, 2.0));
+        assert_eq!(
+            layer.atlas.as_ref().and_then(|a| a.describe(at)).as_deref(),
+            Some("two")
+        );
     }
 
     #[test]

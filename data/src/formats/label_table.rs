@@ -30,11 +30,17 @@ impl FromIterator<(i64, String)> for LabelNames {
 impl LabelNames {
     /// The name of the label a voxel value stands for (values within 0.001 of an integer).
     pub fn name(&self, value: f32) -> Option<&str> {
-        let label = value.round();
-        if !value.is_finite() || (value - label).abs() > 1e-3 {
-            return None;
-        }
-        self.names.get(&(label as i64)).map(String::as_str)
+        self.get(label_number(value)?)
+    }
+
+    /// The name of label `label`.
+    pub fn get(&self, label: i64) -> Option<&str> {
+        self.names.get(&label).map(String::as_str)
+    }
+
+    /// The labels and their names, by label number.
+    pub fn iter(&self) -> impl Iterator<Item = (i64, &str)> {
+        self.names.iter().map(|(&label, name)| (label, name.as_str()))
     }
 
     /// How many labels are named.
@@ -91,6 +97,13 @@ impl LabelNames {
         }
         Ok(LabelNames { names })
     }
+}
+
+/// The integer label a voxel value stands for: the nearest integer, for finite values within
+/// 0.001 of one.
+pub fn label_number(value: f32) -> Option<i64> {
+    let label = value.round();
+    (value.is_finite() && (value - label).abs() <= 1e-3).then_some(label as i64)
 }
 
 /// The `index` and `name` columns of a BIDS header line, if it is one.

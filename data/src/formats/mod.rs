@@ -14,6 +14,7 @@ mod cifti;
 mod compression;
 mod freesurfer;
 mod fs_label;
+mod fsl_atlas;
 mod gifti;
 mod gifti_data;
 mod gifti_writer;
@@ -32,9 +33,12 @@ mod voxels;
 
 use std::path::Path;
 
+use glam::DMat4;
+
 pub use self::fs_label::FreeSurferLabel;
+pub use self::fsl_atlas::{AtlasImagesXml, FslAtlasXml, XmlLabel, parse_fsl_atlas_xml};
 pub use self::gifti_writer::GiftiEncoding;
-pub use self::label_table::{LabelNames, load_label_names, sidecar_label_names};
+pub use self::label_table::{LabelNames, label_number, load_label_names, sidecar_label_names};
 pub use self::mesh_writer::{MeshFormat, WriteError, save_mesh, save_mesh_as, save_vertex_values_gifti};
 pub use self::nifti_writer::{StoredAs, save_nifti, save_nifti_as};
 
@@ -116,6 +120,49 @@ impl Loaded {
             Loaded::Label(_) => "label",
         }
     }
+}
+
+/// A volume's grid as its header states it, without its voxels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageGrid {
+    /// `[nx, ny, nz, nt]`; `nt` is 1 for a 3D volume.
+    pub shape: [usize; 4],
+    /// Voxel sizes, as [`Volume::zooms`].
+    pub zooms: Vec<f64>,
+    /// Voxel index → world millimetres, as [`Volume::affine`].
+    pub affine: DMat4,
+}
+
+/// The grid of the volume at `path`: from the header alone for NIfTI (single files and pairs),
+/// any other volume is read whole.
+pub fn read_grid(path: &Path) -> Result<ImageGrid, LoadError> {
+    let name = |p: &Path| {
+        p.file_name()
+            .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+    };
+    let lower = name(path).to_ascii_lowercase();
+    let base = lower.strip_suffix(".gz").unwrap_or(&lower);
+    let header_file = if base.ends_with(".nii") {
+        path.to_path_buf()
+    } else if base.ends_with(".hdr") || base.ends_with(".img") {
+        nifti_pair::pair_paths(path).map_err(|e| e.in_file(&name(path)))?.0
+    } else {
+        let volume = load_volume(path, &mut |_| {})?;
+        return Ok(ImageGrid {
+            shape: volume.shape,
+            zooms: volume.zooms,
+            affine: volume.affine,
+        });
+    };
+    let read = || {
+        let (header, shape) = nifti::read_header(&mut Input::open(&header_file)?)?;
+        Ok(ImageGrid {
+            shape: shape.dims,
+            zooms: header.zooms(&shape),
+            affine: header.affine(&shape),
+        })
+    };
+    read().map_err(|e: LoadError| e.in_file(&name(&header_file)))
 }
 
 /// Formats told apart by [`load_path`].

@@ -387,6 +387,22 @@ pub(crate) fn read_volume(
     })
 }
 
+/// The header at the start of `input` (a `.nii` or a pair's `.hdr`), with its validated shape.
+pub(crate) fn read_header(input: &mut Input) -> Result<(Header, Shape), LoadError> {
+    let head = input.peek(nifti2::HEADER_LEN)?;
+    let version = sniff_version(head).ok_or_else(|| {
+        if head.is_empty() {
+            LoadError::truncated("the file is empty")
+        } else {
+            LoadError::bad_magic("NIfTI", "neither sizeof_hdr (348 or 540) nor the magic string match")
+        }
+    })?;
+    let bytes = input.read_header(header_len(version), &format!("NIfTI-{version} header"))?;
+    let header = parse_header(&bytes, version)?;
+    let shape = header.shape()?;
+    Ok((header, shape))
+}
+
 /// Loads a single-file NIfTI-1 or NIfTI-2 image (`.nii`, `.nii.gz`) from the start of `input`.
 pub(crate) fn load_single(input: &mut Input, name: &str, progress: &mut Progress) -> Result<Volume, LoadError> {
     let head = input.peek(nifti2::HEADER_LEN)?;
