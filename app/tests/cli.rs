@@ -1069,3 +1069,83 @@ fn an_fsl_atlas_is_described_and_drawn_over_a_base_only_when_asked() {
     assert!(colours(&[&base, &atlas], &["--opacity", "1"], "shown.png").contains(&[r, g, b]));
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn clusters_prints_nilearns_table_with_atlas_labels() {
+    let dir = std::env::temp_dir().join(format!("cortexlens-cli-clusters-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // An atlas of the two hemispheres (20 mm voxels from −90 mm), with its BIDS table.
+    let affine =
+        glam::DMat4::from_translation(glam::DVec3::splat(-90.0)) * glam::DMat4::from_scale(glam::DVec3::splat(20.0));
+    let halves: Vec<f32> = (0..1000).map(|v| if v % 10 < 5 { 1.0 } else { 2.0 }).collect();
+    let atlas = cortexlens_data::Volume::from_f32("hemispheres", [10, 10, 10, 1], affine, halves);
+    cortexlens_data::formats::save_nifti(&dir.join("hemispheres.nii.gz"), &atlas).unwrap();
+    std::fs::write(dir.join("hemispheres.tsv"), "index\tname\n1\tLeft\n2\tRight\n").unwrap();
+    let out = dir.join("clusters.tsv");
+    let map = repo().join("assets/motor_stat_map.nii.gz");
+    let atlas = dir.join("hemispheres.nii.gz");
+    let output = cortexlens(&[
+        "clusters",
+        map.to_str().unwrap(),
+        "--threshold",
+        "3",
+        "--two-sided",
+        "--min-size",
+        "10",
+        "--atlas",
+        atlas.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    // The same rows as nilearn's get_clusters_table (tests/data/generated/clusters.json).
+    let reference: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("tests/data/generated/clusters.json")).unwrap())
+            .unwrap();
+    let case = reference["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["file"] == "assets/motor_stat_map.nii.gz"
+                && c["threshold"] == 3.0
+                && c["two_sided"] == true
+                && c["cluster_threshold"] == 10
+        })
+        .expect("the reference case");
+    let table = std::fs::read_to_string(&out).unwrap();
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).collect();
+    let expected = case["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), expected.len());
+    for (row, want) in rows.iter().zip(expected) {
+        // Numbered in order (nilearn's numbers skip clusters dropped as too small); sub-peaks
+        // carry a letter in both.
+        let sub_peak = |id: &str| id.ends_with(|c: char| c.is_ascii_alphabetic());
+        assert_eq!(sub_peak(row[column("cluster")]), sub_peak(want["id"].as_str().unwrap()));
+        let xyz: Vec<f64> = ["x_mm", "y_mm", "z_mm"]
+            .iter()
+            .map(|c| row[column(c)].parse().unwrap())
+            .collect();
+        let want_xyz: Vec<f64> = want["xyz"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(xyz, want_xyz);
+        let side = if xyz[0] < 0.0 { "Left" } else { "Right" };
+        assert_eq!(row[column("label")], side, "{row:?}");
+    }
+    // A map that is not a volume is bad input.
+    let bad = cortexlens(&[
+        "clusters",
+        atlas.with_extension("tsv").to_str().unwrap(),
+        "--threshold",
+        "1",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    std::fs::remove_dir_all(dir).ok();
+}

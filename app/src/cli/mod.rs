@@ -1,6 +1,7 @@
 //! The command line: open files in the window, `info`, `render`.
 
 mod caption;
+mod clusters;
 mod encoder;
 mod fit;
 mod info;
@@ -16,6 +17,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub use caption::CaptionArgs;
+pub use clusters::ClustersArgs;
 pub use encoder::EncoderArgs;
 pub use fit::FitArgs;
 pub use info::{InfoArgs, info_json};
@@ -43,6 +45,8 @@ enum Command {
     Render(Box<RenderArgs>),
     /// Sample a volume at the vertices of a surface mesh.
     Project(ProjectArgs),
+    /// The cluster table of a statistical map, with atlas labels at the peaks (TSV).
+    Clusters(ClustersArgs),
     /// Extract a mesh from a volume at an iso-level (marching cubes).
     Isosurface(IsosurfaceArgs),
     /// Fit a neural field to a volume and save it as `.nfield`.
@@ -127,6 +131,7 @@ pub fn main() -> ExitCode {
             render::run(&args, sub)
         }
         Some(Command::Project(args)) => project::run(&args),
+        Some(Command::Clusters(args)) => clusters::run(&args),
         Some(Command::Isosurface(args)) => isosurface::run(&args),
         Some(Command::Fit(args)) => fit::run(&args),
         Some(Command::Encoder(args)) => encoder::run(&args),
