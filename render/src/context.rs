@@ -30,10 +30,16 @@ impl GpuContext {
     /// accepted, so that a missing software driver fails loudly instead of silently picking
     /// another rasterizer. The chosen adapter is logged with `tracing`.
     pub fn headless() -> Result<GpuContext, RenderError> {
-        pollster::block_on(Self::headless_async())
+        pollster::block_on(Self::headless_async(None))
     }
 
-    async fn headless_async() -> Result<GpuContext, RenderError> {
+    /// [`GpuContext::headless`] with these limits instead of the adapter's (tests of what happens
+    /// on a smaller device).
+    pub fn headless_with_limits(limits: wgpu::Limits) -> Result<GpuContext, RenderError> {
+        pollster::block_on(Self::headless_async(Some(limits)))
+    }
+
+    async fn headless_async(limits: Option<wgpu::Limits>) -> Result<GpuContext, RenderError> {
         let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
         let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         descriptor.backends = backends;
@@ -73,9 +79,9 @@ impl GpuContext {
             tracing::warn!("GL on a software rasterizer is known to be fragile; prefer WGPU_BACKEND=vulkan (lavapipe)");
         }
 
-        let (features, limits) = device_requirements();
+        let (features, required) = device_requirements();
         // Ask for the adapter's texture sizes so that large volumes need no downsampling.
-        let limits = limits.using_resolution(adapter.limits());
+        let limits = limits.unwrap_or_else(|| required.using_resolution(adapter.limits()));
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("cortexlens headless"),

@@ -23,6 +23,18 @@ pub enum RenderError {
         /// Vertices of the geometry given.
         got: usize,
     },
+    /// More than the device allows.
+    #[error("{what} needs {size} {unit}; this GPU allows {limit}")]
+    TooLarge {
+        /// What was asked for.
+        what: String,
+        /// Its size.
+        size: u64,
+        /// The device's limit.
+        limit: u64,
+        /// The unit of both.
+        unit: &'static str,
+    },
     /// A neural field that the GPU evaluator cannot hold (sizes, limits).
     #[error("the neural field cannot be drawn: {0}")]
     Field(String),

@@ -46,6 +46,7 @@ pub mod error;
 pub mod field_gpu;
 pub mod gpu_mesh;
 pub mod lighting;
+pub mod limits;
 pub mod mesh_cpu_reference;
 pub mod mesh_renderer;
 pub mod mesh_target;

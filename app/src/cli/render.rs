@@ -12,6 +12,7 @@ use glam::DVec3;
 
 use super::CliError;
 use super::layer_options::{self, LayerOptions, parse_colormap, parse_interpolation, parse_range};
+use crate::gpu_scene::health::GpuHealth;
 use crate::gpu_scene::picture::{PictureOptions, render_picture};
 use crate::gpu_scene::{GpuScene, SyncNotice, field_drawing_for};
 use crate::loader::read_file;
@@ -268,6 +269,7 @@ fn draw(mut viewer: Viewer, args: &RenderArgs, saved_size: Option<(u32, u32)>) -
     let layout = viewer.layout;
     // As in the window: on a software GPU the shown field is drawn from a baked grid.
     let gpu = GpuContext::headless().map_err(|e| CliError::failure(crate::platform::no_gpu(&e.to_string())))?;
+    let health = GpuHealth::watch(&gpu.device);
     viewer.volume3d.field_drawing = field_drawing_for(&gpu.adapter.get_info());
     if layout == Layout::Volume3d {
         viewer.volume3d.bake_now().map_err(CliError::failure)?;
@@ -282,6 +284,7 @@ fn draw(mut viewer: Viewer, args: &RenderArgs, saved_size: Option<(u32, u32)>) -
                 eprintln!("cortexlens: {name}: {notice}");
             }
             SyncNotice::FieldRefused { error, .. } => return Err(CliError::failure(error)),
+            SyncNotice::MeshRefused { error } => eprintln!("cortexlens: {error}"),
         }
     }
     let picture_options = PictureOptions {
@@ -290,6 +293,9 @@ fn draw(mut viewer: Viewer, args: &RenderArgs, saved_size: Option<(u32, u32)>) -
     };
     let picture = render_picture(&mut scene, &gpu.device, &gpu.queue, &viewer, size, picture_options)
         .map_err(CliError::failure)?;
+    if let Some(error) = health.take_errors().into_iter().next() {
+        return Err(CliError::failure(format!("the GPU reported an error: {error}")));
+    }
     picture
         .save(&args.out)
         .map_err(|e| CliError::bad_input(format!("{}: {e}", args.out.display())))?;

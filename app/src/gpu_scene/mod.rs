@@ -8,6 +8,7 @@
 mod callback;
 mod colours;
 mod draw;
+pub mod health;
 pub mod picture;
 mod views;
 
@@ -58,6 +59,11 @@ pub enum SyncNotice {
         /// Why, with its name.
         error: String,
     },
+    /// A hemisphere's mesh is larger than the GPU's buffers allow; it is not drawn.
+    MeshRefused {
+        /// Why, with the mesh's name.
+        error: String,
+    },
 }
 
 /// A layer's volume on the GPU and what it was uploaded from.
@@ -83,6 +89,22 @@ struct ViewTargets {
     volume3d: Option<Composited<RayTarget>>,
 }
 
+/// How many GPU resources the scene holds, by kind (what a soak test watches return to its
+/// starting level).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Resident {
+    /// Volume textures of layers.
+    pub volumes: usize,
+    /// Hemisphere meshes.
+    pub meshes: usize,
+    /// Neural fields, and their baked grids.
+    pub fields: usize,
+    /// Baked grids of fields.
+    pub baked: usize,
+    /// Render targets of slice views and mosaic tiles, the surface view and the 3D view.
+    pub targets: usize,
+}
+
 /// The renderers, everything uploaded, and each view's target.
 pub struct GpuScene {
     slices: SliceRenderer,
@@ -94,6 +116,8 @@ pub struct GpuScene {
     fields: HashMap<FieldId, GpuField>,
     /// Fields the GPU refused (not retried).
     refused: Vec<FieldId>,
+    /// Meshes the GPU refused (not retried while they are shown).
+    refused_meshes: Vec<Arc<cortexlens_data::mesh::Mesh>>,
     baked: HashMap<FieldId, VolumeTexture>,
     targets: ViewTargets,
     /// Bumped whenever an upload changes what an id refers to on the GPU.
@@ -114,6 +138,7 @@ impl GpuScene {
             surfaces: HashMap::new(),
             fields: HashMap::new(),
             refused: Vec::new(),
+            refused_meshes: Vec::new(),
             baked: HashMap::new(),
             targets: ViewTargets::default(),
             generation: 0,
@@ -133,12 +158,26 @@ impl GpuScene {
         renderer.callback_resources.get_mut::<GpuScene>().map(f)
     }
 
+    /// What the scene holds on the GPU now.
+    pub fn resident(&self) -> Resident {
+        let targets = &self.targets;
+        Resident {
+            volumes: self.volumes.len(),
+            meshes: self.surfaces.len(),
+            fields: self.fields.len(),
+            baked: self.baked.len(),
+            targets: targets.slices.values().flatten().count()
+                + usize::from(targets.surface.is_some())
+                + usize::from(targets.volume3d.is_some()),
+        }
+    }
+
     /// Bring the GPU up to date with `viewer`: upload new layers and frames, hemispheres'
     /// geometry and colours where they changed, new fields and baked grids; forget what was
     /// closed. Only what changed is uploaded (by id, the data's identity and the frame shown).
     pub fn sync(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, viewer: &Viewer) -> Vec<SyncNotice> {
         let mut notices = self.sync_volumes(device, queue, viewer);
-        self.sync_surfaces(device, queue, viewer);
+        notices.extend(self.sync_surfaces(device, queue, viewer));
         notices.extend(self.sync_fields(device, queue, viewer));
         // Tiles of a larger mosaic than the one shown are dropped.
         let tiles = match viewer.layout {
@@ -184,12 +223,24 @@ impl GpuScene {
         notices
     }
 
-    fn sync_surfaces(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, viewer: &Viewer) {
+    fn sync_surfaces(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, viewer: &Viewer) -> Vec<SyncNotice> {
+        let mut notices = Vec::new();
         let scene = &viewer.surfaces;
         for group in &scene.hemispheres {
-            let Some((_, _, mesh)) = group.mesh(scene.geometry) else {
+            let Some((_, name, mesh)) = group.mesh(scene.geometry) else {
                 continue;
             };
+            if self.refused_meshes.iter().any(|m| Arc::ptr_eq(m, mesh)) {
+                continue;
+            }
+            if let Err(error) = cortexlens_render::limits::check_mesh(device, mesh, name) {
+                self.refused_meshes.push(mesh.clone());
+                self.surfaces.remove(&group.id);
+                notices.push(SyncNotice::MeshRefused {
+                    error: format!("{error}: it is not drawn"),
+                });
+                continue;
+            }
             let key = ColourKey::of(scene, group);
             match self.surfaces.get_mut(&group.id) {
                 Some(up) => {
@@ -217,6 +268,13 @@ impl GpuScene {
             }
         }
         self.surfaces.retain(|id, _| scene.hemisphere(*id).is_some());
+        let shown: Vec<&Arc<cortexlens_data::mesh::Mesh>> = scene
+            .hemispheres
+            .iter()
+            .flat_map(|g| g.meshes.iter().map(|(_, _, m)| m))
+            .collect();
+        self.refused_meshes.retain(|m| shown.iter().any(|s| Arc::ptr_eq(s, m)));
+        notices
     }
 
     fn sync_fields(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, viewer: &Viewer) -> Vec<SyncNotice> {

@@ -50,6 +50,7 @@ pub fn render_picture(
         let Some(request) = ViewRequest::of(viewer, pane.view, (w, h)) else {
             continue;
         };
+        cortexlens_render::limits::check_target(device, w, h)?;
         let pixels = scene.render_view_rgba(device, queue, &request)?;
         let mut view = RgbaImage::from_raw(w, h, pixels).ok_or(RenderError::Readback("short readback".into()))?;
         if let (ViewRequest::Slice { geometry, .. }, true) = (&request, options.crosshair) {

@@ -133,20 +133,33 @@ fn scene_controls(ui: &mut egui::Ui, viewer: &mut Viewer) {
             }
         }
     });
+    let mut close = None;
     for group in &scene.hemispheres {
         let side = group.hemisphere.map_or("mesh", |h| h.name());
         let names: Vec<&str> = group.meshes.iter().map(|(_, name, _)| name.as_str()).collect();
-        ui.label(format!(
-            "{side}: {} vertices — {}",
-            group.vertex_count(),
-            names.join(", ")
-        ))
-        .on_hover_text(
-            group
-                .shading
-                .as_ref()
-                .map_or("no shading file".to_owned(), |(n, _)| format!("shading from {n}")),
-        );
+        ui.horizontal(|ui| {
+            if ui
+                .small_button("×")
+                .on_hover_text("Close these meshes and the maps and regions on them")
+                .clicked()
+            {
+                close = Some(group.id);
+            }
+            ui.label(format!(
+                "{side}: {} vertices — {}",
+                group.vertex_count(),
+                names.join(", ")
+            ))
+            .on_hover_text(
+                group
+                    .shading
+                    .as_ref()
+                    .map_or("no shading file".to_owned(), |(n, _)| format!("shading from {n}")),
+            );
+        });
+    }
+    if let Some(id) = close {
+        scene.remove_hemisphere(id);
     }
 }
 

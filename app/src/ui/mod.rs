@@ -19,6 +19,7 @@ use egui_wgpu::RenderState;
 
 use crate::demo::{self, DemoOpening};
 use crate::file_dialog::{DialogId, FileDialogs};
+use crate::gpu_scene::health::GpuHealth;
 use crate::gpu_scene::{GpuScene, SyncNotice, field_drawing_for};
 use crate::jobs::Jobs;
 use crate::messages::{Messages, UserMessage};
@@ -41,6 +42,8 @@ pub struct CortexApp {
     demo: Option<DemoOpening>,
     /// A session while its files open.
     session: Option<SessionOpening>,
+    /// What the GPU reported (errors, loss), and whether its loss was told.
+    gpu_health: Option<(GpuHealth, bool)>,
     /// File › Open session and Save session, asked for.
     session_dialog: Option<(DialogId, bool)>,
     render_state: Option<RenderState>,
@@ -77,6 +80,7 @@ impl CortexApp {
             demo: None,
             session: None,
             session_dialog: None,
+            gpu_health: None,
             render_state,
             dialogs: FileDialogs::default(),
             open_dialog: None,
@@ -87,6 +91,7 @@ impl CortexApp {
         match &app.render_state {
             Some(rs) => {
                 GpuScene::install(rs);
+                app.gpu_health = Some((GpuHealth::watch(&rs.device), false));
                 app.viewer.volume3d.field_drawing = field_drawing_for(&rs.adapter.get_info());
             }
             None => app.messages.error("No wgpu device: slices cannot be drawn."),
@@ -332,6 +337,9 @@ impl CortexApp {
         let Some(rs) = &self.render_state else {
             return;
         };
+        // Let wgpu free what was dropped (closed layers, mosaic tiles, per-frame buffers) once the
+        // GPU is done with it; it does so only when the device is polled.
+        let _ = rs.device.poll(wgpu::PollType::Poll);
         let notices = GpuScene::with(rs, |scene| scene.sync(&rs.device, &rs.queue, &self.viewer));
         for notice in notices.unwrap_or_default() {
             match notice {
@@ -344,6 +352,7 @@ impl CortexApp {
                     self.viewer.volume3d.close_field(field);
                     self.messages.error(error);
                 }
+                SyncNotice::MeshRefused { error } => self.messages.error(error),
             }
         }
     }
@@ -369,8 +378,41 @@ impl CortexApp {
         });
     }
 
+    /// Tell the user what the GPU reported since the last frame; after a lost device, say so once.
+    fn report_gpu_trouble(&mut self) {
+        let Some((health, told)) = &mut self.gpu_health else {
+            return;
+        };
+        for error in health.take_errors() {
+            self.messages.error(format!(
+                "The GPU reported an error; what could be drawn is drawn: {error}"
+            ));
+        }
+        if let Some(reason) = health.lost().filter(|_| !*told) {
+            *told = true;
+            self.messages.error(format!(
+                "The GPU device was lost ({reason}). Views are no longer drawn; save the session \
+                 (File › Save session) and restart cortexlens to go on."
+            ));
+        }
+    }
+
+    /// What the window's GPU scene holds now.
+    pub fn gpu_resident(&self) -> Option<crate::gpu_scene::Resident> {
+        GpuScene::with(self.render_state.as_ref()?, |scene| scene.resident())
+    }
+
+    /// Whether the GPU device was lost.
+    pub fn gpu_lost(&self) -> bool {
+        self.gpu_health.as_ref().is_some_and(|(h, _)| h.lost().is_some())
+    }
+
     /// Draw the layout's views into `area`.
     fn views(&mut self, ui: &mut egui::Ui, area: egui::Rect) {
+        if self.gpu_lost() {
+            ui.centered_and_justified(|ui| ui.label("The GPU device was lost: views are not drawn."));
+            return;
+        }
         let viewer = &mut self.viewer;
         if viewer.layers.is_empty() && viewer.surfaces.is_empty() && viewer.volume3d.fields.is_empty() {
             let hint = if self.reads.is_busy() {
@@ -412,7 +454,10 @@ impl eframe::App for CortexApp {
         self.dialogs.show(&ctx);
         menu::receive_open(self);
         menu::receive_session(self);
-        self.sync_scene();
+        if !self.gpu_lost() {
+            self.sync_scene();
+        }
+        self.report_gpu_trouble();
     }
 }
 

@@ -449,6 +449,16 @@ impl SurfaceScene {
         self.hemispheres.iter().find(|h| h.id == id)
     }
 
+    /// Close a hemisphere: its meshes, and the maps and regions on it.
+    pub fn remove_hemisphere(&mut self, id: SurfaceId) {
+        self.hemispheres.retain(|h| h.id != id);
+        self.maps.retain(|m| m.surface != id);
+        self.regions.retain(|r| r.surface != id);
+        if self.highlight.is_some_and(|h| h.surface == id) {
+            self.highlight = None;
+        }
+    }
+
     /// Translation applied when drawing a hemisphere: inflated, spherical and flat meshes of the two
     /// hemispheres overlap in space, so they are pushed apart along x.
     pub fn draw_offset(&self, group: &HemisphereSurfaces) -> Vec3 {

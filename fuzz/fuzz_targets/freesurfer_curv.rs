@@ -1,0 +1,8 @@
+#![no_main]
+
+use cortexlens_fuzz::*;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    load_as("lh.curv", data);
+});
