@@ -21,6 +21,7 @@ pub mod geometry;
 pub mod isosurface;
 pub mod mesh;
 pub mod projection;
+pub mod splats;
 pub mod stats;
 pub mod style;
 pub mod surface;
