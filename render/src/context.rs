@@ -9,7 +9,12 @@ use crate::error::RenderError;
 /// A device with a smaller `max_texture_dimension_3d` still works: volumes over it are
 /// downsampled on upload (see [`crate::VolumeTexture::upload`]).
 pub fn device_requirements() -> (wgpu::Features, wgpu::Limits) {
-    (wgpu::Features::empty(), wgpu::Limits::downlevel_defaults())
+    let limits = wgpu::Limits {
+        // The splat projection reads 3 and writes 4 storage buffers.
+        max_storage_buffers_per_shader_stage: 8,
+        ..wgpu::Limits::downlevel_defaults()
+    };
+    (wgpu::Features::empty(), limits)
 }
 
 /// A device and queue of its own, for the CLI, screenshots and tests (the app uses eframe's).

@@ -57,6 +57,8 @@ pub mod renderer;
 mod setup;
 pub mod shaders;
 pub mod slice;
+pub mod splat_cpu_reference;
+pub mod splats;
 mod style_uniform;
 pub mod target;
 #[cfg(any(test, feature = "testing"))]
@@ -80,5 +82,6 @@ pub use raymarch::{
 };
 pub use renderer::{Renderer, render_rgba};
 pub use slice::{SliceFrame, SliceRenderer};
+pub use splats::{GpuSplats, SplatData, SplatFrame, SplatRenderer};
 pub use target::{OffscreenTarget, SLICE_FORMAT, SliceTarget};
 pub use volume_texture::{TextureBudget, VolumeTexture};

@@ -43,6 +43,18 @@ pub const OCCUPANCY: &str = concat!(
     include_str!("../shaders/occupancy.wgsl"),
 );
 
+/// Gaussian splats: projection and SH colour (compute).
+pub const SPLAT_PREPROCESS: &str = include_str!("../shaders/splat_preprocess.wgsl");
+
+/// Gaussian splats: one bitonic-sort stage (compute).
+pub const SPLAT_SORT: &str = include_str!("../shaders/splat_sort.wgsl");
+
+/// Gaussian splats: the quads, blended into a layer.
+pub const SPLAT_DRAW: &str = include_str!("../shaders/splat_draw.wgsl");
+
+/// Gaussian splats: the layer over the target.
+pub const SPLAT_COMPOSITE: &str = include_str!("../shaders/splat_composite.wgsl");
+
 /// Every composed module: `(name, source, parts)`, the parts being file names in `shaders/`.
 pub const COMPOSED: [(&str, &str, &[&str]); 5] = [
     ("slice", SLICE, &["voxel_sampling.wgsl", "lut.wgsl", "slice.wgsl"]),

@@ -7,7 +7,14 @@ use std::path::Path;
 use cortexlens_render::shaders::COMPOSED;
 
 /// Files that are complete modules on their own.
-const STANDALONE: [&str; 2] = ["composite.wgsl", "mesh.wgsl"];
+const STANDALONE: [&str; 6] = [
+    "composite.wgsl",
+    "mesh.wgsl",
+    "splat_composite.wgsl",
+    "splat_draw.wgsl",
+    "splat_preprocess.wgsl",
+    "splat_sort.wgsl",
+];
 
 fn validate(name: &str, source: &str) {
     let module =
@@ -65,6 +72,10 @@ fn every_shader_validates() {
             "raymarch.wgsl",
             "raymarch_common.wgsl",
             "slice.wgsl",
+            "splat_composite.wgsl",
+            "splat_draw.wgsl",
+            "splat_preprocess.wgsl",
+            "splat_sort.wgsl",
             "volume_sampler.wgsl",
             "voxel_sampling.wgsl",
         ]

@@ -11,4 +11,5 @@ mod orientation;
 mod raymarch;
 mod raymarch_common;
 mod real_data;
+mod splats;
 mod synthetic;

@@ -1,0 +1,180 @@
+//! Gaussian splats on the GPU against the CPU reference: a generated scene of a few thousand
+//! splats with SH degree 3, seen from several sides; the depth order (two opaque splats on the
+//! anterior–posterior axis: each camera sees the nearer one); a scene placed by a transform.
+
+use cortexlens_data::camera::{CameraPreset, OrbitCamera};
+use cortexlens_data::splats::{Splats, sh_coefficients};
+use cortexlens_render::splat_cpu_reference::rasterise_splats;
+use cortexlens_render::testing::shared_context;
+use cortexlens_render::{GpuSplats, OffscreenTarget, SLICE_FORMAT, SliceTarget, SplatData, SplatFrame, SplatRenderer};
+use glam::DMat4;
+
+/// A deterministic generator in 0..1.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> f32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 40) as f32 / (1u64 << 24) as f32
+    }
+}
+
+/// `count` splats in a 60 mm ball, scales 0.5–3 mm, random rotations, opacities and SH.
+fn scene(count: usize, sh_degree: u8, seed: u64) -> Splats {
+    let mut r = Random(seed);
+    let n = sh_coefficients(sh_degree);
+    let mut s = Splats {
+        name: "generated".into(),
+        sh_degree,
+        ..Default::default()
+    };
+    for _ in 0..count {
+        let p = [r.next() - 0.5, r.next() - 0.5, r.next() - 0.5].map(|c| c * 60.0);
+        s.positions.push(p);
+        s.scales
+            .push([0.5 + 2.5 * r.next(), 0.5 + 2.5 * r.next(), 0.5 + 2.5 * r.next()]);
+        let q = [r.next() - 0.5, r.next() - 0.5, r.next() - 0.5, r.next() - 0.5];
+        let norm = q.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-3);
+        s.rotations.push(q.map(|v| v / norm));
+        s.opacities.push(0.2 + 0.8 * r.next());
+        for k in 0..n {
+            let scale = if k == 0 { 2.0 } else { 0.3 };
+            s.sh.push([r.next() - 0.5, r.next() - 0.5, r.next() - 0.5].map(|v| v * scale));
+        }
+    }
+    s.validate().unwrap();
+    s
+}
+
+/// The splats drawn over `background` by the GPU renderer, RGBA8.
+fn render(data: &SplatData, camera: &OrbitCamera, size: (u32, u32), background: [f32; 3]) -> Vec<u8> {
+    let ctx = shared_context();
+    let (device, queue) = (&ctx.device, &ctx.queue);
+    let gpu = GpuSplats::upload(device, data);
+    let mut renderer = SplatRenderer::new(device, SLICE_FORMAT);
+    let target = SliceTarget::create(device, size.0, size.1);
+    let mut encoder = device.create_command_encoder(&Default::default());
+    {
+        let [r, g, b] = background.map(f64::from);
+        let _clear = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: None,
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view: target.view(),
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(wgpu::Color { r, g, b, a: 1.0 }),
+                    store: wgpu::StoreOp::Store,
+                },
+            })],
+            ..Default::default()
+        });
+    }
+    let frame = SplatFrame {
+        camera,
+        splats: &gpu,
+        opacity_scale: 1.0,
+        size_scale: 1.0,
+    };
+    renderer.record(device, &mut encoder, target.view(), size, &frame);
+    queue.submit([encoder.finish()]);
+    target.read_rgba(device, queue).unwrap()
+}
+
+/// Largest channel difference and the share of pixels differing by more than 2.
+fn compare(gpu: &[u8], cpu: &[u8]) -> (u8, f64) {
+    let mut worst = 0;
+    let mut off = 0;
+    for (g, c) in gpu.chunks(4).zip(cpu.chunks(4)) {
+        let d = (0..3).map(|i| g[i].abs_diff(c[i])).max().unwrap();
+        worst = worst.max(d);
+        off += usize::from(d > 2);
+    }
+    (worst, off as f64 / (gpu.len() / 4) as f64)
+}
+
+#[test]
+fn splats_match_the_cpu_reference_from_every_side() {
+    let splats = scene(3000, 3, 7);
+    let data = SplatData::new(&splats, DMat4::IDENTITY, 3);
+    let bounds = splats.bounds().unwrap();
+    let size = (160, 120);
+    for preset in [CameraPreset::LateralLeft, CameraPreset::Anterior, CameraPreset::Dorsal] {
+        let camera = OrbitCamera::preset(preset, bounds);
+        let gpu = render(&data, &camera, size, [0.0, 0.0, 0.1]);
+        let cpu = rasterise_splats(&data, &camera, size, [0.0, 0.0, 0.1], 1.0, 1.0);
+        let drawn = cpu.chunks(4).filter(|p| p[0] > 30 || p[1] > 30).count();
+        assert!(
+            drawn > size.0 as usize * size.1 as usize / 4,
+            "{preset:?}: {drawn} pixels drawn"
+        );
+        let (worst, off) = compare(&gpu, &cpu);
+        assert!(
+            worst <= 6 && off < 0.01,
+            "{preset:?}: worst {worst}, {:.3}% of pixels off by more than 2",
+            off * 100.0
+        );
+    }
+}
+
+#[test]
+fn the_nearer_splat_hides_the_farther_one() {
+    // Two large opaque splats on the y (anterior–posterior) axis: red in front (+y), blue behind.
+    let mut s = Splats {
+        name: "two".into(),
+        sh_degree: 0,
+        ..Default::default()
+    };
+    for (y, rgb) in [(10.0, [1.0, 0.0, 0.0]), (-10.0, [0.0, 0.0, 1.0])] {
+        s.positions.push([0.0, y, 0.0]);
+        s.scales.push([8.0, 1.0, 8.0]);
+        s.rotations.push([1.0, 0.0, 0.0, 0.0]);
+        s.opacities.push(1.0);
+        // colour = 0.5 + C0·dc: dc = (c − 0.5) / C0.
+        s.sh.push(rgb.map(|c: f32| (c - 0.5) / cortexlens_data::splats::SH_C0));
+    }
+    let data = SplatData::new(&s, DMat4::IDENTITY, 0);
+    let bounds = ([-20.0, -20.0, -20.0], [20.0, 20.0, 20.0]);
+    let size = (64, 64);
+    let centre = |image: &[u8]| {
+        let at = (32 * 64 + 32) * 4;
+        [image[at], image[at + 1], image[at + 2]]
+    };
+    let anterior = render(
+        &data,
+        &OrbitCamera::preset(CameraPreset::Anterior, bounds),
+        size,
+        [0.0; 3],
+    );
+    let posterior = render(
+        &data,
+        &OrbitCamera::preset(CameraPreset::Posterior, bounds),
+        size,
+        [0.0; 3],
+    );
+    let (a, p) = (centre(&anterior), centre(&posterior));
+    assert!(a[0] > 240 && a[2] < 15, "from the front, red: {a:?}");
+    assert!(p[2] > 240 && p[0] < 15, "from the back, blue: {p:?}");
+}
+
+#[test]
+fn a_placed_scene_and_its_sh_degree_reduced_match_the_reference() {
+    let splats = scene(500, 3, 11);
+    // 90° about z, ×1.5, moved: the SH are looked up in the scene's own frame.
+    let placement = DMat4::from_translation(glam::DVec3::new(5.0, -3.0, 20.0))
+        * DMat4::from_rotation_z(std::f64::consts::FRAC_PI_2)
+        * DMat4::from_scale(glam::DVec3::splat(1.5));
+    for degree in [3, 1] {
+        let data = SplatData::new(&splats, placement, degree);
+        assert_eq!(data.sh_degree, degree);
+        let bounds = ([-60.0, -60.0, -30.0], [60.0, 60.0, 70.0]);
+        let camera = OrbitCamera::preset(CameraPreset::LateralRight, bounds);
+        let gpu = render(&data, &camera, (96, 96), [0.2, 0.2, 0.2]);
+        let cpu = rasterise_splats(&data, &camera, (96, 96), [0.2, 0.2, 0.2], 1.0, 1.0);
+        let (worst, off) = compare(&gpu, &cpu);
+        assert!(worst <= 6 && off < 0.01, "degree {degree}: worst {worst}, {off}");
+    }
+}
