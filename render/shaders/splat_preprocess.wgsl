@@ -17,7 +17,9 @@ struct Frame {
     sh_words: u32,
     opacity_scale: f32,
     size_scale: f32,
-    _pad: u32,
+    clip_count: u32,
+    // Clip planes (normal, offset): a splat whose centre has dot(normal, p) > offset is cut.
+    clips: array<vec4<f32>, 3>,
 }
 
 @group(0) @binding(0) var<uniform> frame: Frame;
@@ -112,6 +114,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let po = positions[i];
+    for (var c = 0u; c < frame.clip_count; c++) {
+        if dot(frame.clips[c].xyz, po.xyz) > frame.clips[c].w {
+            cull(i);
+            return;
+        }
+    }
     let t = (frame.view * vec4<f32>(po.xyz, 1.0)).xyz;
     let depth = -t.z;
     if depth <= frame.near {

@@ -1,6 +1,6 @@
 //! The CPU reference for the splat renderer: the same projection ([`crate::splats::project`]),
 //! the same SH colour rounded to 8 bits as the shader packs it, every splat at every pixel of
-//! its square, composited front to back in f64 (`C += T·α·c`, `T ·= 1 − α`, then `C + T·bg`).
+//! its square (splats whose centre a clip plane removes left out), composited front to back in f64 (`C += T·α·c`, `T ·= 1 − α`, then `C + T·bg`).
 //! Slow and exact: for tests on small scenes.
 
 use cortexlens_data::camera::OrbitCamera;
@@ -18,12 +18,19 @@ pub fn rasterise_splats(
     background: [f32; 3],
     opacity_scale: f32,
     size_scale: f32,
+    clip_planes: &[crate::ClipPlane],
 ) -> Vec<u8> {
     let eye = camera.eye();
     let mut splats: Vec<(crate::splats::project::Projected, [f32; 3], f32)> = (0..data.len())
         .filter_map(|i| {
             let [x, y, z, opacity] = data.position_opacity[i];
             let center = Vec3::new(x, y, z);
+            let cut = clip_planes
+                .iter()
+                .any(|c| Vec3::from_array(c.normal).dot(center) > c.offset);
+            if cut {
+                return None;
+            }
             let cov = data.covariance(i).map(|row| row.map(|v| v * size_scale * size_scale));
             let projected = project(camera, (width, height), center, cov)?;
             let dir = data.world_to_scene * (center - eye);

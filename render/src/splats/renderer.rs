@@ -31,7 +31,8 @@ struct FrameUniform {
     sh_words: u32,
     opacity_scale: f32,
     size_scale: f32,
-    _pad: u32,
+    clip_count: u32,
+    clips: [[f32; 4]; 3],
 }
 
 /// Mirrors `struct Stage` in `splat_sort.wgsl`; one per sort stage, 256 bytes apart.
@@ -63,6 +64,8 @@ pub struct SplatFrame<'a> {
     pub opacity_scale: f32,
     /// Multiplies every splat's size.
     pub size_scale: f32,
+    /// Up to three clip planes: splats whose centre lies on a plane's removed side are cut.
+    pub clip_planes: &'a [crate::ClipPlane],
 }
 
 /// Buffers of one sort size (a power of two), kept between frames.
@@ -299,7 +302,13 @@ impl SplatRenderer {
             sh_words: (cortexlens_data::splats::sh_coefficients(splats.sh_degree) as u32 * 3).div_ceil(2),
             opacity_scale: frame.opacity_scale,
             size_scale: frame.size_scale,
-            _pad: 0,
+            clip_count: frame.clip_planes.len().min(3) as u32,
+            clips: std::array::from_fn(|i| {
+                frame.clip_planes.get(i).map_or([0.0; 4], |c| {
+                    let [x, y, z] = c.normal;
+                    [x, y, z, c.offset]
+                })
+            }),
         };
         let frame_buffer = setup::uniform_buffer(device, "splat frame", &uniform);
         let layer = self.layer(device, size);
@@ -465,7 +474,8 @@ mod tests {
                 sh_words,
                 opacity_scale,
                 size_scale,
-                _pad
+                clip_count,
+                clips
             }
         );
         assert_wgsl_layout!(SPLAT_SORT, "Stage", StageUniform { k, j, count, _pad });

@@ -6,7 +6,9 @@ use cortexlens_data::camera::{CameraPreset, OrbitCamera};
 use cortexlens_data::splats::{Splats, sh_coefficients};
 use cortexlens_render::splat_cpu_reference::rasterise_splats;
 use cortexlens_render::testing::shared_context;
-use cortexlens_render::{GpuSplats, OffscreenTarget, SLICE_FORMAT, SliceTarget, SplatData, SplatFrame, SplatRenderer};
+use cortexlens_render::{
+    ClipPlane, GpuSplats, OffscreenTarget, SLICE_FORMAT, SliceTarget, SplatData, SplatFrame, SplatRenderer,
+};
 use glam::DMat4;
 
 /// A deterministic generator in 0..1.
@@ -50,7 +52,13 @@ fn scene(count: usize, sh_degree: u8, seed: u64) -> Splats {
 }
 
 /// The splats drawn over `background` by the GPU renderer, RGBA8.
-fn render(data: &SplatData, camera: &OrbitCamera, size: (u32, u32), background: [f32; 3]) -> Vec<u8> {
+fn render(
+    data: &SplatData,
+    camera: &OrbitCamera,
+    size: (u32, u32),
+    background: [f32; 3],
+    clip_planes: &[ClipPlane],
+) -> Vec<u8> {
     let ctx = shared_context();
     let (device, queue) = (&ctx.device, &ctx.queue);
     let gpu = GpuSplats::upload(device, data);
@@ -78,6 +86,7 @@ fn render(data: &SplatData, camera: &OrbitCamera, size: (u32, u32), background: 
         splats: &gpu,
         opacity_scale: 1.0,
         size_scale: 1.0,
+        clip_planes,
     };
     renderer.record(device, &mut encoder, target.view(), size, &frame);
     queue.submit([encoder.finish()]);
@@ -104,8 +113,8 @@ fn splats_match_the_cpu_reference_from_every_side() {
     let size = (160, 120);
     for preset in [CameraPreset::LateralLeft, CameraPreset::Anterior, CameraPreset::Dorsal] {
         let camera = OrbitCamera::preset(preset, bounds);
-        let gpu = render(&data, &camera, size, [0.0, 0.0, 0.1]);
-        let cpu = rasterise_splats(&data, &camera, size, [0.0, 0.0, 0.1], 1.0, 1.0);
+        let gpu = render(&data, &camera, size, [0.0, 0.0, 0.1], &[]);
+        let cpu = rasterise_splats(&data, &camera, size, [0.0, 0.0, 0.1], 1.0, 1.0, &[]);
         let drawn = cpu.chunks(4).filter(|p| p[0] > 30 || p[1] > 30).count();
         assert!(
             drawn > size.0 as usize * size.1 as usize / 4,
@@ -148,16 +157,29 @@ fn the_nearer_splat_hides_the_farther_one() {
         &OrbitCamera::preset(CameraPreset::Anterior, bounds),
         size,
         [0.0; 3],
+        &[],
     );
     let posterior = render(
         &data,
         &OrbitCamera::preset(CameraPreset::Posterior, bounds),
         size,
         [0.0; 3],
+        &[],
     );
     let (a, p) = (centre(&anterior), centre(&posterior));
     assert!(a[0] > 240 && a[2] < 15, "from the front, red: {a:?}");
     assert!(p[2] > 240 && p[0] < 15, "from the back, blue: {p:?}");
+    // A clip plane through the origin removing y > 0 cuts the red splat: blue from the front too.
+    let cut = [ClipPlane::through([0.0; 3], [0.0, 1.0, 0.0])];
+    let clipped = render(
+        &data,
+        &OrbitCamera::preset(CameraPreset::Anterior, bounds),
+        size,
+        [0.0; 3],
+        &cut,
+    );
+    let c = centre(&clipped);
+    assert!(c[2] > 240 && c[0] < 15, "the red splat is cut: {c:?}");
 }
 
 #[test]
@@ -172,8 +194,9 @@ fn a_placed_scene_and_its_sh_degree_reduced_match_the_reference() {
         assert_eq!(data.sh_degree, degree);
         let bounds = ([-60.0, -60.0, -30.0], [60.0, 60.0, 70.0]);
         let camera = OrbitCamera::preset(CameraPreset::LateralRight, bounds);
-        let gpu = render(&data, &camera, (96, 96), [0.2, 0.2, 0.2]);
-        let cpu = rasterise_splats(&data, &camera, (96, 96), [0.2, 0.2, 0.2], 1.0, 1.0);
+        let cut = [ClipPlane::through([5.0, -3.0, 20.0], [0.0, 0.0, 1.0])];
+        let gpu = render(&data, &camera, (96, 96), [0.2, 0.2, 0.2], &cut);
+        let cpu = rasterise_splats(&data, &camera, (96, 96), [0.2, 0.2, 0.2], 1.0, 1.0, &cut);
         let (worst, off) = compare(&gpu, &cpu);
         assert!(worst <= 6 && off < 0.01, "degree {degree}: worst {worst}, {off}");
     }
