@@ -7,6 +7,7 @@ mod cifti;
 mod drawing;
 mod layer;
 mod layout;
+mod splat_scenes;
 mod surface_scene;
 mod volume3d;
 
@@ -15,6 +16,7 @@ pub use cifti::{CiftiAdded, CiftiSurfacePart, OpenCifti};
 pub use drawing::{DrawError, DrawSettings, DrawTool, Drawings, DrawnLayer, LabelStats, stats_tsv};
 pub use layer::{Layer, LayerId, default_style, label_style};
 pub use layout::{Layout, MOSAIC_MAX_SLICES, Mosaic, Pane, View, panes};
+pub use splat_scenes::{OpenSplats, SplatsId};
 pub use surface_scene::{
     HemisphereSurfaces, RegionDraw, RegionStyle, SurfaceId, SurfaceMapLayer, SurfaceRegion, SurfaceScene, VertexPick,
     default_map_style,
@@ -172,14 +174,18 @@ impl Viewer {
         self.layers.first().map_or(1.0, |l| l.volume.min_voxel_mm())
     }
 
-    /// World bounds of what the 3D view shows: the field's box, else the base volume's.
+    /// World bounds of what the 3D view shows: the field's box, else the base volume's, else the
+    /// splat scenes'.
     pub fn bounds_3d(&self) -> Option<([f32; 3], [f32; 3])> {
+        let as_f32 = |(lo, hi): (DVec3, DVec3)| (lo.as_vec3().to_array(), hi.as_vec3().to_array());
         match self.volume3d.shown_field() {
             Some(open) => Some((open.field.bounds_min, open.field.bounds_max)),
-            None => self.layers.first().map(|l| {
-                let (lo, hi) = l.volume.world_bounds();
-                (lo.as_vec3().to_array(), hi.as_vec3().to_array())
-            }),
+            None => self
+                .layers
+                .first()
+                .map(|l| l.volume.world_bounds())
+                .or_else(|| self.volume3d.splat_bounds())
+                .map(as_f32),
         }
     }
 

@@ -444,7 +444,7 @@ fn a_field_drawn_from_a_baked_grid_fills_the_3d_view() {
     );
     assert!(centre.unwrap() > 95.0, "{centre:?}");
     let frame = cortexlens::gpu_scene::Frame3d::of(app.viewer()).unwrap();
-    assert_eq!(frame.source, cortexlens::gpu_scene::Source3dRefs::Baked(open.id));
+    assert_eq!(frame.source, Some(cortexlens::gpu_scene::Source3dRefs::Baked(open.id)));
     assert_eq!(app.viewer().volume3d.settings.transfer.range, (0.0, 100.0));
 
     let mut settings = cortexlens::ui::ScreenshotSettings::default();

@@ -285,6 +285,7 @@ fn draw(mut viewer: Viewer, args: &RenderArgs, saved_size: Option<(u32, u32)>) -
             }
             SyncNotice::FieldRefused { error, .. } => return Err(CliError::failure(error)),
             SyncNotice::MeshRefused { error } => eprintln!("cortexlens: {error}"),
+            SyncNotice::SplatsReduced { notice } => eprintln!("cortexlens: {notice}"),
         }
     }
     let picture_options = PictureOptions {

@@ -5,11 +5,11 @@ use cortexlens_data::LayerStyle;
 use cortexlens_render::composite::Sampling;
 use cortexlens_render::target::OffscreenTarget;
 use cortexlens_render::{
-    Lighting, MeshFrame, MeshInstance, MeshTarget, RayFrame, RaySource, RayTarget, RenderError, Renderer, SliceFrame,
-    SliceTarget, VolumeTexture,
+    Lighting, MeshFrame, MeshInstance, MeshTarget, RayFrame, RaySource, RayTarget, RenderError, Renderer, SLICE_FORMAT,
+    SliceFrame, SliceTarget, SplatFrame, SplatRenderer, VolumeTexture,
 };
 
-use super::views::Source3dRefs;
+use super::views::{Frame3d, Source3dRefs};
 use super::{GpuScene, ViewRequest, ViewSlot};
 
 /// The target one request is recorded into.
@@ -49,9 +49,11 @@ impl GpuScene {
             ViewSlot::Surface => targets.surface.as_ref().map(|t| TargetRef::Surface(t.target())),
             ViewSlot::Volume3d => targets.volume3d.as_ref().map(|t| TargetRef::Volume3d(t.target())),
         };
-        let commands = target.and_then(|target| self.record(device, queue, request, target));
+        let commands = target
+            .map(|target| self.record(device, queue, request, target))
+            .unwrap_or_default();
         self.targets = targets;
-        commands.into_iter().collect()
+        commands
     }
 
     /// Composite the view's target over the pass's current viewport (nothing before its first
@@ -102,9 +104,7 @@ impl GpuScene {
     ) -> Result<Vec<u8>, RenderError> {
         let (width, height) = request.size();
         let target = T::create(device, width, height);
-        if let Some(commands) = self.record(device, queue, request, target_ref(&target)) {
-            queue.submit([commands]);
-        }
+        queue.submit(self.record(device, queue, request, target_ref(&target)));
         target.read_rgba(device, queue)
     }
 
@@ -123,8 +123,22 @@ impl GpuScene {
     }
 
     /// Record `request` into `target` with what is uploaded (layers, meshes or fields not uploaded
-    /// are left out). `None` when the request and the target are of different views.
+    /// are left out). Nothing when the request and the target are of different views.
     fn record(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        request: &ViewRequest,
+        target: TargetRef<'_>,
+    ) -> Vec<wgpu::CommandBuffer> {
+        if let (ViewRequest::Volume3d { frame, size }, TargetRef::Volume3d(target)) = (request, &target) {
+            return self.record_3d(device, queue, frame, *size, target);
+        }
+        self.record_2d(device, queue, request, target).into_iter().collect()
+    }
+
+    /// A slice or surface view.
+    fn record_2d(
         &mut self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
@@ -160,28 +174,79 @@ impl GpuScene {
                 };
                 Some(record_with(&mut self.meshes, device, queue, target, &frame))
             }
-            (ViewRequest::Volume3d { frame, .. }, TargetRef::Volume3d(target)) => {
-                let texture = |id| self.volumes.get(id).map(|up| &up.texture);
-                let source = match &frame.source {
-                    Source3dRefs::Volume { base, overlay } => RaySource::Volume {
-                        volume: texture(base)?,
-                        overlay: overlay.as_ref().and_then(|(id, style)| Some((texture(id)?, style))),
-                    },
-                    Source3dRefs::Baked(id) => RaySource::Volume {
-                        volume: self.baked.get(id)?,
-                        overlay: None,
-                    },
-                    Source3dRefs::Field(id) => RaySource::Field(self.fields.get(id)?),
-                };
+            _ => None,
+        }
+    }
+
+    /// The 3D view: what is ray-marched (or the background), then the splat scenes over it.
+    fn record_3d(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        frame: &Frame3d,
+        size: (u32, u32),
+        target: &RayTarget,
+    ) -> Vec<wgpu::CommandBuffer> {
+        let mut commands = Vec::new();
+        let texture = |id| self.volumes.get(id).map(|up| &up.texture);
+        let source = frame.source.as_ref().and_then(|source| match source {
+            Source3dRefs::Volume { base, overlay } => Some(RaySource::Volume {
+                volume: texture(base)?,
+                overlay: overlay.as_ref().and_then(|(id, style)| Some((texture(id)?, style))),
+            }),
+            Source3dRefs::Baked(id) => Some(RaySource::Volume {
+                volume: self.baked.get(id)?,
+                overlay: None,
+            }),
+            Source3dRefs::Field(id) => Some(RaySource::Field(self.fields.get(id)?)),
+        });
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("3D view") });
+        match source {
+            Some(source) => {
                 let ray_frame = RayFrame {
                     camera: &frame.camera,
                     settings: &frame.settings,
                     source,
                 };
-                Some(record_with(&mut self.ray, device, queue, target, &ray_frame))
+                commands.push(record_with(&mut self.ray, device, queue, target, &ray_frame));
             }
-            _ => None,
+            None => {
+                let [r, g, b, a] = frame.settings.background.map(f64::from);
+                let clear = wgpu::Color { r, g, b, a };
+                let attachment = wgpu::RenderPassColorAttachment {
+                    view: target.view(),
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(clear),
+                        store: wgpu::StoreOp::Store,
+                    },
+                };
+                encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                    label: Some("3D background"),
+                    color_attachments: &[Some(attachment)],
+                    ..Default::default()
+                });
+            }
         }
+        let renderer = self
+            .splat_renderer
+            .get_or_insert_with(|| SplatRenderer::new(device, SLICE_FORMAT));
+        for (id, opacity_scale, size_scale) in &frame.splats {
+            let Some(uploaded) = self.splats.get(id) else {
+                continue;
+            };
+            let splat_frame = SplatFrame {
+                camera: &frame.camera,
+                splats: &uploaded.gpu,
+                opacity_scale: *opacity_scale,
+                size_scale: *size_scale,
+                clip_planes: &frame.settings.clip_planes,
+            };
+            renderer.record(device, &mut encoder, target.view(), size, &splat_frame);
+        }
+        commands.push(encoder.finish());
+        commands
     }
 }
 

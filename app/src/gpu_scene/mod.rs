@@ -64,6 +64,18 @@ pub enum SyncNotice {
         /// Why, with the mesh's name.
         error: String,
     },
+    /// A splat scene is drawn with fewer SH bands than it has, or not at all, to fit the GPU.
+    SplatsReduced {
+        /// What was done, with the scene's name.
+        notice: String,
+    },
+}
+
+/// A splat scene on the GPU and what it was uploaded from.
+struct UploadedSplats {
+    gpu: cortexlens_render::GpuSplats,
+    source: Arc<cortexlens_data::splats::Splats>,
+    transform: glam::DMat4,
 }
 
 /// A layer's volume on the GPU and what it was uploaded from.
@@ -97,8 +109,10 @@ pub struct Resident {
     pub volumes: usize,
     /// Hemisphere meshes.
     pub meshes: usize,
-    /// Neural fields, and their baked grids.
+    /// Neural fields.
     pub fields: usize,
+    /// Splat scenes.
+    pub splats: usize,
     /// Baked grids of fields.
     pub baked: usize,
     /// Render targets of slice views and mosaic tiles, the surface view and the 3D view.
@@ -118,6 +132,9 @@ pub struct GpuScene {
     refused: Vec<FieldId>,
     /// Meshes the GPU refused (not retried while they are shown).
     refused_meshes: Vec<Arc<cortexlens_data::mesh::Mesh>>,
+    /// Splat scenes, and the renderer (made when the first scene is drawn).
+    splats: HashMap<crate::viewer::SplatsId, UploadedSplats>,
+    splat_renderer: Option<cortexlens_render::SplatRenderer>,
     baked: HashMap<FieldId, VolumeTexture>,
     targets: ViewTargets,
     /// Bumped whenever an upload changes what an id refers to on the GPU.
@@ -139,6 +156,8 @@ impl GpuScene {
             fields: HashMap::new(),
             refused: Vec::new(),
             refused_meshes: Vec::new(),
+            splats: HashMap::new(),
+            splat_renderer: None,
             baked: HashMap::new(),
             targets: ViewTargets::default(),
             generation: 0,
@@ -165,6 +184,7 @@ impl GpuScene {
             volumes: self.volumes.len(),
             meshes: self.surfaces.len(),
             fields: self.fields.len(),
+            splats: self.splats.len(),
             baked: self.baked.len(),
             targets: targets.slices.values().flatten().count()
                 + usize::from(targets.surface.is_some())
@@ -179,6 +199,7 @@ impl GpuScene {
         let mut notices = self.sync_volumes(device, queue, viewer);
         notices.extend(self.sync_surfaces(device, queue, viewer));
         notices.extend(self.sync_fields(device, queue, viewer));
+        notices.extend(self.sync_splats(device, viewer));
         // Tiles of a larger mosaic than the one shown are dropped.
         let tiles = match viewer.layout {
             Layout::Mosaic(mosaic) => mosaic.slices().map_or(0, |s| s.len()),
@@ -274,6 +295,49 @@ impl GpuScene {
             .flat_map(|g| g.meshes.iter().map(|(_, _, m)| m))
             .collect();
         self.refused_meshes.retain(|m| shown.iter().any(|s| Arc::ptr_eq(s, m)));
+        notices
+    }
+
+    /// Upload splat scenes that are new or were moved (the GPU holds them in world coordinates).
+    fn sync_splats(&mut self, device: &wgpu::Device, viewer: &Viewer) -> Vec<SyncNotice> {
+        let mut notices = Vec::new();
+        for open in &viewer.volume3d.splats {
+            let current = self.splats.get(&open.id);
+            if current.is_some_and(|up| Arc::ptr_eq(&up.source, &open.splats) && up.transform == open.transform) {
+                continue;
+            }
+            let degree =
+                match cortexlens_render::splats::fitting_sh_degree(device, open.splats.len(), open.splats.sh_degree) {
+                    Ok(degree) => degree,
+                    Err(error) => {
+                        if current.is_none() {
+                            notices.push(SyncNotice::SplatsReduced {
+                                notice: format!("{}: {error}; it is not drawn", open.name),
+                            });
+                        }
+                        self.splats.remove(&open.id);
+                        continue;
+                    }
+                };
+            if degree < open.splats.sh_degree && current.is_none() {
+                notices.push(SyncNotice::SplatsReduced {
+                    notice: format!(
+                        "{}: drawn with SH degree {degree} of {} to fit the GPU's buffers",
+                        open.name, open.splats.sh_degree
+                    ),
+                });
+            }
+            let data = cortexlens_render::SplatData::new(&open.splats, open.transform, degree);
+            let uploaded = UploadedSplats {
+                gpu: cortexlens_render::GpuSplats::upload(device, &data),
+                source: open.splats.clone(),
+                transform: open.transform,
+            };
+            self.splats.insert(open.id, uploaded);
+            self.generation += 1;
+        }
+        let open: Vec<_> = viewer.volume3d.splats.iter().map(|s| s.id).collect();
+        self.splats.retain(|id, _| open.contains(id));
         notices
     }
 

@@ -6,7 +6,7 @@ use cortexlens_data::{LayerStyle, Plane, SliceGeometry};
 use cortexlens_render::RayMarchSettings;
 use glam::Vec3;
 
-use crate::viewer::{FieldId, LayerId, Source3d, SurfaceId, View, Viewer};
+use crate::viewer::{FieldId, LayerId, Source3d, SplatsId, SurfaceId, View, Viewer};
 
 /// One view's drawing for a frame of `size` pixels.
 #[derive(Clone, Debug, PartialEq)]
@@ -109,10 +109,12 @@ pub struct Frame3d {
     pub camera: OrbitCamera,
     /// Mode, transfer function, clip planes…
     pub settings: RayMarchSettings,
-    /// The data.
-    pub source: Source3dRefs,
+    /// The data ray-marched, if any.
+    pub source: Option<Source3dRefs>,
     /// Which frame each layer shows.
     pub frames: Vec<(LayerId, usize)>,
+    /// The visible splat scenes drawn over it, with their opacity and size scales.
+    pub splats: Vec<(SplatsId, f32, f32)>,
 }
 
 /// The data a 3D frame draws, by id.
@@ -137,12 +139,12 @@ impl Frame3d {
         let v3 = &viewer.volume3d;
         let source = match v3.source {
             // A field waiting for its baked grid shows nothing rather than the minutes-long exact path.
-            Source3d::Field(id) if v3.draws_baked() => {
-                v3.shown_field()?.baked.as_ref().map(|_| Source3dRefs::Baked(id))?
-            }
-            Source3d::Field(id) => Source3dRefs::Field(id),
-            Source3d::Volume => {
-                let base = viewer.layers.first()?;
+            Source3d::Field(id) if v3.draws_baked() => v3
+                .shown_field()
+                .and_then(|open| open.baked.as_ref())
+                .map(|_| Source3dRefs::Baked(id)),
+            Source3d::Field(id) => Some(Source3dRefs::Field(id)),
+            Source3d::Volume => viewer.layers.first().map(|base| {
                 let overlay = viewer
                     .layers
                     .iter()
@@ -151,13 +153,23 @@ impl Frame3d {
                     .find(|l| l.style.visible)
                     .map(|l| (l.id, l.style));
                 Source3dRefs::Volume { base: base.id, overlay }
-            }
+            }),
         };
+        let splats: Vec<(SplatsId, f32, f32)> = v3
+            .splats
+            .iter()
+            .filter(|s| s.visible)
+            .map(|s| (s.id, s.opacity, s.size))
+            .collect();
+        if source.is_none() && splats.is_empty() {
+            return None;
+        }
         Some(Frame3d {
             camera: v3.camera,
             settings: v3.effective_settings(viewer.crosshair),
             source,
             frames: viewer.layers.iter().map(|l| (l.id, l.frame)).collect(),
+            splats,
         })
     }
 }

@@ -12,6 +12,7 @@ mod encoder_fit;
 mod layers;
 mod neural_field;
 mod preferred_images;
+mod splat_scenes;
 mod surfaces;
 mod volume3d;
 
@@ -23,6 +24,7 @@ pub use encoder_fit::{EncoderFitForm, EncoderFitPanel};
 pub use layers::LayersPanel;
 pub use neural_field::NeuralFieldPanel;
 pub use preferred_images::{GalleryImage, PreferredImagesPanel, save_gallery};
+pub use splat_scenes::SplatScenesPanel;
 pub use surfaces::SurfacesPanel;
 pub use volume3d::Volume3dPanel;
 
@@ -77,6 +79,7 @@ pub fn all() -> Vec<Box<dyn Panel>> {
         Box::new(DrawRegionsPanel::default()),
         Box::new(SurfacesPanel::default()),
         Box::new(Volume3dPanel::default()),
+        Box::new(SplatScenesPanel),
         Box::new(NeuralFieldPanel::default()),
         Box::new(CaptionsPanel::default()),
         Box::new(PreferredImagesPanel::default()),

@@ -137,7 +137,7 @@ fn scene_controls(ui: &mut egui::Ui, viewer: &mut Viewer) {
     for group in &scene.hemispheres {
         let side = group.hemisphere.map_or("mesh", |h| h.name());
         let names: Vec<&str> = group.meshes.iter().map(|(_, name, _)| name.as_str()).collect();
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui
                 .small_button("×")
                 .on_hover_text("Close these meshes and the maps and regions on them")

@@ -353,6 +353,7 @@ impl CortexApp {
                     self.messages.error(error);
                 }
                 SyncNotice::MeshRefused { error } => self.messages.error(error),
+                SyncNotice::SplatsReduced { notice } => self.messages.info(notice),
             }
         }
     }

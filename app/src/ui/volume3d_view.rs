@@ -9,6 +9,9 @@ use crate::viewer::{View, Viewer};
 /// Radians of orbit per point dragged.
 const ORBIT_PER_POINT: f32 = 0.01;
 
+/// How far from the pointer's ray a splat's centre may lie to be picked, mm.
+const PICK_MM: f64 = 3.0;
+
 /// Draw the 3D view into `rect` and handle its mouse input.
 pub fn show(viewer: &mut Viewer, ui: &mut egui::Ui, rect: Rect) {
     place_camera(viewer);
@@ -30,6 +33,24 @@ pub fn show(viewer: &mut Viewer, ui: &mut egui::Ui, rect: Rect) {
         v3.camera.pan(d.x, d.y, full.1 as f32);
         moving = true;
     }
+    // A click (not a drag) on a splat moves the crosshair to its centre.
+    if response.clicked()
+        && let Some(pos) = response.interact_pointer_pos()
+    {
+        let (px, py) = ((pos.x - rect.min.x) * ppp, (pos.y - rect.min.y) * ppp);
+        let (eye, dir) = v3.camera.ray(px, py, full.0 as f32, full.1 as f32);
+        let (eye, dir) = (eye.as_dvec3(), dir.as_dvec3());
+        let hit = v3
+            .splats
+            .iter()
+            .filter(|s| s.visible)
+            .filter_map(|s| s.pick(eye, dir, PICK_MM))
+            .min_by(|a, b| (*a - eye).length().total_cmp(&(*b - eye).length()));
+        if let Some(world) = hit {
+            viewer.set_crosshair(world);
+        }
+    }
+    let v3 = &mut viewer.volume3d;
     if response.hovered() {
         let (zoom, scroll) = ui.input(|i| (i.zoom_delta(), i.smooth_scroll_delta.y));
         let factor = if zoom != 1.0 { zoom } else { (scroll * 0.002).exp() };

@@ -99,7 +99,10 @@ pub struct Volume3d {
     pub fields: Vec<OpenField>,
     /// How fields are drawn.
     pub field_drawing: FieldDrawing,
-    next_id: FieldId,
+    /// Gaussian-splat scenes, drawn over what is ray-marched.
+    pub splats: Vec<super::OpenSplats>,
+    /// The last id given to a field or a splat scene.
+    pub(super) next_id: u64,
 }
 
 impl Default for Volume3d {
@@ -112,6 +115,7 @@ impl Default for Volume3d {
             source: Source3d::Volume,
             fields: Vec::new(),
             field_drawing: FieldDrawing::Exact,
+            splats: Vec::new(),
             next_id: 0,
         }
     }
