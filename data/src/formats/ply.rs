@@ -296,11 +296,11 @@ pub(crate) fn parse_header(bytes: &[u8]) -> Result<Header, LoadError> {
                 if !count.is_integer() {
                     return Err(bad("a list count must be an integer type"));
                 }
-                add_property(&mut elements, name, Kind::List { count, item }).map_err(|e| bad(e))?;
+                add_property(&mut elements, name, Kind::List { count, item }).map_err(&bad)?;
             }
             ["property", ty, name] => {
                 let ty = Scalar::parse(ty).ok_or_else(|| bad("unknown property type"))?;
-                add_property(&mut elements, name, Kind::Scalar(ty)).map_err(|e| bad(e))?;
+                add_property(&mut elements, name, Kind::Scalar(ty)).map_err(&bad)?;
             }
             ["end_header"] => break,
             _ => return Err(bad("not a PLY header line")),

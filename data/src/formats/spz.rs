@@ -275,7 +275,7 @@ fn unzstd(compressed: &[u8], want: u64, what: &str) -> Result<Vec<u8>, LoadError
     };
     let mut frame = ruzstd::decoding::FrameDecoder::new();
     // libzstd shrinks the window to a frame's known size, other encoders (ruzstd: 128 KiB) may not.
-    frame.set_max_window_size(want.saturating_mul(2).max(8 << 20).min(128 << 20));
+    frame.set_max_window_size(want.saturating_mul(2).clamp(8 << 20, 128 << 20));
     let decoder =
         ruzstd::decoding::StreamingDecoder::new_with_decoder(compressed, frame).map_err(|e| bad(e.to_string()))?;
     let mut out = Vec::with_capacity(usize::try_from(want.min(16 << 20)).unwrap_or(0));
@@ -450,7 +450,7 @@ mod tests {
         // w (index 3) largest, x y z zero.
         assert_eq!(smallest_three((3u32 << 30).to_le_bytes()), [0.0, 0.0, 0.0, 1.0]);
         // x largest; y = -1/√2 (sign bit, full magnitude), z w zero: 10-bit fields are w (lowest), z, y.
-        let comp = (0u32 << 30) | ((1 << 9 | 511) << 20);
+        let comp: u32 = (1 << 9 | 511) << 20; // index 0 (x) in the top bits
         let q = smallest_three(comp.to_le_bytes());
         assert!((q[1] + std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6, "{q:?}");
         assert!((q[0] - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6, "{q:?}");
