@@ -52,5 +52,13 @@ pub fn read_file(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<FileConte
         Loaded::Surface(surface) => FileContents::Surface(surface),
         Loaded::Cifti(cifti) => FileContents::Cifti(Arc::new(cifti)),
         Loaded::Label(label) => FileContents::Label(label),
+        // Placeholder until the window draws splats (issue 13, rendering): read, then refused.
+        Loaded::Splats(splats) => {
+            return Err(LoadError::WrongKind {
+                file: splats.name,
+                expected: "file the window can show (splat scenes are not shown yet)",
+                found: "splat scene",
+            });
+        }
     })
 }

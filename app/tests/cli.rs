@@ -1149,3 +1149,56 @@ fn clusters_prints_nilearns_table_with_atlas_labels() {
     assert_eq!(bad.status.code(), Some(2));
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn info_json_describes_splat_scenes() {
+    let want = reference_json("generated/splats.json");
+    let bounds: Vec<Vec<f64>> = want["bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_array().unwrap().iter().map(f).collect())
+        .collect();
+    for (name, degree, tolerance) in [
+        ("scene_le.ply", 3, 1e-7),
+        ("scene_ascii.ply", 3, 1e-7),
+        ("scene_v3.spz", 3, 0.5 / 4096.0),
+        ("scene.compressed.ply", 3, 1e-4),
+        ("scene_nocolor.compressed.ply", 0, 1e-4),
+    ] {
+        let path = fixture("generated/splats", name);
+        let out = cortexlens(&["info", path.to_str().unwrap(), "--json"]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.starts_with(&format!(
+                r#"{{"kind":"splats","count":260,"sh_degree":{degree},"bounds":[["#
+            )),
+            "{name}: {text}"
+        );
+        let info: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(info.as_object().unwrap().len(), 4, "{name}: {text}");
+        for (side, want) in bounds.iter().enumerate() {
+            for (axis, &w) in want.iter().enumerate() {
+                let got = f(&info["bounds"][side][axis]);
+                assert!(
+                    close(got, w, 0.0, tolerance),
+                    "{name}: bounds[{side}][{axis}] {got} vs {w}"
+                );
+            }
+        }
+    }
+    // A malformed scene is an error naming the file, not a crash.
+    let dir = std::env::temp_dir().join(format!("cortexlens-splats-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("cut.spz");
+    let spz = std::fs::read(fixture("generated/splats", "scene_v3.spz")).unwrap();
+    std::fs::write(&bad, &spz[..spz.len() / 3]).unwrap();
+    let out = cortexlens(&["info", bad.to_str().unwrap(), "--json"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cut.spz"));
+}
+
+fn reference_json(rel: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(repo().join("tests/data").join(rel)).unwrap()).unwrap()
+}

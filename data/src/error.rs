@@ -182,6 +182,47 @@ pub enum LoadError {
         /// Its coordinates.
         z: f64,
     },
+    /// A PLY file whose header or body does not follow the PLY grammar: a bad `format` line, an
+    /// unknown property type, a number that does not parse, a list longer than the file.
+    #[error("{file}: invalid PLY: {detail}")]
+    Ply {
+        /// File name.
+        file: String,
+        /// What is wrong, with the line or element.
+        detail: String,
+    },
+    /// A file that lacks properties its kind needs (a 3DGS `.ply` without `opacity`, a compressed
+    /// `.ply` without `packed_color`).
+    #[error("{file}: missing properties: element `{element}` has no {}", names.join(", "))]
+    MissingProperties {
+        /// File name.
+        file: String,
+        /// The PLY element (`vertex`, `chunk`).
+        element: String,
+        /// The missing property names.
+        names: Vec<String>,
+    },
+    /// A value that must be finite is NaN or infinite (as stored, or once activated: `exp` of a
+    /// log-scale that overflows).
+    #[error("{file}: not finite: {what} is {value}")]
+    NonFinite {
+        /// File name.
+        file: String,
+        /// Which value (`splat 17: opacity`).
+        what: String,
+        /// The value.
+        value: f64,
+    },
+    /// A Gaussian-splat scene (3DGS `.ply`, compressed `.ply`, `.spz`) whose content is invalid:
+    /// a rotation quaternion of length zero, an SH coefficient count of no degree, streams or
+    /// chunks that disagree with the splat count.
+    #[error("{file}: invalid splat scene: {detail}")]
+    Splats {
+        /// File name.
+        file: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// Neither the name nor the content tells which format the file is in.
     #[error("{file}: unknown format: {detail}")]
     UnknownFormat {
@@ -232,7 +273,8 @@ pub(crate) use impl_file_name;
 
 impl_file_name!(LoadError:
     Io, NotGzip, BadGzip, BadMagic, Truncated, TooLarge, BadHeader, UnsupportedDatatype, Xml, Base64, Gifti,
-    Cifti, Atlas, FreeSurfer, Label, Mesh, NoTriangles, VertexIndex, NonFiniteVertex, UnknownFormat, WrongKind,
+    Cifti, Atlas, FreeSurfer, Label, Mesh, NoTriangles, VertexIndex, NonFiniteVertex, Ply, MissingProperties, NonFinite,
+    Splats, UnknownFormat, WrongKind,
 );
 
 impl LoadError {
@@ -312,6 +354,36 @@ impl LoadError {
             file: String::new(),
             format,
             detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn ply(detail: impl Into<String>) -> Self {
+        LoadError::Ply {
+            file: String::new(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn splats(detail: impl Into<String>) -> Self {
+        LoadError::Splats {
+            file: String::new(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn missing(element: &str, names: Vec<String>) -> Self {
+        LoadError::MissingProperties {
+            file: String::new(),
+            element: element.to_owned(),
+            names,
+        }
+    }
+
+    pub(crate) fn non_finite(what: impl Into<String>, value: f64) -> Self {
+        LoadError::NonFinite {
+            file: String::new(),
+            what: what.into(),
+            value,
         }
     }
 

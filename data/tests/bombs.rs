@@ -1,5 +1,5 @@
 //! Decompression bombs are harmless: a small compressed file whose stream (and gzip trailer)
-//! claims hundreds of megabytes after a tiny volume, mesh or snapshot is read only as far as its
+//! claims hundreds of megabytes after a tiny volume, mesh, snapshot or splat scene is read only as far as its
 //! header says, or its XML or MessagePack value goes. Peak heap use is measured with a counting
 //! global allocator, so this file holds one test that runs the cases one after the other.
 
@@ -153,6 +153,39 @@ fn bombs_are_read_no_further_than_their_data() {
     // instant-ngp snapshot gzipped: a MessagePack map, then zeros (inflated only as far as the map).
     let path = gzip_bomb(&[0x81, 0xa1, b'a', 0x01], &dir.join("bomb.ingp"));
     harmless("ingp", || load_field(&path).unwrap_err());
+
+    // SPZ (versions 1–3 are one gzip stream): 10 splats of degree 0, then the zeros.
+    let mut spz = b"NGSP".to_vec();
+    spz.extend(3u32.to_le_bytes());
+    spz.extend(10u32.to_le_bytes());
+    spz.extend([0, 12, 0, 0]);
+    spz.extend([0u8; 90]); // positions
+    spz.extend([255u8; 10]); // alphas
+    spz.extend([128u8; 30]); // colours
+    spz.extend([64u8; 30]); // scales
+    spz.extend([0, 0, 0, 0xC0].repeat(10)); // rotations: w largest, the rest 0
+    let path = gzip_bomb(&spz, &dir.join("bomb.spz"));
+    let loaded = harmless("spz", || load_path(&path, &mut |_| {}).unwrap());
+    assert!(matches!(loaded, Loaded::Splats(s) if s.len() == 10 && s.rotations[0] == [1.0, 0.0, 0.0, 0.0]));
+
+    // A 3DGS .ply gzipped whole: 2 splats, then the zeros.
+    let names = [
+        "x", "y", "z", "f_dc_0", "f_dc_1", "f_dc_2", "opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1",
+        "rot_2", "rot_3",
+    ];
+    let mut ply = b"ply\nformat binary_little_endian 1.0\nelement vertex 2\n".to_vec();
+    for n in names {
+        ply.extend(format!("property float {n}\n").as_bytes());
+    }
+    ply.extend(b"end_header\n");
+    for _ in 0..2 {
+        for n in names {
+            ply.extend((if n == "rot_0" { 1f32 } else { 0.0 }).to_le_bytes());
+        }
+    }
+    let path = gzip_bomb(&ply, &dir.join("bomb.ply.gz"));
+    let loaded = harmless("ply.gz", || load_path(&path, &mut |_| {}).unwrap());
+    assert!(matches!(loaded, Loaded::Splats(s) if s.len() == 2));
 
     std::fs::remove_dir_all(dir).ok();
 }

@@ -65,6 +65,10 @@ files("cifti", ["tests/data/generated/cifti/*.nii"])
 files("fsl_atlas", ["tests/data/generated/atlases/*.xml"])
 files("label_table", ["tests/data/**/*.tsv", "tests/data/**/*.txt"])
 put("label_table", "lut.txt", b"0 Unknown 0 0 0 0\n17 Left-Hippocampus 220 216 20 0\n")
+files("splats", ["tests/data/generated/splats/*.ply", "tests/data/generated/splats/*.spz"])
+for path in sorted(glob.glob("tests/data/generated/splats/*.spz")):
+    with gzip.open(path) as f:  # the stream inside, as version 4 files start (NGSP)
+        put("splats", path + ".raw", f.read(LIMIT))
 files("encoder", ["inference/tests/fixtures/**/encoder*.safetensors"])
 files("pool", ["inference/tests/fixtures/**/*pool*.safetensors", "inference/tests/fixtures/**/encoder*.safetensors"])
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use cortexlens_data::atlas::{FslAtlas, is_atlas_path, read_fsl_atlas};
 use cortexlens_data::cifti::{CiftiFile, IndexMap, ModelKind, VolumeSpace};
+use cortexlens_data::splats::Splats;
 use cortexlens_data::{FreeSurferLabel, Loaded, SurfaceFile, Volume, VolumeStats, load_path};
 use glam::DVec3;
 use serde_json::{Value, json};
@@ -15,7 +16,7 @@ use super::CliError;
 /// Arguments of `cortexlens info`.
 #[derive(Debug, Args)]
 pub struct InfoArgs {
-    /// A volume, surface, CIFTI or label file, or an FSL atlas descriptor (`.xml`).
+    /// A volume, surface, CIFTI, label or splat file, or an FSL atlas descriptor (`.xml`).
     pub file: PathBuf,
     /// Print one JSON object.
     #[arg(long)]
@@ -66,7 +67,21 @@ pub fn info_json(loaded: &Loaded, at: &[[i64; 3]]) -> Value {
         Loaded::Surface(surface) => surface_json(surface),
         Loaded::Cifti(cifti) => cifti_json(cifti),
         Loaded::Label(label) => label_json(label),
+        Loaded::Splats(splats) => splats_json(splats),
     }
+}
+
+/// `{"kind":"splats","count":N,"sh_degree":d,"bounds":[[min…],[max…]]}` (`bounds` null when empty).
+fn splats_json(splats: &Splats) -> Value {
+    let bounds = splats.bounds().map_or(Value::Null, |(lo, hi)| {
+        json!([lo.map(|v| num(f64::from(v))), hi.map(|v| num(f64::from(v)))])
+    });
+    json!({
+        "kind": "splats",
+        "count": splats.len(),
+        "sh_degree": splats.sh_degree,
+        "bounds": bounds,
+    })
 }
 
 /// A number, or `null` for NaN and infinities (JSON has no spelling for them).

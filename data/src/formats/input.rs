@@ -435,6 +435,11 @@ impl Input {
         }
     }
 
+    /// Whether the file is gzip (its bytes are decompressed on the way).
+    pub(crate) fn is_gzip(&self) -> bool {
+        self.gzip
+    }
+
     /// How messages call the data: the file, or its decompressed content.
     pub(crate) fn data_noun(&self) -> &'static str {
         if self.gzip { "decompressed data" } else { "file" }

@@ -1,6 +1,6 @@
 //! Reading volumes (NIfTI-1/2 single files and pairs, MGH/MGZ), CIFTI-2 matrices and surfaces (GIFTI, FreeSurfer
 //! surfaces, curv/morph files, `.annot` parcellations and `.label` regions; OBJ, STL and glTF meshes through
-//! `three-d-asset`, see `mesh_reader.rs`) from disk; writing meshes (GIFTI, OBJ, PLY), per-vertex
+//! `three-d-asset`, see `mesh_reader.rs`) and Gaussian splats (3DGS and compressed `.ply`, `.spz`) from disk; writing meshes (GIFTI, OBJ, PLY), per-vertex
 //! values (GIFTI) and volumes (NIfTI-1).
 //!
 //! [`load_path`] tells the format from the file name and content, decompresses gzip on the fly
@@ -28,7 +28,10 @@ mod nifti1;
 mod nifti2;
 mod nifti_pair;
 mod nifti_writer;
+mod ply;
 mod progress;
+mod splat_ply;
+mod spz;
 mod voxels;
 
 use std::path::Path;
@@ -47,6 +50,7 @@ use self::mesh_reader::MeshFile;
 use self::progress::Progress;
 use crate::cifti::CiftiFile;
 use crate::error::LoadError;
+use crate::splats::Splats;
 use crate::surface::SurfaceFile;
 use crate::volume::Volume;
 
@@ -83,6 +87,8 @@ pub const EXTENSIONS: &[&str] = &[
     "stl",
     "gltf",
     "glb",
+    "ply",
+    "spz",
 ];
 
 /// What a file held.
@@ -98,6 +104,8 @@ pub enum Loaded {
     Cifti(CiftiFile),
     /// A FreeSurfer `.label` file: a region as vertex numbers (with positions and values).
     Label(FreeSurferLabel),
+    /// A Gaussian-splat scene (3DGS `.ply`, SuperSplat `.compressed.ply`, `.spz`).
+    Splats(Splats),
 }
 
 impl Loaded {
@@ -108,16 +116,18 @@ impl Loaded {
             Loaded::Surface(s) => &s.name,
             Loaded::Cifti(c) => &c.name,
             Loaded::Label(l) => &l.name,
+            Loaded::Splats(s) => &s.name,
         }
     }
 
-    /// `"volume"`, `"surface"`, `"cifti"` or `"label"`.
+    /// `"volume"`, `"surface"`, `"cifti"`, `"label"` or `"splats"`.
     pub fn kind(&self) -> &'static str {
         match self {
             Loaded::Volume(_) => "volume",
             Loaded::Surface(_) => "surface",
             Loaded::Cifti(_) => "cifti",
             Loaded::Label(_) => "label",
+            Loaded::Splats(_) => "splats",
         }
     }
 }
@@ -176,6 +186,8 @@ enum Format {
     Annot,
     Label,
     Mesh(MeshFile),
+    Ply,
+    Spz,
 }
 
 /// Endings of FreeSurfer per-vertex files, whose old format has no magic number.
@@ -202,6 +214,10 @@ fn by_name(base: &str) -> Option<Format> {
         Some(Format::Annot)
     } else if base.ends_with(".label") {
         Some(Format::Label)
+    } else if base.ends_with(".ply") {
+        Some(Format::Ply)
+    } else if base.ends_with(".spz") {
+        Some(Format::Spz)
     } else {
         MeshFile::by_name(base).map(Format::Mesh)
     }
@@ -218,6 +234,12 @@ fn by_content(head: &[u8]) -> Option<Format> {
     }
     if fs_label::sniff(&text[start..]) {
         return Some(Format::Label);
+    }
+    if ply::sniff(head) {
+        return Some(Format::Ply);
+    }
+    if head.starts_with(spz::MAGIC) {
+        return Some(Format::Spz);
     }
     let magic = head.get(..3)?;
     if matches!(magic, [0xff, 0xff, 0xfd..=0xff]) {
@@ -236,8 +258,10 @@ fn by_content(head: &[u8]) -> Option<Format> {
 /// tools — `.obj`, `.stl` (binary or ASCII), `.gltf` (with its buffers) and `.glb` — read with
 /// `three-d-asset` into the same [`SurfaceFile`] shape as a GIFTI mesh (vertices in world
 /// millimetres, RAS+: a file marked `SPACE=LPS` by 3D Slicer is converted; every mesh and
-/// primitive of a file merged into one). Every failure is a [`LoadError`] whose message names the
-/// file.
+/// primitive of a file merged into one), and Gaussian splats ([`Loaded::Splats`]): `.ply` in the
+/// INRIA 3DGS layout (binary either endianness or ASCII) or SuperSplat's `.compressed.ply`
+/// (`splat_ply.rs`), `.spz` versions 1–4 (`spz.rs`; also recognised by its `NGSP` magic). Every
+/// failure is a [`LoadError`] whose message names the file.
 pub fn load_path(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<Loaded, LoadError> {
     let name = path
         .file_name()
@@ -291,7 +315,7 @@ fn load_inner(path: &Path, name: &str, progress: &mut Progress) -> Result<Loaded
             LoadError::unknown("the file is empty")
         } else {
             LoadError::unknown(
-                "neither the name nor the content is that of NIfTI, MGH, GIFTI, a FreeSurfer surface, curv, annot or label file, or an OBJ, STL or glTF mesh",
+                "neither the name nor the content is that of NIfTI, MGH, GIFTI, a FreeSurfer surface, curv, annot or label file, an OBJ, STL or glTF mesh, or Gaussian splats (.ply, .spz)",
             )
         });
     };
@@ -316,6 +340,17 @@ fn load_inner(path: &Path, name: &str, progress: &mut Progress) -> Result<Loaded
             progress.range(0.6, 1.0);
             mesh_reader::read(kind, bytes, path, name).map(Loaded::Surface)
         }
+        Format::Ply => {
+            let (header, lines) = splat_ply::read_header(&mut input)?;
+            match splat_ply::classify(&header) {
+                splat_ply::PlyKind::Other => Err(LoadError::unknown(
+                    "a PLY file whose vertex element has none of the 3DGS properties (f_dc_0, opacity, scale_0, rot_0) \
+                     and is not a SuperSplat compressed PLY: PLY meshes and point clouds are not read",
+                )),
+                kind => splat_ply::load(&mut input, &header, lines, kind, name, progress).map(Loaded::Splats),
+            }
+        }
+        Format::Spz => spz::load(&mut input, name, progress).map(Loaded::Splats),
         Format::FreeSurferBinary | Format::FreeSurferMorph | Format::Annot => {
             progress.range(0.0, 0.9);
             let bytes = input.read_to_end(MEMORY_BUDGET, &mut |f| progress.set(f))?;

@@ -5,7 +5,11 @@
 //! Values are stored activated, as renderers use them: scales are `exp` of the files' log-scales,
 //! opacities `sigmoid` of their logits, rotations unit quaternions. [`Splats::color`] evaluates the
 //! SH as the reference implementation does (`computeColorFromSH` in diff-gaussian-rasterization).
+//!
+//! Files are read by [`crate::load_path`] (3DGS and SuperSplat compressed `.ply`, `.spz`);
+//! [`placement`] fits and stores the transform that puts a scene in world millimetres.
 
+pub mod placement;
 mod sh;
 
 pub use sh::{SH_C0, sh_coefficients, sh_color};
