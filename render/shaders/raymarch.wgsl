@@ -313,8 +313,24 @@ fn fs_state(@builtin(position) position: vec4<f32>) -> StateOut {
     return StateOut(m.acc, vec4<u32>(u32(m.k), bitcast<u32>(m.mip_max), bitcast<u32>(m.t_term), bits));
 }
 
-// The last pass: march what is left and write the straight RGBA colour.
+// What the last pass writes: the colour, and the view-space depth at which the ray stopped.
+struct FinalOut {
+    @location(0) colour: vec4<f32>,
+    @location(1) depth: f32,
+}
+
+// Mirrors FAR_DEPTH in `src/raymarch/target.rs`: the depth where the ray did not stop.
+const FAR_DEPTH: f32 = 3.0e38;
+
+// The last pass: march what is left and write the straight RGBA colour and the depth (mm along
+// the camera's forward axis) where the data stopped the ray: the isosurface, or where opacity
+// reached the termination threshold; FAR_DEPTH when it never did (MIP, translucent rays).
 @fragment
-fn fs_final(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
-    return final_colour(march(position.xy));
+fn fs_final(@builtin(position) position: vec4<f32>) -> FinalOut {
+    let m = march(position.xy);
+    var depth = FAR_DEPTH;
+    if has(m, FLAG_DONE) {
+        depth = m.t_term * dot(pixel_direction(position.xy), normalize(u.forward.xyz));
+    }
+    return FinalOut(final_colour(m), depth);
 }

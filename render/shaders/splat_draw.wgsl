@@ -1,23 +1,30 @@
 // Gaussian splats, step 3 of 3: one quad per splat in sorted order (farthest first), blended
 // back to front as premultiplied colour into a transparent layer (`splat_composite.wgsl` then
-// lays it over what the view drew before).
+// lays it over what the view drew before). With a depth test, a splat whose centre lies behind
+// the depth at which the view's ray-marched data stopped the pixel's ray is hidden there.
 
 struct Draw {
     size: vec2<f32>,
     count: u32,
-    _pad: u32,
+    // 1: hide splats behind `scene_depth`.
+    depth_test: u32,
 }
 
 @group(0) @binding(0) var<uniform> draw: Draw;
 @group(0) @binding(1) var<storage, read> proj_a: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read> proj_b: array<vec4<u32>>;
 @group(0) @binding(3) var<storage, read> order: array<u32>;
+// The sort keys, in the same (sorted) order: `~bits(view depth)` of each splat's centre.
+@group(0) @binding(4) var<storage, read> keys: array<u32>;
+// View-space depth per pixel of what was drawn before (`RayTarget::depth_view`).
+@group(0) @binding(5) var scene_depth: texture_2d<f32>;
 
 struct Splat {
     @builtin(position) position: vec4<f32>,
     @location(0) @interpolate(flat) center: vec2<f32>,
     @location(1) @interpolate(flat) conic: vec3<f32>,
     @location(2) @interpolate(flat) colour: vec4<f32>,
+    @location(3) @interpolate(flat) depth: f32,
 }
 
 @vertex
@@ -42,11 +49,19 @@ fn vs_main(@builtin(vertex_index) vertex: u32, @builtin(instance_index) instance
     out.center = center;
     out.conic = vec3<f32>(bitcast<f32>(a.z), bitcast<f32>(a.w), bitcast<f32>(b.x));
     out.colour = vec4<f32>(unpack4x8unorm(b.z).rgb, bitcast<f32>(b.w));
+    out.depth = bitcast<f32>(~keys[instance]);
     return out;
 }
 
 @fragment
 fn fs_main(splat: Splat) -> @location(0) vec4<f32> {
+    if draw.depth_test == 1u {
+        let last = vec2<u32>(textureDimensions(scene_depth)) - 1u;
+        let behind = textureLoad(scene_depth, min(vec2<u32>(splat.position.xy), last), 0).r;
+        if splat.depth > behind {
+            discard;
+        }
+    }
     let d = splat.position.xy - splat.center;
     let c = splat.conic;
     let power = -0.5 * (c.x * d.x * d.x + c.z * d.y * d.y) - c.y * d.x * d.y;

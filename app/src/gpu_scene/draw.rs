@@ -201,6 +201,9 @@ impl GpuScene {
             Source3dRefs::Field(id) => Some(RaySource::Field(self.fields.get(id)?)),
         });
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("3D view") });
+        // The ray marcher writes the depth that hides splats behind its data; the bare
+        // background has none.
+        let scene_depth = source.is_some().then(|| target.depth_view());
         match source {
             Some(source) => {
                 let ray_frame = RayFrame {
@@ -243,7 +246,7 @@ impl GpuScene {
                 size_scale: *size_scale,
                 clip_planes: &frame.settings.clip_planes,
             };
-            renderer.record(device, &mut encoder, target.view(), size, &splat_frame);
+            renderer.record(device, &mut encoder, target.view(), scene_depth, size, &splat_frame);
         }
         commands.push(encoder.finish());
         commands

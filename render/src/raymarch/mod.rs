@@ -99,7 +99,7 @@ pub use self::settings::{
     AMBIENT, ClipPlane, DIFFUSE, FALLBACK_STEP_MM, MAX_CLIP_PLANES, MAX_SAMPLES, REFERENCE_STEP_MM, RayMarchSettings,
     RenderMode, sample_alphas,
 };
-pub use self::target::RayTarget;
+pub use self::target::{FAR_DEPTH, RayTarget, SCENE_DEPTH_FORMAT};
 pub use self::uniform::{DataBox, OCCUPANCY_CELL, cell_dims};
 
 #[doc(no_inline)]

@@ -10,7 +10,7 @@ use super::occupancy::VolumeOccupancy;
 use super::occupancy_cache::OccupancyCache;
 use super::passes::{PassPlan, STATE_COLOUR_FORMAT, STATE_MISC_FORMAT, pass_bind_group_layout};
 use super::settings::RayMarchSettings;
-use super::target::RayTarget;
+use super::target::{FAR_DEPTH, RayTarget, SCENE_DEPTH_FORMAT};
 use super::uniform::{DataBox, RayUniform};
 use crate::field_gpu::{GpuField, field_bind_group_layout};
 use crate::renderer::Renderer;
@@ -68,7 +68,10 @@ fn pipelines(
             "fs_state",
             &[setup::opaque(STATE_COLOUR_FORMAT), setup::opaque(STATE_MISC_FORMAT)],
         ),
-        last: make("fs_final", &[setup::opaque(SLICE_FORMAT)]),
+        last: make(
+            "fs_final",
+            &[setup::opaque(SLICE_FORMAT), setup::opaque(SCENE_DEPTH_FORMAT)],
+        ),
     }
 }
 
@@ -318,8 +321,13 @@ impl RayMarchRenderer {
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("raymarch"),
         });
+        let far = wgpu::Color {
+            r: f64::from(FAR_DEPTH),
+            ..wgpu::Color::TRANSPARENT
+        };
+        let last_views = [(target.view(), background), (target.depth_view(), far)];
         let Some((pipelines, groups, plan)) = draw else {
-            begin(&mut encoder, &[target.view()], background);
+            begin(&mut encoder, &last_views);
             return encoder.finish();
         };
         let state = (plan.passes > 1).then(|| target.state(device));
@@ -343,11 +351,12 @@ impl RayMarchRenderer {
             let (pipeline, views) = match state {
                 Some(state) if !last => {
                     let next = &state[index as usize % 2];
-                    (&pipelines.state, vec![&next.colour, &next.misc])
+                    let zero = wgpu::Color::TRANSPARENT;
+                    (&pipelines.state, vec![(&next.colour, zero), (&next.misc, zero)])
                 }
-                _ => (&pipelines.last, vec![target.view()]),
+                _ => (&pipelines.last, last_views.to_vec()),
             };
-            let mut pass = begin(&mut encoder, &views, background);
+            let mut pass = begin(&mut encoder, &views);
             pass.set_pipeline(pipeline);
             for (i, group) in (0u32..).zip(groups) {
                 if let Some(group) = group {
@@ -361,17 +370,12 @@ impl RayMarchRenderer {
     }
 }
 
-/// A render pass clearing `views` (the colour target to `background`, state targets to zero).
+/// A render pass clearing each view to its colour (the colour target to the background, the
+/// depth to [`FAR_DEPTH`], state targets to zero).
 fn begin<'e>(
     encoder: &'e mut wgpu::CommandEncoder,
-    views: &[&wgpu::TextureView],
-    background: wgpu::Color,
+    views: &[(&wgpu::TextureView, wgpu::Color)],
 ) -> wgpu::RenderPass<'e> {
-    let clear = if views.len() == 1 {
-        background
-    } else {
-        wgpu::Color::TRANSPARENT
-    };
-    let colors: Vec<_> = views.iter().map(|view| setup::cleared(view, clear)).collect();
+    let colors: Vec<_> = views.iter().map(|&(view, clear)| setup::cleared(view, clear)).collect();
     setup::render_pass(encoder, "raymarch", &colors, None)
 }

@@ -12,20 +12,38 @@ use crate::target::SliceTarget;
 /// resolution) and switch back when it stops; nothing in [`crate::RayMarchRenderer`] depends on
 /// the size.
 ///
+/// Beside the colour, every draw writes a depth target ([`SCENE_DEPTH_FORMAT`]): the view-space
+/// depth (mm along the camera's forward axis) at which each pixel's ray stopped — the isosurface,
+/// or where the opacity reached the early-termination threshold — and [`FAR_DEPTH`] where it did
+/// not stop (MIP, a ray that leaves the data translucent, the background). Splats are hidden
+/// behind it.
+///
 /// Draws that need several passes (neural fields; see [`crate::raymarch`]) also keep two sets of
 /// state targets here (32 bytes per pixel each), made on first use.
 pub struct RayTarget {
     inner: SliceTarget,
+    depth: wgpu::TextureView,
     state: OnceLock<[StateTargets; 2]>,
 }
+
+/// Format of [`RayTarget::depth_view`].
+pub const SCENE_DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R32Float;
+
+/// The depth written where a ray did not stop: farther than anything drawn.
+pub const FAR_DEPTH: f32 = 3.0e38;
 
 crate::target::offscreen_target!(RayTarget);
 
 impl RayTarget {
     /// A `width × height` target, each side clamped to `1..=max_texture_dimension_2d`.
     pub fn new(device: &wgpu::Device, width: u32, height: u32) -> RayTarget {
+        let inner = SliceTarget::new(device, width, height);
+        let usage = wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING;
+        let depth = crate::setup::texture_2d(device, "ray depth", inner.size(), SCENE_DEPTH_FORMAT, usage)
+            .create_view(&wgpu::TextureViewDescriptor::default());
         RayTarget {
-            inner: SliceTarget::new(device, width, height),
+            inner,
+            depth,
             state: OnceLock::new(),
         }
     }
@@ -43,6 +61,11 @@ impl RayTarget {
     /// The view rendered into, and shown by [`crate::Compositor::bind_view`].
     pub fn view(&self) -> &wgpu::TextureView {
         self.inner.view()
+    }
+
+    /// The depth at which each pixel's ray stopped (see the type's docs).
+    pub fn depth_view(&self) -> &wgpu::TextureView {
+        &self.depth
     }
 
     /// The ping-pong state targets of multi-pass draws, made on first use.

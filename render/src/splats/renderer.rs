@@ -51,7 +51,7 @@ struct StageUniform {
 struct DrawUniform {
     size: [f32; 2],
     count: u32,
-    _pad: u32,
+    depth_test: u32,
 }
 
 /// One splat scene of a frame and how it is drawn.
@@ -89,6 +89,8 @@ pub struct SplatRenderer {
     composite_layout: wgpu::BindGroupLayout,
     buffers: Option<SortBuffers>,
     layer: Option<((u32, u32), wgpu::TextureView)>,
+    /// Bound in place of a scene depth when there is none (the depth test is off then).
+    no_depth: wgpu::TextureView,
 }
 
 /// Premultiplied "over": `src + (1 − src alpha) · dst`, colour and alpha alike.
@@ -193,10 +195,17 @@ impl SplatRenderer {
             device,
             "splat draw",
             &[
-                setup::uniform::<DrawUniform>(0, S::VERTEX),
+                setup::uniform::<DrawUniform>(0, S::VERTEX | S::FRAGMENT),
                 setup::storage(1, S::VERTEX, true),
                 setup::storage(2, S::VERTEX, true),
                 setup::storage(3, S::VERTEX, true),
+                setup::storage(4, S::VERTEX, true),
+                setup::texture(
+                    5,
+                    S::FRAGMENT,
+                    wgpu::TextureSampleType::Float { filterable: false },
+                    wgpu::TextureViewDimension::D2,
+                ),
             ],
         );
         let draw = blended_pipeline(
@@ -238,6 +247,14 @@ impl SplatRenderer {
             composite_layout,
             buffers: None,
             layer: None,
+            no_depth: setup::texture_2d(
+                device,
+                "splat no depth",
+                (1, 1),
+                crate::raymarch::SCENE_DEPTH_FORMAT,
+                wgpu::TextureUsages::TEXTURE_BINDING,
+            )
+            .create_view(&wgpu::TextureViewDescriptor::default()),
         }
     }
 
@@ -273,12 +290,15 @@ impl SplatRenderer {
     }
 
     /// Record `frame`'s splats over `target` (a `size` view of the target format given to
-    /// [`SplatRenderer::new`], already holding what lies behind them).
+    /// [`SplatRenderer::new`], already holding what lies behind them). With `scene_depth` (a
+    /// [`crate::RayTarget::depth_view`] of the same size), splats behind the depth at which the
+    /// ray-marched data stopped a pixel's ray are hidden there, so the data occludes them.
     pub fn record(
         &mut self,
         device: &wgpu::Device,
         encoder: &mut wgpu::CommandEncoder,
         target: &wgpu::TextureView,
+        scene_depth: Option<&wgpu::TextureView>,
         size: (u32, u32),
         frame: &SplatFrame<'_>,
     ) {
@@ -400,7 +420,7 @@ impl SplatRenderer {
         let draw_uniform = DrawUniform {
             size: uniform.size,
             count: splats.count,
-            _pad: 0,
+            depth_test: u32::from(scene_depth.is_some()),
         };
         let draw_buffer = setup::uniform_buffer(device, "splat draw", &draw_uniform);
         let draw_group = setup::bind_group(
@@ -412,6 +432,8 @@ impl SplatRenderer {
                 buffers.proj_a.as_entire_binding(),
                 buffers.proj_b.as_entire_binding(),
                 buffers.values.as_entire_binding(),
+                buffers.keys.as_entire_binding(),
+                wgpu::BindingResource::TextureView(scene_depth.unwrap_or(&self.no_depth)),
             ],
         );
         {
@@ -479,6 +501,14 @@ mod tests {
             }
         );
         assert_wgsl_layout!(SPLAT_SORT, "Stage", StageUniform { k, j, count, _pad });
-        assert_wgsl_layout!(SPLAT_DRAW, "Draw", DrawUniform { size, count, _pad });
+        assert_wgsl_layout!(
+            SPLAT_DRAW,
+            "Draw",
+            DrawUniform {
+                size,
+                count,
+                depth_test
+            }
+        );
     }
 }

@@ -88,7 +88,7 @@ fn render(
         size_scale: 1.0,
         clip_planes,
     };
-    renderer.record(device, &mut encoder, target.view(), size, &frame);
+    renderer.record(device, &mut encoder, target.view(), None, size, &frame);
     queue.submit([encoder.finish()]);
     target.read_rgba(device, queue).unwrap()
 }
@@ -200,4 +200,97 @@ fn a_placed_scene_and_its_sh_degree_reduced_match_the_reference() {
         let (worst, off) = compare(&gpu, &cpu);
         assert!(worst <= 6 && off < 0.01, "degree {degree}: worst {worst}, {off}");
     }
+}
+
+#[test]
+fn a_volume_hides_the_splats_behind_it_and_not_those_before_it() {
+    use cortexlens_data::Colormap;
+    use cortexlens_data::transfer::TransferFunction;
+    use cortexlens_render::{
+        RayFrame, RayMarchRenderer, RayMarchSettings, RaySource, RayTarget, RenderMode, Renderer, VolumeTexture,
+    };
+    // A solid ball of radius 12 mm (2 mm voxels) drawn as an isosurface, and one opaque blue
+    // splat 25 mm behind its centre as seen from the front.
+    let a = crate::common::affine(
+        glam::DVec3::X * 2.0,
+        glam::DVec3::Y * 2.0,
+        glam::DVec3::Z * 2.0,
+        glam::DVec3::splat(-23.0),
+    );
+    let ball = crate::common::volume("ball", [24, 24, 24], a, |i, j, k| {
+        let w = a.transform_point3(glam::DVec3::new(i as f64, j as f64, k as f64));
+        if w.length() < 12.0 { 100.0 } else { 0.0 }
+    });
+    let mut s = Splats {
+        name: "behind".into(),
+        sh_degree: 0,
+        ..Default::default()
+    };
+    s.positions.push([0.0, -25.0, 0.0]);
+    s.scales.push([6.0, 1.0, 6.0]);
+    s.rotations.push([1.0, 0.0, 0.0, 0.0]);
+    s.opacities.push(1.0);
+    s.sh.push([0.0, 0.0, 1.0].map(|c: f32| (c - 0.5) / cortexlens_data::splats::SH_C0));
+    let ctx = shared_context();
+    let (device, queue) = (&ctx.device, &ctx.queue);
+    let texture = VolumeTexture::upload(device, queue, &ball, 0);
+    let data = SplatData::new(&s, DMat4::IDENTITY, 0);
+    let gpu = GpuSplats::upload(device, &data);
+    let settings = RayMarchSettings {
+        mode: RenderMode::Iso,
+        transfer: TransferFunction {
+            colormap: Colormap::Gray,
+            range: (0.0, 100.0),
+            opacity: vec![[0.0, 0.0], [1.0, 1.0]],
+        },
+        iso_level: 50.0,
+        step_mm: 0.5,
+        ..RayMarchSettings::default()
+    };
+    let bounds = ([-30.0; 3], [30.0; 3]);
+    let size = (64, 64);
+    // The ball, then the splat over it, with or without the ball's depth.
+    let draw = |preset: CameraPreset, depth_test: bool| {
+        let camera = OrbitCamera::preset(preset, bounds);
+        let frame = RayFrame {
+            camera: &camera,
+            settings: &settings,
+            source: RaySource::Volume {
+                volume: &texture,
+                overlay: None,
+            },
+        };
+        let mut ray = RayMarchRenderer::new(device);
+        ray.prepare(device, queue, &frame);
+        let target = RayTarget::create(device, size.0, size.1);
+        let volume = ray.draw(device, queue, &target, &frame);
+        let mut encoder = device.create_command_encoder(&Default::default());
+        let splat_frame = SplatFrame {
+            camera: &camera,
+            splats: &gpu,
+            opacity_scale: 1.0,
+            size_scale: 1.0,
+            clip_planes: &[],
+        };
+        let depth = depth_test.then(|| target.depth_view());
+        SplatRenderer::new(device, SLICE_FORMAT).record(device, &mut encoder, target.view(), depth, size, &splat_frame);
+        queue.submit([volume, encoder.finish()]);
+        let rgba = target.read_rgba(device, queue).unwrap();
+        let at = (32 * 64 + 32) * 4;
+        [rgba[at], rgba[at + 1], rgba[at + 2]]
+    };
+    let grey = |p: [u8; 3]| p[0] > 40 && p[0].abs_diff(p[2]) < 10;
+    let blue = |p: [u8; 3]| p[2] > 200 && p[0] < 40;
+    let front = draw(CameraPreset::Anterior, true);
+    assert!(
+        grey(front),
+        "from the front the ball hides the splat behind it: {front:?}"
+    );
+    let unsorted = draw(CameraPreset::Anterior, false);
+    assert!(
+        blue(unsorted),
+        "without the depth the splat is laid over the ball: {unsorted:?}"
+    );
+    let back = draw(CameraPreset::Posterior, true);
+    assert!(blue(back), "from behind the splat is in front of the ball: {back:?}");
 }
