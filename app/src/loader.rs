@@ -5,10 +5,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use glam::DMat4;
+
 use cortexlens_data::atlas::{Atlas, is_atlas_path, load_atlas};
 use cortexlens_data::cifti::CiftiFile;
 use cortexlens_data::field::{NeuralField, is_field_path, load_field_with_progress};
 use cortexlens_data::formats::{LabelNames, sidecar_label_names};
+use cortexlens_data::splats::Splats;
+use cortexlens_data::splats::placement::{TransformFileError, read_transform, sidecar_path};
 use cortexlens_data::{FreeSurferLabel, LoadError, Loaded, SurfaceFile, Volume, load_path};
 
 /// What a file held.
@@ -32,6 +36,14 @@ pub enum FileContents {
     Cifti(Arc<CiftiFile>),
     /// An FSL atlas (its descriptor and the images of its finest resolution).
     Atlas(Box<Atlas>),
+    /// A Gaussian-splat scene, with its placement from the sidecar `NAME.transform.json` when
+    /// there is one (or why it could not be read).
+    Splats {
+        /// The scene.
+        splats: Splats,
+        /// The sidecar's scene-to-world transform, if there is a sidecar.
+        transform: Option<Result<DMat4, TransformFileError>>,
+    },
 }
 
 /// Read `path`; `progress` gets the fraction read so far.
@@ -52,13 +64,12 @@ pub fn read_file(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<FileConte
         Loaded::Surface(surface) => FileContents::Surface(surface),
         Loaded::Cifti(cifti) => FileContents::Cifti(Arc::new(cifti)),
         Loaded::Label(label) => FileContents::Label(label),
-        // Placeholder until the window draws splats (issue 13, rendering): read, then refused.
         Loaded::Splats(splats) => {
-            return Err(LoadError::WrongKind {
-                file: splats.name,
-                expected: "file the window can show (splat scenes are not shown yet)",
-                found: "splat scene",
-            });
+            let sidecar = sidecar_path(path);
+            FileContents::Splats {
+                splats,
+                transform: sidecar.is_file().then(|| read_transform(&sidecar)),
+            }
         }
     })
 }

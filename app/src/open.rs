@@ -10,7 +10,9 @@ use cortexlens_data::atlas::Atlas;
 use cortexlens_data::mesh::MeshError;
 
 use crate::loader::FileContents;
-use crate::viewer::{CiftiAdded, FieldId, Layer, LayerId, Layout, SurfaceId, Viewer, default_style, label_style};
+use crate::viewer::{
+    CiftiAdded, FieldId, Layer, LayerId, Layout, SplatsId, SurfaceId, Viewer, default_style, label_style,
+};
 
 /// What opening a file added.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +28,8 @@ pub enum Added {
     Region(SurfaceId),
     /// A neural field, shown in the 3D view.
     Field(FieldId),
+    /// A Gaussian-splat scene, shown in the 3D view.
+    Splats(SplatsId),
     /// A CIFTI file: per-vertex maps on the meshes open (more attach as their meshes open) and a
     /// volume layer of its subcortical voxels.
     Cifti(CiftiAdded),
@@ -173,9 +177,34 @@ pub fn open(viewer: &mut Viewer, path: &Path, contents: FileContents) -> Result<
             viewer.layout = Layout::Volume3d;
             Added::Field(id)
         }
+        FileContents::Splats { splats, transform } => {
+            let name = splats.name.clone();
+            let transform = match transform {
+                Some(Ok(transform)) => {
+                    notes.push(format!("{name} is placed by its sidecar {}", sidecar_name(path)));
+                    transform
+                }
+                Some(Err(error)) => {
+                    warnings.push(format!("{name} is shown in its own coordinates: {error}"));
+                    glam::DMat4::IDENTITY
+                }
+                None => glam::DMat4::IDENTITY,
+            };
+            let id = viewer.volume3d.add_splats(name, splats, transform);
+            viewer.layout = Layout::Volume3d;
+            Added::Splats(id)
+        }
     };
     viewer.files.push((path.to_owned(), added.clone()));
     Ok(Opened { added, warnings, notes })
+}
+
+/// The file name of a scene's placement sidecar.
+fn sidecar_name(scene: &Path) -> String {
+    let sidecar = cortexlens_data::splats::placement::sidecar_path(scene);
+    sidecar
+        .file_name()
+        .map_or_else(|| sidecar.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 #[cfg(test)]

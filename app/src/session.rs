@@ -156,6 +156,24 @@ pub struct Session3d {
     pub camera_placed: bool,
     /// The field shown (index into `files`), or the base volume.
     pub field: Option<usize>,
+    /// Splat scenes with their placement and how they are drawn.
+    #[serde(default)]
+    pub splats: Vec<SessionSplats>,
+}
+
+/// A splat scene of the session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionSplats {
+    /// Index into `files`.
+    pub file: usize,
+    /// Scene → world.
+    pub transform: glam::DMat4,
+    /// Whether it is drawn.
+    pub visible: bool,
+    /// Opacity scale.
+    pub opacity: f32,
+    /// Splat-size scale.
+    pub size: f32,
 }
 
 /// Why a session could not be saved or read.
@@ -331,6 +349,23 @@ pub fn save_session(viewer: &Viewer, view_size: Option<[u32; 2]>, path: &Path) -
             camera: viewer.volume3d.camera,
             camera_placed: viewer.volume3d.camera_placed,
             field,
+            splats: viewer
+                .volume3d
+                .splats
+                .iter()
+                .filter_map(|open| {
+                    let file = (0..viewer.files.len())
+                        .find(|&i| viewer.files[i].1 == Added::Splats(open.id))
+                        .and_then(|i| file_index[i])?;
+                    Some(SessionSplats {
+                        file,
+                        transform: open.transform,
+                        visible: open.visible,
+                        opacity: open.opacity,
+                        size: open.size,
+                    })
+                })
+                .collect(),
         },
     };
     let json = serde_json::to_string_pretty(&session).map_err(|e| SessionError::Format {
@@ -528,6 +563,14 @@ pub fn apply(
     view3d.settings = session.view3d.settings.clone();
     (view3d.clips, view3d.camera) = (session.view3d.clips, session.view3d.camera);
     view3d.camera_placed = session.view3d.camera_placed;
+    for entry in &session.view3d.splats {
+        if let Some(Some(Added::Splats(id))) = files.get(entry.file)
+            && let Some(open) = view3d.splats.iter_mut().find(|s| s.id == *id)
+        {
+            (open.transform, open.visible) = (entry.transform, entry.visible);
+            (open.opacity, open.size) = (entry.opacity, entry.size);
+        }
+    }
     view3d.source = match session.view3d.field.and_then(|i| files.get(i)) {
         Some(Some(Added::Field(id))) => Source3d::Field(*id),
         _ => Source3d::Volume,
@@ -577,7 +620,7 @@ fn layers_of(added: &Added) -> Vec<LayerId> {
     match added {
         Added::Layer(id) => vec![*id],
         Added::Cifti(cifti) => cifti.layer.into_iter().collect(),
-        Added::Surface { .. } | Added::Region(_) | Added::Field(_) => Vec::new(),
+        Added::Surface { .. } | Added::Region(_) | Added::Field(_) | Added::Splats(_) => Vec::new(),
     }
 }
 
@@ -609,6 +652,7 @@ fn still_open(viewer: &Viewer, added: &Added) -> bool {
         Added::Surface { .. } => !viewer.surfaces.is_empty(),
         Added::Region(id) => viewer.surfaces.regions.iter().any(|r| r.id == *id),
         Added::Field(id) => viewer.volume3d.fields.iter().any(|f| f.id == *id),
+        Added::Splats(id) => viewer.volume3d.splats.iter().any(|s| s.id == *id),
         Added::Cifti(_) => true,
     }
 }

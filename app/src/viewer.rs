@@ -16,7 +16,7 @@ pub use cifti::{CiftiAdded, CiftiSurfacePart, OpenCifti};
 pub use drawing::{DrawError, DrawSettings, DrawTool, Drawings, DrawnLayer, LabelStats, stats_tsv};
 pub use layer::{Layer, LayerId, default_style, label_style};
 pub use layout::{Layout, MOSAIC_MAX_SLICES, Mosaic, Pane, View, panes};
-pub use splat_scenes::{OpenSplats, SplatsId};
+pub use splat_scenes::{OpenSplats, Picked, PointPair, Registration, SplatsId};
 pub use surface_scene::{
     HemisphereSurfaces, RegionDraw, RegionStyle, SurfaceId, SurfaceMapLayer, SurfaceRegion, SurfaceScene, VertexPick,
     default_map_style,

@@ -1868,3 +1868,259 @@ fn atlases_name_the_regions_under_the_crosshair_and_the_search_goes_to_them() {
     );
     harness.get_by_label(&format!("9  {}", "Occipital Lobe"));
 }
+
+/// Write a degree-0 3DGS `.ply` (binary little-endian): centres, colours (RGB in 0..1), one
+/// isotropic size (standard deviation) and opacity for all.
+fn write_splat_ply(path: &Path, centres: &[glam::DVec3], colours: &[[f32; 3]], sigma: f32, opacity: f32) {
+    const C0: f32 = 0.282_094_8;
+    let properties = [
+        "x", "y", "z", "f_dc_0", "f_dc_1", "f_dc_2", "opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1",
+        "rot_2", "rot_3",
+    ];
+    let mut bytes = format!(
+        "ply\nformat binary_little_endian 1.0\nelement vertex {}\n{}end_header\n",
+        centres.len(),
+        properties.map(|p| format!("property float {p}\n")).concat()
+    )
+    .into_bytes();
+    let logit = (opacity / (1.0 - opacity)).ln();
+    for (c, rgb) in centres.iter().zip(colours) {
+        let dc = rgb.map(|v| (v - 0.5) / C0);
+        let values = [
+            c.x as f32,
+            c.y as f32,
+            c.z as f32,
+            dc[0],
+            dc[1],
+            dc[2],
+            logit,
+            sigma.ln(),
+            sigma.ln(),
+            sigma.ln(),
+            1.0,
+            0.0,
+            0.0,
+            0.0,
+        ];
+        bytes.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A head scan as a splat scene in its own coordinates: a green scalp (an ellipsoid around the
+/// MNI brain) with red markers at the nasion and the preauricular points. Returns the scene's
+/// file, its true scene → world transform, and the markers' world positions and outward normals.
+fn head_scan(dir: &Path) -> (PathBuf, glam::DMat4, Vec<(glam::DVec3, glam::DVec3)>) {
+    use glam::{DMat4, DQuat, DVec3};
+    let (centre, axes) = (DVec3::new(0.0, -15.0, 5.0), DVec3::new(80.0, 102.0, 95.0));
+    // The scanner's frame: rotated, shifted and in slightly different units than the brain's.
+    let truth = DMat4::from_scale_rotation_translation(
+        DVec3::splat(1.05),
+        DQuat::from_axis_angle(DVec3::new(0.3, 1.0, 0.2).normalize(), 70f64.to_radians()),
+        DVec3::new(12.0, -30.0, 25.0),
+    );
+    let to_scene = truth.inverse();
+    let on_scalp = |u: DVec3| centre + u / (u / axes).length();
+    let count = 1500;
+    let mut world: Vec<DVec3> = (0..count)
+        .map(|i| {
+            // Fibonacci sphere.
+            let z = 1.0 - 2.0 * (i as f64 + 0.5) / count as f64;
+            let phi = i as f64 * std::f64::consts::PI * (3.0 - 5f64.sqrt());
+            let r = (1.0 - z * z).sqrt();
+            on_scalp(DVec3::new(r * phi.cos(), r * phi.sin(), z))
+        })
+        .collect();
+    let mut colours = vec![[0.2, 0.75, 0.3]; count];
+    let markers: Vec<(DVec3, DVec3)> = [
+        DVec3::new(0.0, 1.0, -0.35),
+        DVec3::new(-1.0, -0.1, -0.4),
+        DVec3::new(1.0, -0.1, -0.4),
+    ]
+    .into_iter()
+    .map(|direction| {
+        let scalp = on_scalp(direction);
+        let normal = ((scalp - centre) / (axes * axes)).normalize();
+        (scalp + normal * 12.0, normal)
+    })
+    .collect();
+    for (marker, _) in &markers {
+        world.push(*marker);
+        colours.push([0.95, 0.1, 0.1]);
+    }
+    let scene: Vec<DVec3> = world.iter().map(|&w| to_scene.transform_point3(w)).collect();
+    let path = dir.join("head.ply");
+    write_splat_ply(&path, &scene, &colours, 5.0 / 1.05, 0.95);
+    (path, truth, markers)
+}
+
+/// Point the 3D view's camera at `target` from `distance` mm along `outward`.
+fn look_at(viewer: &mut cortexlens::viewer::Viewer, target: glam::DVec3, outward: glam::DVec3, distance: f32) {
+    let camera = &mut viewer.volume3d.camera;
+    let outward = outward.normalize().as_vec3();
+    camera.target = target.as_vec3();
+    camera.yaw = outward.y.atan2(outward.x);
+    camera.pitch = outward.z.asin();
+    camera.distance = distance;
+    viewer.volume3d.camera_placed = true;
+}
+
+#[test]
+fn a_head_scan_registered_by_three_point_pairs_shows_with_the_t1() {
+    use cortexlens_data::camera::{CameraPreset, OrbitCamera};
+    use cortexlens_data::splats::placement::{read_transform, sidecar_path};
+    let dir = std::env::temp_dir().join(format!("cortexlens-head-scan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (scene_path, truth, markers) = head_scan(&dir);
+    let t1 = repo().join("assets/mni152_t1_1mm.nii.gz");
+    let mut harness = harness(Startup::Files(vec![t1]));
+    step_until(&mut harness, "the T1", |app| {
+        app.viewer().layers.len() == 1 && !app.is_loading()
+    });
+    drop_file(&mut harness, scene_path.clone());
+    step_until(&mut harness, "the head scan", |app| {
+        app.viewer().volume3d.splats.len() == 1 && !app.is_loading()
+    });
+    assert_eq!(harness.state().viewer().layout, cortexlens::viewer::Layout::Volume3d);
+    harness.get_by_label_contains("head.ply (1503 splats, SH 0)");
+    harness.get_by_label("Register by point pairs").click_accesskit();
+    harness.run_steps(2);
+
+    // Each marker: pick it on the scan (a click in the 3D view while picking), put the
+    // crosshair where it belongs on the T1, pair them. (The side panel widens as pairs are
+    // listed, so the view's rectangle is read before each click.)
+    for (i, &(world, normal)) in markers.iter().enumerate() {
+        let shown = harness.state().viewer().volume3d.splats[0].transform;
+        // Where the marker is shown now, and which way is outward there.
+        let scene_point = truth.inverse().transform_point3(world);
+        let to_shown = shown * truth.inverse();
+        let shown_normal = glam::DMat3::from_mat4(to_shown) * normal;
+        look_at(
+            harness.state_mut().viewer_mut(),
+            shown.transform_point3(scene_point),
+            shown_normal,
+            300.0,
+        );
+        harness.get_by_label("Pick scene point").click_accesskit();
+        harness.run_steps(2);
+        let view = harness.state().view_area_rect();
+        click(&mut harness, view.center());
+        let registration = &harness.state().viewer().volume3d.splats[0].registration;
+        let picked = registration.pending.expect("the click picked a splat");
+        assert!(
+            (picked - scene_point).length() < 1e-3,
+            "marker {i}: picked {picked} instead of {scene_point}"
+        );
+        assert!(!registration.picking);
+        harness.state_mut().viewer_mut().set_crosshair(world);
+        harness.run_steps(1);
+        harness.get_by_label("Pair with crosshair").click_accesskit();
+        harness.run_steps(2);
+        assert_eq!(
+            harness.state().viewer().volume3d.splats[0].registration.pairs.len(),
+            i + 1
+        );
+    }
+    harness.get_by_label("Fit placement").click_accesskit();
+    harness.run_steps(2);
+    let fitted = harness.state().viewer().volume3d.splats[0].transform;
+    for (got, want) in fitted.to_cols_array().iter().zip(truth.to_cols_array()) {
+        assert!((got - want).abs() < 1e-3, "fitted {fitted} vs true {truth}");
+    }
+    harness.get_by_label_contains("RMS residual 0.00 mm");
+
+    // Placed, a click on a marker moves the crosshair to it.
+    let (nasion, outward) = markers[0];
+    harness.state_mut().viewer_mut().set_crosshair(glam::DVec3::ZERO);
+    look_at(harness.state_mut().viewer_mut(), nasion, outward, 300.0);
+    harness.run_steps(2);
+    let view = harness.state().view_area_rect();
+    click(&mut harness, view.center());
+    assert!((harness.state().viewer().crosshair - nasion).length() < 1e-3);
+
+    // Saved beside the scan, the placement is read when it opens again, by the window and the CLI.
+    harness.get_by_label("Save placement").click_accesskit();
+    harness.run_steps(2);
+    let sidecar = sidecar_path(&scene_path);
+    let saved = read_transform(&sidecar).unwrap();
+    assert!(saved.abs_diff_eq(fitted, 1e-9), "{saved} vs {fitted}");
+
+    // A session keeps the placement and how the scan is drawn (opened without its sidecar).
+    harness.state_mut().viewer_mut().volume3d.splats[0].opacity = 0.6;
+    let session = dir.join("scan.json");
+    harness.state_mut().save_session(&session);
+    std::fs::remove_file(&sidecar).unwrap();
+    let mut reopened = self::harness(Startup::Files(vec![session]));
+    step_until(&mut reopened, "the session", |app| {
+        !app.is_opening_session() && !app.is_loading() && app.viewer().volume3d.splats.len() == 1
+    });
+    let scan = &reopened.state().viewer().volume3d.splats[0];
+    assert!(scan.transform.abs_diff_eq(fitted, 1e-9) && scan.opacity == 0.6);
+    assert_eq!(reopened.state().viewer().layers.len(), 1, "the T1 came back too");
+    drop(reopened);
+    harness.state_mut().viewer_mut().volume3d.splats[0].opacity = 1.0;
+    harness.get_by_label("Save placement").click_accesskit();
+    harness.run_steps(2);
+
+    // With the right half cut away (a clip plane through the crosshair), the screenshot shows
+    // the brain's cut face inside the scalp: the brain hides the scalp's far half behind it.
+    let viewer = harness.state_mut().viewer_mut();
+    viewer.set_crosshair(glam::DVec3::new(0.0, -18.0, 10.0));
+    viewer.volume3d.clips.x = true;
+    let box_around = ([-90.0, -125.0, -95.0], [90.0, 95.0, 105.0]);
+    viewer.volume3d.camera = OrbitCamera::preset(CameraPreset::LateralRight, box_around);
+    harness.run_steps(3);
+    let png = dir.join("window.png");
+    let mut settings = cortexlens::ui::ScreenshotSettings::default();
+    settings.options.colorbar = false;
+    harness.state().save_screenshot(&png, &settings).unwrap();
+    let picture = image::open(&png).unwrap().to_rgba8();
+    let green = picture
+        .pixels()
+        .filter(|p| p[1] > 120 && p[1] as i32 > p[0] as i32 + 50)
+        .count();
+    let grey = picture
+        .pixels()
+        .filter(|p| p[0] > 60 && p[0].abs_diff(p[1]) < 12 && p[1].abs_diff(p[2]) < 12)
+        .count();
+    let all = picture.width() as usize * picture.height() as usize;
+    assert!(
+        green > all / 50 && grey > all / 20,
+        "scalp and brain both show: {green} green and {grey} grey of {all} pixels"
+    );
+
+    // The command line places the scan by its sidecar, or by --transform: the same picture.
+    let render = |scene: &Path, transform: Option<&Path>, out: &Path| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "render".as_ref(),
+            scene.as_os_str(),
+            "--view".as_ref(),
+            "3d".as_ref(),
+            "--camera".as_ref(),
+            "lateral-left".as_ref(),
+            "--size".as_ref(),
+            "160x120".as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ];
+        if let Some(transform) = transform {
+            args.extend(["--transform".as_ref(), transform.as_os_str()]);
+        }
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_cortexlens"))
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        image::open(out).unwrap().to_rgba8()
+    };
+    let elsewhere = dir.join("copy");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let copy = elsewhere.join("head.ply");
+    std::fs::copy(&scene_path, &copy).unwrap();
+    let by_sidecar = render(&scene_path, None, &dir.join("sidecar.png"));
+    let by_flag = render(&copy, Some(&sidecar), &dir.join("flag.png"));
+    let unplaced = render(&copy, None, &dir.join("unplaced.png"));
+    assert!(by_sidecar == by_flag, "--transform places the scan as its sidecar does");
+    assert!(by_sidecar != unplaced, "the placement changes the picture");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -19,6 +19,7 @@ use crate::loader::read_file;
 use crate::open::{Added, open};
 use crate::session::{is_session_path, open_session_now};
 use crate::viewer::{Layer, LayerId, Layout, Mosaic, Viewer, default_style};
+use cortexlens_data::splats::placement::read_transform;
 
 /// Arguments of `cortexlens render`. Per-layer options apply to the file they follow.
 #[derive(Debug, Args)]
@@ -53,6 +54,10 @@ pub struct RenderArgs {
     /// How volumes are projected onto surfaces for the surface view: nilearn, linear or nearest.
     #[arg(long, default_value = "nilearn", value_parser = parse_projection)]
     pub projection: ProjectionMethod,
+    /// Place the splat scenes by this scene-to-world transform (a `NAME.transform.json` as the
+    /// window saves it) instead of their sidecars.
+    #[arg(long)]
+    pub transform: Option<PathBuf>,
     /// Output PNG.
     #[arg(long)]
     pub out: PathBuf,
@@ -214,6 +219,14 @@ fn viewer_of_files(args: &RenderArgs, matches: &ArgMatches) -> Result<Viewer, Cl
                 if let Some(id) = added.layer {
                     apply_to_layer(&mut viewer, id, path, layer_options)?;
                     cifti_layers.push(id);
+                }
+            }
+            Added::Splats(id) => {
+                if let Some(path) = &args.transform {
+                    let transform = read_transform(path).map_err(CliError::bad_input)?;
+                    if let Some(open) = viewer.volume3d.splats.iter_mut().find(|s| s.id == id) {
+                        open.transform = transform;
+                    }
                 }
             }
             Added::Region(_) | Added::Field(_) => {}

@@ -33,22 +33,14 @@ pub fn show(viewer: &mut Viewer, ui: &mut egui::Ui, rect: Rect) {
         v3.camera.pan(d.x, d.y, full.1 as f32);
         moving = true;
     }
-    // A click (not a drag) on a splat moves the crosshair to its centre.
+    // A click (not a drag) on a splat moves the crosshair to its centre, or, while a scene is
+    // being registered, picks the scene point of the next pair.
     if response.clicked()
         && let Some(pos) = response.interact_pointer_pos()
     {
         let (px, py) = ((pos.x - rect.min.x) * ppp, (pos.y - rect.min.y) * ppp);
         let (eye, dir) = v3.camera.ray(px, py, full.0 as f32, full.1 as f32);
-        let (eye, dir) = (eye.as_dvec3(), dir.as_dvec3());
-        let hit = v3
-            .splats
-            .iter()
-            .filter(|s| s.visible)
-            .filter_map(|s| s.pick(eye, dir, PICK_MM))
-            .min_by(|a, b| (*a - eye).length().total_cmp(&(*b - eye).length()));
-        if let Some(world) = hit {
-            viewer.set_crosshair(world);
-        }
+        viewer.click_splat(eye.as_dvec3(), dir.as_dvec3(), PICK_MM);
     }
     let v3 = &mut viewer.volume3d;
     if response.hovered() {
