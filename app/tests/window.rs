@@ -1869,44 +1869,6 @@ fn atlases_name_the_regions_under_the_crosshair_and_the_search_goes_to_them() {
     harness.get_by_label(&format!("9  {}", "Occipital Lobe"));
 }
 
-/// Write a degree-0 3DGS `.ply` (binary little-endian): centres, colours (RGB in 0..1), one
-/// isotropic size (standard deviation) and opacity for all.
-fn write_splat_ply(path: &Path, centres: &[glam::DVec3], colours: &[[f32; 3]], sigma: f32, opacity: f32) {
-    const C0: f32 = 0.282_094_8;
-    let properties = [
-        "x", "y", "z", "f_dc_0", "f_dc_1", "f_dc_2", "opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1",
-        "rot_2", "rot_3",
-    ];
-    let mut bytes = format!(
-        "ply\nformat binary_little_endian 1.0\nelement vertex {}\n{}end_header\n",
-        centres.len(),
-        properties.map(|p| format!("property float {p}\n")).concat()
-    )
-    .into_bytes();
-    let logit = (opacity / (1.0 - opacity)).ln();
-    for (c, rgb) in centres.iter().zip(colours) {
-        let dc = rgb.map(|v| (v - 0.5) / C0);
-        let values = [
-            c.x as f32,
-            c.y as f32,
-            c.z as f32,
-            dc[0],
-            dc[1],
-            dc[2],
-            logit,
-            sigma.ln(),
-            sigma.ln(),
-            sigma.ln(),
-            1.0,
-            0.0,
-            0.0,
-            0.0,
-        ];
-        bytes.extend(values.iter().flat_map(|v| v.to_le_bytes()));
-    }
-    std::fs::write(path, bytes).unwrap();
-}
-
 /// A head scan as a splat scene in its own coordinates: a green scalp (an ellipsoid around the
 /// MNI brain) with red markers at the nasion and the preauricular points. Returns the scene's
 /// file, its true scene → world transform, and the markers' world positions and outward normals.
@@ -1948,9 +1910,25 @@ fn head_scan(dir: &Path) -> (PathBuf, glam::DMat4, Vec<(glam::DVec3, glam::DVec3
         world.push(*marker);
         colours.push([0.95, 0.1, 0.1]);
     }
-    let scene: Vec<DVec3> = world.iter().map(|&w| to_scene.transform_point3(w)).collect();
+    let n = world.len();
+    let scan = cortexlens_data::splats::Splats {
+        name: "head.ply".into(),
+        positions: world
+            .iter()
+            .map(|&w| to_scene.transform_point3(w).as_vec3().to_array())
+            .collect(),
+        scales: vec![[5.0 / 1.05; 3]; n],
+        rotations: vec![[1.0, 0.0, 0.0, 0.0]; n],
+        opacities: vec![0.95; n],
+        sh_degree: 0,
+        // colour = 0.5 + C0 · DC.
+        sh: colours
+            .iter()
+            .map(|c: &[f32; 3]| c.map(|v| (v - 0.5) / cortexlens_data::splats::SH_C0))
+            .collect(),
+    };
     let path = dir.join("head.ply");
-    write_splat_ply(&path, &scene, &colours, 5.0 / 1.05, 0.95);
+    cortexlens_data::formats::save_splats_ply(&path, &scan).unwrap();
     (path, truth, markers)
 }
 

@@ -190,6 +190,30 @@ fn ply_with_other_types_order_extras_and_degree_one() {
 }
 
 #[test]
+fn a_saved_scene_loads_back_as_it_was() {
+    let dir = scratch("splats_saved");
+    for (name, degree) in [("scene_le.ply", 3), ("scene_mixed.ply", 1)] {
+        let scene = load_splats(&fixture(name));
+        assert_eq!(scene.sh_degree, degree);
+        let path = dir.join(name);
+        cortexlens_data::formats::save_splats_ply(&path, &scene).unwrap();
+        let back = load_splats(&path);
+        assert_eq!(back.sh_degree, degree);
+        // Positions, SH and rotations as stored; scales and opacities through ln/exp and
+        // logit/sigmoid in f32.
+        assert_eq!((&back.positions, &back.sh), (&scene.positions, &scene.sh), "{name}");
+        assert_eq!(back.rotations, scene.rotations, "{name}");
+        let near = |a: f32, b: f32| (a - b).abs() <= 1e-5 * b.abs().max(1.0);
+        for i in 0..scene.len() {
+            assert!(near(back.opacities[i], scene.opacities[i]), "{name}: opacity {i}");
+            for a in 0..3 {
+                assert!(near(back.scales[i][a], scene.scales[i][a]), "{name}: scale {i}");
+            }
+        }
+    }
+}
+
+#[test]
 fn ply_gzipped_loads_the_same() {
     let dir = scratch("splats_gz");
     let path = dir.join("scene.ply.gz");

@@ -31,6 +31,7 @@ mod nifti_writer;
 mod ply;
 mod progress;
 mod splat_ply;
+mod splat_ply_writer;
 mod spz;
 mod voxels;
 
@@ -44,6 +45,7 @@ pub use self::gifti_writer::GiftiEncoding;
 pub use self::label_table::{LabelNames, label_number, load_label_names, sidecar_label_names};
 pub use self::mesh_writer::{MeshFormat, WriteError, save_mesh, save_mesh_as, save_vertex_values_gifti};
 pub use self::nifti_writer::{StoredAs, save_nifti, save_nifti_as};
+pub use self::splat_ply_writer::save_splats_ply;
 
 use self::input::Input;
 use self::mesh_reader::MeshFile;
