@@ -48,6 +48,11 @@ struct Config {
     sh_degree: u32,
     aabb_scale: u32,
     aabb: Option<([f32; 3], [f32; 3])>,
+    /// `otype` of the density and colour networks (`FullyFusedMLP` or `CutlassMLP`).
+    density_otype: &'static str,
+    rgb_otype: &'static str,
+    /// The density network's `n_output_dims`; `None`: left out (instant-ngp's default, 16).
+    density_outputs: Option<u32>,
 }
 
 impl Config {
@@ -78,22 +83,34 @@ impl Config {
         ((self.sh_degree * self.sh_degree) as usize).div_ceil(16) * 16
     }
 
-    /// `(rows, cols)` of the density and colour matrices.
-    fn density_shapes(&self) -> Vec<(usize, usize)> {
+    /// The density network's outputs, padded to 16.
+    fn density_width(&self) -> usize {
+        (self.density_outputs.unwrap_or(16) as usize).div_ceil(16) * 16
+    }
+
+    /// `(rows, cols)` of an MLP's matrices: with hidden layers `n × input`, `n × n`…, `out × n`;
+    /// without, `out × input`.
+    fn mlp_shapes(&self, hidden: u32, input: usize, out: usize) -> Vec<(usize, usize)> {
         let n = self.neurons as usize;
-        let input = ((self.levels * self.features) as usize).div_ceil(16) * 16;
+        if hidden == 0 {
+            return vec![(out, input)];
+        }
         let mut s = vec![(n, input)];
-        s.extend((1..self.density_hidden).map(|_| (n, n)));
-        s.push((16, n));
+        s.extend((1..hidden).map(|_| (n, n)));
+        s.push((out, n));
         s
     }
 
+    /// `(rows, cols)` of the density and colour matrices. The encoding is padded to 16 for a
+    /// FullyFusedMLP density network, else to 8.
+    fn density_shapes(&self) -> Vec<(usize, usize)> {
+        let align = if self.density_otype == "FullyFusedMLP" { 16 } else { 8 };
+        let input = ((self.levels * self.features) as usize).div_ceil(align) * align;
+        self.mlp_shapes(self.density_hidden, input, self.density_width())
+    }
+
     fn rgb_shapes(&self) -> Vec<(usize, usize)> {
-        let n = self.neurons as usize;
-        let mut s = vec![(n, 16 + self.dir_width())];
-        s.extend((1..self.rgb_hidden).map(|_| (n, n)));
-        s.push((16, n));
-        s
+        self.mlp_shapes(self.rgb_hidden, self.density_width() + self.dir_width(), 16)
     }
 
     fn mlp_params(shapes: &[(usize, usize)]) -> usize {
@@ -115,19 +132,26 @@ impl Config {
         if let Some(b) = self.per_level_scale {
             encoding.push(("per_level_scale", Value::F32(b)));
         }
-        let mlp = |hidden: u32| {
-            map(vec![
-                ("otype", Value::from("FullyFusedMLP")),
+        let mlp = |otype: &str, hidden: u32, outputs: Option<u32>| {
+            let mut entries = vec![
+                ("otype", Value::from(otype)),
                 ("activation", Value::from("ReLU")),
                 ("output_activation", Value::from("None")),
                 ("n_neurons", Value::from(self.neurons)),
                 ("n_hidden_layers", Value::from(hidden)),
-            ])
+            ];
+            if let Some(n) = outputs {
+                entries.push(("n_output_dims", Value::from(n)));
+            }
+            map(entries)
         };
         vec![
             ("loss", map(vec![("otype", Value::from("Huber"))])),
             ("encoding", map(encoding)),
-            ("network", mlp(self.density_hidden)),
+            (
+                "network",
+                mlp(self.density_otype, self.density_hidden, self.density_outputs),
+            ),
             (
                 "dir_encoding",
                 map(vec![
@@ -145,7 +169,7 @@ impl Config {
                     ),
                 ]),
             ),
-            ("rgb_network", mlp(self.rgb_hidden)),
+            ("rgb_network", mlp(self.rgb_otype, self.rgb_hidden, None)),
         ]
     }
 }
@@ -255,6 +279,9 @@ fn base_config() -> Config {
         sh_degree: 4,
         aabb_scale: 1,
         aabb: None,
+        density_otype: "FullyFusedMLP",
+        rgb_otype: "FullyFusedMLP",
+        density_outputs: None,
     }
 }
 
@@ -473,6 +500,7 @@ fn random_weights_match_tcnn_reference() {
             sh_degree: 4,
             aabb_scale: 2,
             aabb: Some(([-0.5, -0.25, -0.5], [1.5, 1.25, 1.5])),
+            ..base_config()
         },
         // SH degree 3 (9 values padded with 7 leading ones), more hidden layers, fp16 params.
         Config {
@@ -487,47 +515,162 @@ fn random_weights_match_tcnn_reference() {
             sh_degree: 3,
             aabb_scale: 1,
             aabb: None,
+            ..base_config()
         },
     ];
     let dir = scratch("ingp-random");
     for (n, c) in configs.iter().enumerate() {
-        let params = random_params(c, 5 + n as u64, 0.4);
-        let mut snap = Snapshot::new(c.clone(), params.clone());
-        snap.half = n == 1;
-        // The reference reads what the file holds.
-        let params: Vec<f32> = if snap.half {
-            params.iter().map(|&v| half::f16::from_f32(v).to_f32()).collect()
-        } else {
-            params
+        assert_matches_reference(c, &dir.join(format!("random{n}.msgpack")), 5 + n as u64, n == 1);
+    }
+}
+
+/// Writes a snapshot of `c` with random weights (`fp16`: stored as `__half`) and checks the imported field
+/// against [`tcnn_reference`] at two view directions, including points in the top half-cells where
+/// dense levels wrap around.
+#[track_caller]
+fn assert_matches_reference(c: &Config, path: &Path, seed: u64, fp16: bool) {
+    let params = random_params(c, seed, 0.4);
+    let mut snap = Snapshot::new(c.clone(), params.clone());
+    snap.half = fp16;
+    // The reference reads what the file holds.
+    let params: Vec<f32> = if fp16 {
+        params.iter().map(|&v| half::f16::from_f32(v).to_f32()).collect()
+    } else {
+        params
+    };
+    snap.write(path);
+    for view in [[0.0f32, 0.0, -1.0], [0.3, -0.5, 0.81]] {
+        let options = IngpImport {
+            view_direction: view,
+            ..IngpImport::default()
         };
-        let path = dir.join(format!("random{n}.msgpack"));
-        snap.write(&path);
-        for view in [[0.0f32, 0.0, -1.0], [0.3, -0.5, 0.81]] {
-            let options = IngpImport {
-                view_direction: view,
-                ..IngpImport::default()
-            };
-            let field = load_ingp_with(&path, &options).unwrap();
-            let (min, max) = c.aabb.unwrap_or(([0.0; 3], [1.0; 3]));
-            assert_eq!((field.bounds_min, field.bounds_max), (min, max));
-            let mut rng = Lcg(99);
-            for k in 0..300 {
-                // Include points in the top half-cells (k < 30) where dense levels wrap around.
-                let t: [f32; 3] = std::array::from_fn(|_| {
-                    let u = rng.next() * 0.5 + 0.5;
-                    if k < 30 { 0.97 + 0.03 * u } else { u }
-                });
-                let p: [f32; 3] = std::array::from_fn(|d| min[d] + t[d] * (max[d] - min[d]));
-                let got = field.eval(p);
-                let want = tcnn_reference(c, &params, p, view);
-                for ch in 0..4 {
-                    assert!(
-                        (got[ch] - want[ch]).abs() <= 2e-5 * want[ch].abs().max(1.0),
-                        "config {n}, view {view:?}, point {p:?}: {got:?} vs {want:?}"
-                    );
+        let field = load_ingp_with(path, &options).unwrap();
+        let (min, max) = c.aabb.unwrap_or(([0.0; 3], [1.0; 3]));
+        assert_eq!((field.bounds_min, field.bounds_max), (min, max));
+        let mut rng = Lcg(99);
+        for k in 0..300 {
+            let t: [f32; 3] = std::array::from_fn(|_| {
+                let u = rng.next() * 0.5 + 0.5;
+                if k < 30 { 0.97 + 0.03 * u } else { u }
+            });
+            let p: [f32; 3] = std::array::from_fn(|d| min[d] + t[d] * (max[d] - min[d]));
+            let got = field.eval(p);
+            let want = tcnn_reference(c, &params, p, view);
+            for ch in 0..4 {
+                assert!(
+                    (got[ch] - want[ch]).abs() <= 2e-5 * want[ch].abs().max(1.0),
+                    "{path:?}, view {view:?}, point {p:?}: {got:?} vs {want:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn cutlass_linear_and_wide_density_networks_match_tcnn_reference() {
+    let dir = scratch("ingp-networks");
+    let small = Config {
+        levels: 4,
+        features: 2,
+        log2_table: 10,
+        base: 4,
+        per_level_scale: Some(1.7),
+        neurons: 16,
+        ..base_config()
+    };
+    // instant-ngp's configs/nerf/linear.json: CutlassMLP density and colour networks without hidden
+    // layers; the 8 encoded features stay 8 wide (CutlassMLP density networks pad to 8, not 16).
+    let linear = Config {
+        density_otype: "CutlassMLP",
+        rgb_otype: "CutlassMLP",
+        density_hidden: 0,
+        rgb_hidden: 0,
+        ..small.clone()
+    };
+    assert_eq!(linear.density_shapes(), [(16, 8)]);
+    assert_eq!(linear.rgb_shapes(), [(16, 32)]);
+    assert_matches_reference(&linear, &dir.join("linear.msgpack"), 21, false);
+    // configs/nerf/base_0layer.json: FullyFusedMLP density network, linear CutlassMLP colour one.
+    let zero = Config {
+        rgb_otype: "CutlassMLP",
+        rgb_hidden: 0,
+        ..small.clone()
+    };
+    assert_matches_reference(&zero, &dir.join("base_0layer.msgpack"), 22, true);
+    // A density network with 20 outputs, padded to 32: the colour network reads all 32.
+    let wide = Config {
+        density_otype: "CutlassMLP",
+        density_outputs: Some(20),
+        ..small.clone()
+    };
+    assert_eq!(wide.rgb_shapes()[0], (16, 32 + 16));
+    assert_matches_reference(&wide, &dir.join("wide.msgpack"), 23, false);
+    // A FullyFusedMLP without hidden layers, as saved by a tiny-cuda-nn build without fully fused
+    // kernels (which runs it as a CutlassMLP of the same layout): read, not refused.
+    let fused_linear = Config {
+        density_hidden: 0,
+        ..small
+    };
+    assert_eq!(fused_linear.density_shapes(), [(16, 16)]);
+    assert_matches_reference(&fused_linear, &dir.join("fused0.msgpack"), 24, false);
+}
+
+/// A snapshot of `c` whose `snapshot.nerf` is replaced by `nerf`.
+fn with_nerf(c: &Config, nerf: Value) -> Vec<u8> {
+    let bytes = Snapshot::new(c.clone(), random_params(c, 3, 0.1)).bytes();
+    let Value::Map(mut root) = rmpv::decode::read_value(&mut &bytes[..]).unwrap() else {
+        unreachable!()
+    };
+    for (k, v) in root.iter_mut() {
+        if k.as_str() == Some("snapshot")
+            && let Value::Map(entries) = v
+        {
+            for (k, v) in entries.iter_mut() {
+                if k.as_str() == Some("nerf") {
+                    *v = nerf.clone();
                 }
             }
         }
+    }
+    let mut out = Vec::new();
+    rmpv::encode::write_value(&mut out, &Value::Map(root)).unwrap();
+    out
+}
+
+#[test]
+fn aabb_scale_is_resolved_as_instant_ngp_opens_a_snapshot() {
+    let dir = scratch("ingp-aabb-scale");
+    let path = dir.join("scale.msgpack");
+    let mut c = base_config();
+    c.levels = 2;
+    c.log2_table = 12;
+    // per_level_scale left out: the layout itself depends on aabb_scale (2 here).
+    c.aabb_scale = 2;
+    let dataset = |s: u32| map(vec![("aabb_scale", Value::from(s)), ("is_hdr", Value::from(false))]);
+    // The dataset's aabb_scale wins over `nerf.aabb_scale` (testbed.cu 5386-5392).
+    std::fs::write(
+        &path,
+        with_nerf(&c, map(vec![("aabb_scale", Value::from(1)), ("dataset", dataset(2))])),
+    )
+    .unwrap();
+    let f = load_ingp(&path).unwrap();
+    assert_eq!((f.bounds_min, f.bounds_max), ([-0.5; 3], [1.5; 3]));
+    // Without a dataset, `nerf.aabb_scale`.
+    std::fs::write(&path, with_nerf(&c, map(vec![("aabb_scale", Value::from(2))]))).unwrap();
+    let g = load_ingp(&path).unwrap();
+    assert_eq!(g, f);
+    // Not a power of two: instant-ngp refuses it (testbed_nerf.cu 2408-2412).
+    c.aabb_scale = 3;
+    for nerf in [
+        map(vec![("aabb_scale", Value::from(3))]),
+        map(vec![("aabb_scale", Value::from(4)), ("dataset", dataset(3))]),
+    ] {
+        std::fs::write(&path, with_nerf(&c, nerf)).unwrap();
+        let e = ingp_err(&path);
+        assert!(
+            matches!(e, FieldError::BadHeader { .. }) && e.to_string().contains("power of two"),
+            "{e}"
+        );
     }
 }
 

@@ -9,12 +9,91 @@
 //! row-major `W[out][in]` without bias, outputs padded to a multiple of 16; hash level `l` holding
 //! `min(round_up8(res³), 2^T)` entries — and `n_params` must match it.
 //!
-//! The conversion (see `docs/nfield.md` for the whole story):
+//! # Upstream sources
+//!
+//! Checked line by line against instant-ngp `abe236e` (NVlabs/instant-ngp `abe236ee00cf`) and the
+//! tiny-cuda-nn it pins, `2e757bb` (NVlabs/tiny-cuda-nn `2e757bbe781d`; these files are unchanged at
+//! tiny-cuda-nn `6ee3546`). `ngp:` is instant-ngp's tree, `tcnn:` tiny-cuda-nn's.
+//!
+//! - **Snapshot.** `save_snapshot` writes the configuration as loaded (without the
+//!   `base_resolution`/`per_level_scale` that `reset_network` fills in), the trainer's
+//!   `n_params`/`params_type`/`params_binary` (the inference parameters in tiny-cuda-nn's linear
+//!   layout; the JIT layout exists only inside a `jit_guard`), `density_grid_binary` (fp16),
+//!   `nerf.aabb_scale`, `aabb` and `nerf.dataset` (`ngp:src/testbed.cu` 5288-5355,
+//!   `tcnn:include/tiny-cuda-nn/trainer.h` 442-455, `tcnn:include/tiny-cuda-nn/object.h` 724-744).
+//!   `load_snapshot` needs `version ≥ 1` (`testbed.cu` 5359) and, opening a snapshot on its own,
+//!   takes `aabb_scale` from `nerf.dataset` before `nerf.aabb_scale` (5386-5392); `load_nerf_post`
+//!   requires a power of two ≤ 128 (`ngp:src/testbed_nerf.cu` 2408-2422).
+//! - **Parameter blocks.** `NerfNetwork::set_params_impl`: density MLP at 0, colour MLP at
+//!   `n(density)`, position encoding at `n(density) + n(rgb)`, direction encoding (no parameters)
+//!   last (`ngp:include/neural-graphics-primitives/nerf_network.h` 357-372; the same order in
+//!   `initialize_params` 374-386 and in the JIT offsets 503-514).
+//! - **Widths.** The position encoding is padded to 16 for a `FullyFusedMLP`/`MegakernelMLP`
+//!   density network, else 8 (`nerf_network.h` 82); the density MLP takes that padded width and has
+//!   `n_output_dims` 16 unless configured (86-91); the direction encoding is padded to
+//!   `minimum_alignment(rgb_network)` = 16 (83-84, `tcnn:src/network.cu` 79-98); the colour MLP's
+//!   input is `next_multiple(dir padded + density padded_output_width, 16)`, density outputs first
+//!   (`nerf_network.h` 93, 110, 122); instant-ngp's output is the colour MLP's outputs 0-2 and the
+//!   density MLP's output 0 (132-138).
+//! - **MLPs.** Both `CutlassMLP` and `FullyFusedMLP` hold, without biases, `W₀` `(n_neurons × input)`
+//!   (or `(padded_out × input)` for a `CutlassMLP` with 0 hidden layers), `n_hidden_layers − 1`
+//!   `(n_neurons × n_neurons)`, then `(padded_out × n_neurons)`, `padded_out =
+//!   next_multiple(n_output_dims, 16)`, packed in that order as `GPUMatrix<T, RM>`
+//!   (`tcnn:src/cutlass_mlp.cu` 55-88 and 331-340, `tcnn:include/tiny-cuda-nn/networks/cutlass_mlp.h`
+//!   117-123, `tcnn:src/fully_fused_mlp.cu` 650-677 and 857-864, `fully_fused_mlp.h` 110-112);
+//!   row-major: element `(i, j)` at `i · cols + j` (`tcnn:include/tiny-cuda-nn/gpu_matrix.h` 190-192,
+//!   226-228). A `FullyFusedMLP` falls back to `CutlassMLP` on builds without fully fused kernels
+//!   (`network.cu` 51-77, 100-141).
+//! - **Hash grid.** Defaults: `n_levels` 16, `n_features_per_level` 2, `log2_hashmap_size` 19,
+//!   `hash` `CoherentPrime`, `interpolation` `Linear` (`tcnn:include/tiny-cuda-nn/encodings/grid.h`
+//!   1727-1755, 1837-1852), overridden by instant-ngp's `reset_network`: `base_resolution`
+//!   `1 << (log2_hashmap_size (default 15) / 3)` and `per_level_scale`
+//!   `exp(ln(2048 · aabb_scale / base_resolution) / (levels − 1))` in f32 (`testbed.cu` 4217-4255).
+//!   Level `l`: `scale = exp2(l · log2(per_level_scale)) · base_resolution − 1`, `res = ceil(scale) + 1`
+//!   (`tcnn:include/tiny-cuda-nn/common_device.h` 886-895), `min(next_multiple(res³, 8), 2^T)` entries
+//!   at consecutive offsets, `n_features_per_level` values per entry interleaved (`grid.h` 699-730,
+//!   94-95, 117); padding outputs are zeros after the features (757-767). Lookup: `pos =
+//!   fmaf(scale, x, 0.5)`, corner `floor(pos)` (`common_device.h` 1017-1029); linear index
+//!   `i + j·res + k·res²` when `res³` fits the level's entries, else `i ⊕ j·2654435761 ⊕ k·805459861`,
+//!   then `mod` the level's entry count (847-884, 767-791).
+//! - **Direction encoding.** instant-ngp feeds `(d + 1) / 2` for the unit ray direction `d`
+//!   (`ngp:include/neural-graphics-primitives/nerf_device.cuh` 291-293,
+//!   `ngp:include/neural-graphics-primitives/fused_kernels/render_nerf.cuh` 124); tiny-cuda-nn's
+//!   `SphericalHarmonics` maps back with `x · 2 − 1`, writes the padding as leading ones, then
+//!   `sh_enc` (`tcnn:include/tiny-cuda-nn/encodings/spherical_harmonics.h` 46-72, 174-194;
+//!   `common_device.h` 474-555, transcribed in `sh_all`). In a `Composite` (instant-ngp's
+//!   `configs/nerf/base.json`), a nested encoding of 0 dimensions (the latent `Identity` when
+//!   `n_extra_learnable_dims` is 0) is not created and the padding goes to the last one created, the
+//!   spherical harmonics (`tcnn:include/tiny-cuda-nn/encodings/composite.h` 164-186, 382-392).
+//! - **Activations and occupancy.** σ = `expf(out)` (`nerf_device.cuh` 235-244), colour = logistic
+//!   unless the dataset is HDR (`testbed_nerf.cu` 2354, `nerf_device.cuh` 204-213). On load the
+//!   density grid (128³ per cascade, Morton order, cascades `0..=max_cascade` with
+//!   `2^max_cascade ≥ aabb_scale`) is thresholded at `min(NERF_MIN_OPTICAL_THICKNESS = 0.01, mean of
+//!   cascade 0 clamped at 0)` and each cascade OR-ed with the max-pool of the finer one into cell
+//!   `x/2 + 32` (`testbed.cu` 5402-5416; `testbed_nerf.cu` 348-396, 2433-2436, 2594-2633;
+//!   `nerf_device.cuh` 25-43).
+//!
+//! Two places where this import and instant-ngp can disagree, both documented rather than changed:
+//! - instant-ngp's `load_nerf_post` replaces the snapshot's `aabb` with `[0.5 − s/2, 0.5 + s/2]³`
+//!   for `aabb_scale` s (`testbed.cu` 5372 then 5400, `testbed_nerf.cu` 2424-2425). The two agree
+//!   unless the box was changed through the Python API (`testbed.aabb`) during training; this import
+//!   keeps the snapshot's `aabb`, the box the weights were trained in.
+//! - The level padding below reproduces tiny-cuda-nn's dense wraparound exactly unless
+//!   `res³ < 2^T ≤ res + res² + res³` with `round_up8(res³) < 2^T` for a level, which happens only for
+//!   `T` ∈ {8, 10, 13, 16, 22, 23, 28} at one resolution each (e.g. `res` 40 for `T` 16, 161 for 22):
+//!   there the corners `(i, j, res)` whose linear index reaches `2^T` (y and z in the level's last
+//!   cell) read a different entry. instant-ngp's NeRF hash-grid configurations use `T` 14, 15, 19
+//!   and 21 (`ngp:configs/nerf/`).
+//!
+//! # Conversion
+//!
+//! (See `docs/nfield.md` for the whole story.)
 //! - **Encoding.** The hash grid keeps its parameters; each level is padded to the uniform
 //!   `2^T` entries of [`HashGrid`] by repeating its entries (entry `e` ← entry `e mod n_l`), so that
-//!   the wraparound of dense levels reads what tiny-cuda-nn reads. The bounds are the snapshot's
-//!   `aabb`, in instant-ngp's own (unit-cube) coordinates.
-//! - **Density MLP.** Copied (zero biases); its 16 outputs (`out0` = log σ) feed the colour MLP.
+//!   the wraparound of dense levels reads what tiny-cuda-nn reads (see above for the exception). The
+//!   bounds are the snapshot's `aabb`, in instant-ngp's own (unit-cube) coordinates.
+//! - **Density MLP.** Copied (zero biases); its padded outputs (`out0` = log σ; 16 by default) feed
+//!   the colour MLP.
 //! - **View direction.** The colour MLP's direction input (spherical harmonics of the viewing
 //!   direction, padded with leading ones) is evaluated once at a fixed direction,
 //!   [`IngpImport::view_direction`] (default [`DEFAULT_VIEW_DIRECTION`], the central ray of
@@ -443,7 +522,10 @@ impl Mlp {
         }
         let neurons = node.uint_or("n_neurons", 128)?;
         let hidden_layers = node.uint_or("n_hidden_layers", 5)?;
-        if neurons == 0 || neurons > 4096 || hidden_layers > 64 || (fused && hidden_layers == 0) {
+        // No `FullyFusedMLP` rule on `n_neurons` or `n_hidden_layers ≥ 1` here: builds without
+        // fully fused kernels (TCNN_MIN_GPU_ARCH ≤ 70, or fp32 networks) run such a configuration as
+        // a `CutlassMLP` (`network.cu` 51-77), whose parameter layout is the same.
+        if neurons == 0 || neurons > 4096 || hidden_layers > 64 {
             return Err(FieldError::bad_header(format!(
                 "{what} has {neurons} neurons and {hidden_layers} hidden layers"
             )));
@@ -555,24 +637,29 @@ impl Layout {
     }
 }
 
-/// `snapshot.nerf.aabb_scale`, else `snapshot.nerf.dataset.aabb_scale`, else 1 (instant-ngp's order).
+/// `aabb_scale` as instant-ngp's `load_snapshot` resolves it when it opens a snapshot on its own (no
+/// training data loaded, `testbed.cu` 5386-5392): `snapshot.nerf.dataset.aabb_scale` when the
+/// snapshot carries its dataset, else `snapshot.nerf.aabb_scale`, else 1. `load_nerf_post` then
+/// requires a power of two of at most 128 (`testbed_nerf.cu` 2408-2422).
 fn aabb_scale(snapshot: &Node<'_, '_>) -> Result<u32, FieldError> {
     let mut p1 = String::new();
     let mut p2 = String::new();
     let Some(nerf) = child(snapshot, "nerf", &mut p1)? else {
         return Ok(1);
     };
-    let scale = match nerf.uint("aabb_scale")? {
-        Some(s) => s,
-        None => match child(&nerf, "dataset", &mut p2)? {
-            Some(dataset) => dataset.uint_or("aabb_scale", 1)?,
-            None => 1,
-        },
+    let from_dataset = match child(&nerf, "dataset", &mut p2)? {
+        Some(dataset) => dataset.uint("aabb_scale")?,
+        None => None,
     };
-    if scale == 0 || scale > 1 << (NERF_CASCADES - 1) {
+    let scale = match from_dataset {
+        Some(s) => s,
+        None => nerf.uint_or("aabb_scale", 1)?,
+    };
+    let max = 1u64 << (NERF_CASCADES - 1);
+    if scale == 0 || scale > max || !scale.is_power_of_two() {
         return Err(FieldError::bad_header(format!(
-            "`snapshot.nerf.aabb_scale` is {scale}: instant-ngp allows 1 to {}",
-            1 << (NERF_CASCADES - 1)
+            "`snapshot.nerf{}.aabb_scale` is {scale}: instant-ngp requires a power of two from 1 to {max}",
+            if from_dataset.is_some() { ".dataset" } else { "" }
         )));
     }
     Ok(scale as u32)
