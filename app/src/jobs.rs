@@ -198,6 +198,23 @@ impl Jobs {
         }
     }
 
+    /// Download `files` of the Hugging Face repository `repo` into `hub`'s cache:
+    /// [`Progress::Download`] while it runs, [`Outcome::Downloaded`] with its folder at the end.
+    pub fn start_download(&mut self, hub: cortexlens_inference::hub::Hub, repo: String, files: Vec<String>) -> JobId {
+        self.start(format!("Downloading {repo}"), move |reporter| {
+            let files: Vec<&str> = files.iter().map(String::as_str).collect();
+            let folder = hub
+                .download(
+                    &repo,
+                    &files,
+                    &mut |p| reporter.report(Progress::Download(p.clone())),
+                    reporter.cancel_flag(),
+                )
+                .map_err(JobError::failed)?;
+            Ok(Outcome::Downloaded { repo, folder })
+        })
+    }
+
     /// Run `task` on its own thread; `label` says what it does in progress bars and messages.
     /// A task that returns an error after [`Jobs::cancel`] finishes as [`JobError::Cancelled`]
     /// (each domain's own "cancelled" error included), so every kind of job reads the same.

@@ -17,6 +17,18 @@ pub fn device_requirements() -> (wgpu::Features, wgpu::Limits) {
     (wgpu::Features::empty(), limits)
 }
 
+/// The limits to ask `adapter` for: [`device_requirements`] raised to the adapter's texture sizes
+/// (large volumes need no downsampling) and buffer sizes (large splat scenes keep their SH
+/// degree). Used by the window and by [`GpuContext::headless`].
+pub fn device_limits(adapter: &wgpu::Limits) -> wgpu::Limits {
+    let (_, required) = device_requirements();
+    wgpu::Limits {
+        max_buffer_size: adapter.max_buffer_size,
+        max_storage_buffer_binding_size: adapter.max_storage_buffer_binding_size,
+        ..required.using_resolution(adapter.clone())
+    }
+}
+
 /// A device and queue of its own, for the CLI, screenshots and tests (the app uses eframe's).
 pub struct GpuContext {
     /// The adapter the device came from.
@@ -84,9 +96,8 @@ impl GpuContext {
             tracing::warn!("GL on a software rasterizer is known to be fragile; prefer WGPU_BACKEND=vulkan (lavapipe)");
         }
 
-        let (features, required) = device_requirements();
-        // Ask for the adapter's texture sizes so that large volumes need no downsampling.
-        let limits = limits.unwrap_or_else(|| required.using_resolution(adapter.limits()));
+        let (features, _) = device_requirements();
+        let limits = limits.unwrap_or_else(|| device_limits(&adapter.limits()));
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("cortexlens headless"),

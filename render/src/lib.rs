@@ -16,7 +16,8 @@
 //! | [`MeshRenderer`] (`shaders/mesh.wgsl`) | [`MeshFrame`]: camera, meshes, lighting | [`MeshTarget`] (+ depth) |
 //! | [`RayMarchRenderer`] (`shaders/raymarch*.wgsl`) | [`RayFrame`]: camera, settings, [`RaySource`] | [`RayTarget`] |
 //!
-//! - [`GpuContext`]: a headless device (CLI, screenshots, tests) and [`device_requirements`].
+//! - [`GpuContext`]: a headless device (CLI, screenshots, tests), [`device_requirements`] and
+//!   [`device_limits`] (also what the window asks for).
 //! - [`VolumeTexture`]: one frame of a volume as a 3D `R32Float` texture, downsampled if too big,
 //!   with a [`VolumeTexture::content_id`] that changes with its contents.
 //! - [`GpuMesh`]: positions, normals, per-vertex colours and triangles; geometry and colours
@@ -70,7 +71,7 @@ pub mod volume_texture;
 mod wgsl_layout;
 
 pub use composite::Compositor;
-pub use context::{GpuContext, device_requirements};
+pub use context::{GpuContext, device_limits, device_requirements};
 pub use error::RenderError;
 pub use field_gpu::{GpuField, eval_field_gpu};
 pub use gpu_mesh::GpuMesh;

@@ -4,7 +4,7 @@
 # Seeds come from the test files (tools/fuzz/seeds.py); corpora, crashes and logs go to
 # $CORTEXLENS_FUZZ_DIR (default /var/tmp/cortexlens-fuzz), results to its results.tsv:
 # target, seconds, executions, coverage (edges), features, findings. Findings worth keeping go to
-# tests/data/fuzz/<target>/, replayed by data/tests/fuzz_regressions.rs (see docs/fuzzing.md).
+# tests/data/fuzz/<target>/, replayed by data/tests/fuzz_regressions.rs (see docs/robustness.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-600}

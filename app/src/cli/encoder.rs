@@ -12,11 +12,11 @@ use cortexlens_inference::encoder::VoxelOrder;
 use cortexlens_inference::encoder::file::save_encoder;
 use cortexlens_inference::encoder::fit::EncoderFitConfig;
 use cortexlens_inference::encoder::import::{BRAINSCUBA_BACKBONE, import_checkpoint};
-use cortexlens_inference::hub::{Hub, HubError};
+use cortexlens_inference::hub::Hub;
 use cortexlens_inference::{device, device_name};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
+use super::download::download_with_bar;
 use crate::encoder_fitting::{EncoderFitRequest, ResponsesSource, clip_folder, fit_and_save};
 
 /// Arguments of `cortexlens encoder`.
@@ -183,23 +183,5 @@ fn clip_dir(spec: &str, download: bool) -> Result<PathBuf, CliError> {
     if !download {
         return clip_folder(Some(&hub), spec).map_err(CliError::bad_input);
     }
-    let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let folder = hub.download(
-        spec,
-        &HF_FILES,
-        &mut |p| {
-            bar.set_message(format!("{} ({}/{})", p.file, p.index + 1, p.count));
-            bar.set_length(p.size);
-            bar.set_position(p.bytes);
-        },
-        &AtomicBool::new(false),
-    );
-    bar.finish_and_clear();
-    folder.map_err(|e| match e {
-        HubError::Download { .. } => CliError::failure(e),
-        e => CliError::bad_input(e),
-    })
+    download_with_bar(&hub, spec, &HF_FILES)
 }

@@ -2,6 +2,7 @@
 
 mod caption;
 mod clusters;
+mod download;
 mod encoder;
 mod fit;
 mod info;

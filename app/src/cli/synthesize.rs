@@ -19,6 +19,7 @@ use cortexlens_inference::{device, device_name};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
+use super::download::download_with_bar;
 use crate::regions::Region;
 use crate::synthesis::{DIFFUSION_FILES, Run, RunEvent, Shard, model_folder, parse_seeds};
 
@@ -181,23 +182,5 @@ fn folder(hub: Option<&Hub>, spec: &str, files: &[&str], download: bool) -> Resu
         return model_folder(hub, spec, files).map_err(CliError::bad_input);
     }
     let hub = hub.ok_or_else(|| CliError::bad_input(HubError::NoCache))?;
-    let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let folder = hub.download(
-        spec,
-        files,
-        &mut |p| {
-            bar.set_message(format!("{} ({}/{})", p.file, p.index + 1, p.count));
-            bar.set_length(p.size);
-            bar.set_position(p.bytes);
-        },
-        &AtomicBool::new(false),
-    );
-    bar.finish_and_clear();
-    folder.map_err(|e| match e {
-        HubError::Download { .. } => CliError::failure(e),
-        e => CliError::bad_input(e),
-    })
+    download_with_bar(hub, spec, files)
 }

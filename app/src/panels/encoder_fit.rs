@@ -179,19 +179,7 @@ impl EncoderFitPanel {
             return;
         };
         let repo = self.form.clip.trim().to_owned();
-        let name = repo.clone();
-        let job = ctx.jobs.start(format!("Downloading {repo}"), move |reporter| {
-            let files: Vec<&str> = missing.iter().map(String::as_str).collect();
-            let folder = hub
-                .download(
-                    &name,
-                    &files,
-                    &mut |p| reporter.report(Progress::Download(p.clone())),
-                    reporter.cancel_flag(),
-                )
-                .map_err(JobError::failed)?;
-            Ok(Outcome::Downloaded { repo: name, folder })
-        });
+        let job = ctx.jobs.start_download(hub, repo.clone(), missing);
         self.download = Some((job, repo));
         self.rate = RateMeter::default();
     }

@@ -306,20 +306,8 @@ impl PreferredImagesPanel {
         let Some(hub) = self.hub.clone() else {
             return;
         };
-        let files: Vec<String> = files.iter().map(|f| f.to_string()).collect();
-        let name = repo.clone();
-        self.download = Some(ctx.jobs.start(format!("Downloading {repo}"), move |reporter| {
-            let files: Vec<&str> = files.iter().map(String::as_str).collect();
-            let folder = hub
-                .download(
-                    &name,
-                    &files,
-                    &mut |p| reporter.report(Progress::Download(p.clone())),
-                    reporter.cancel_flag(),
-                )
-                .map_err(JobError::failed)?;
-            Ok(Outcome::Downloaded { repo: name, folder })
-        }));
+        let files = files.iter().map(|f| f.to_string()).collect();
+        self.download = Some(ctx.jobs.start_download(hub, repo, files));
     }
 
     /// Models: the encoder file, and the diffusion and CLIP folders or repository ids, with what

@@ -478,8 +478,22 @@ fn show_drop_hint(ui: &egui::Ui, area: egui::Rect) {
 
 /// Open the window on `files` (the demo scene when empty) and run until it closes.
 pub fn run_window(files: Vec<PathBuf>) -> Result<(), eframe::Error> {
+    // The device the renderers need, with the adapter's texture and buffer sizes.
+    let setup = egui_wgpu::WgpuSetupCreateNew {
+        device_descriptor: std::sync::Arc::new(|adapter| wgpu::DeviceDescriptor {
+            label: Some("cortexlens window"),
+            required_features: cortexlens_render::device_requirements().0,
+            required_limits: cortexlens_render::device_limits(&adapter.limits()),
+            ..Default::default()
+        }),
+        ..egui_wgpu::WgpuSetupCreateNew::without_display_handle()
+    };
     let options = eframe::NativeOptions {
         renderer: eframe::Renderer::Wgpu,
+        wgpu_options: egui_wgpu::WgpuConfiguration {
+            wgpu_setup: egui_wgpu::WgpuSetup::CreateNew(setup),
+            ..Default::default()
+        },
         viewport: egui::ViewportBuilder::default()
             .with_title("cortexlens")
             .with_inner_size([1400.0, 820.0])
