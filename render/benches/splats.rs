@@ -18,6 +18,7 @@ use cortexlens_data::formats::save_splats_ply;
 use cortexlens_data::splats::{Splats, sh_coefficients};
 use cortexlens_data::transfer::TransferFunction;
 use cortexlens_data::{Colormap, Loaded, VolumeStats, load_path};
+use cortexlens_render::splats::fitting_sh_degree;
 use cortexlens_render::{
     GpuContext, GpuSplats, RayFrame, RayMarchRenderer, RayMarchSettings, RaySource, RayTarget, RenderMode, Renderer,
     SLICE_FORMAT, SplatData, SplatFrame, SplatRenderer, VolumeTexture,
@@ -112,11 +113,16 @@ fn main() {
             bytes as f64 / 1e6,
             load_s / read_s
         );
+        // As the app does: the highest SH degree whose buffers fit the device.
+        let degree = fitting_sh_degree(device, scene.len(), scene.sh_degree).expect("the scene fits the device");
         let start = Instant::now();
-        let data = SplatData::new(&scene, DMat4::IDENTITY, 3);
+        let data = SplatData::new(&scene, DMat4::IDENTITY, degree);
         let gpu = GpuSplats::upload(device, &data);
         drop(data);
-        println!("  upload: {:.2} s", start.elapsed().as_secs_f64());
+        println!(
+            "  upload with SH degree {degree}: {:.2} s",
+            start.elapsed().as_secs_f64()
+        );
         let mut camera = OrbitCamera::preset(CameraPreset::Anterior, scene.bounds().expect("splats"));
         let (median, mean) = time_frames(&ctx, frames, || {
             camera.orbit(0.02, 0.0);
