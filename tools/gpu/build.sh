@@ -53,7 +53,7 @@ for line in sys.stdin:
       cortexlens/bin/cortexlens) cp "$path" .gpu/bin/cortexlens ;;
       cortexlens-inference/test/gradients) ;; # finite differences in f64: a CPU check
       cortexlens-inference/test/*) cp "$path" ".gpu/bin/tests/$name" ;;
-      cortexlens-inference/bench/* | cortexlens-render/bench/raymarch) cp "$path" ".gpu/bin/benches/$name" ;;
+      cortexlens-inference/bench/* | cortexlens-render/bench/raymarch | cortexlens-render/bench/splats) cp "$path" ".gpu/bin/benches/$name" ;;
     esac
   done
 strip .gpu/bin/cortexlens .gpu/bin/tests/* .gpu/bin/benches/*

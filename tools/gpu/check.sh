@@ -62,6 +62,8 @@ CLIP_BENCH_RUNS=5 step benches 40 "$bin/benches/clip"
 # fast 1 and 4 steps.
 SYNTHESIS_BENCH_REAL=1 step benches 90 "$bin/benches/synthesis"
 RAYMARCH_BENCH_FRAMES=20 step benches 70 "$bin/benches/raymarch"
+# Splats at 1080p, 1 M and 6 M (target: 6 M at >= 200 fps), and their .ply load time.
+SPLAT_BENCH_FRAMES=20 SPLAT_BENCH_DIR=/tmp step benches 45 "$bin/benches/splats"
 step benches 30 "$bin/cortexlens" fit assets/mni152_t1_1mm.nii.gz --out /tmp/mni152.nfield
 step benches 90 "$bin/benches/fit"
 cat "$out/summary.txt"
