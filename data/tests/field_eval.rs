@@ -231,6 +231,7 @@ fn cam_with_constant_modulation() {
             resolution: [2, 2, 2],
             scale: vec![2.0; 8],
             shift: vec![1.0; 8],
+            normalize: true,
         }]),
         output: FieldOutput::Intensity {
             scale: 1.0,
@@ -257,6 +258,20 @@ fn cam_with_constant_modulation() {
     let mut plain = f.clone();
     plain.cam = None;
     assert!((plain.eval([0.3, 0.6, 0.1])[0] - f.eval([0.3, 0.6, 0.1])[0]).abs() > 1e-3);
+    // Modulation without normalisation: relu(2·h + 1).
+    let mut unnormalised = f.clone();
+    unnormalised.cam.as_mut().unwrap()[0].normalize = false;
+    for p in [[0.3f32, 0.6, 0.1], [1.0, 0.25, 0.5]] {
+        let feats = [1.0 + p[0] as f64, 2.0 * p[1] as f64];
+        let want: f64 = (0..3)
+            .map(|o| {
+                let h = w0[o * 2] as f64 * feats[0] + w0[o * 2 + 1] as f64 * feats[1] + b0[o] as f64;
+                (2.0 * h + 1.0).max(0.0) * w1[o] as f64
+            })
+            .sum::<f64>()
+            + b1[0] as f64;
+        close(unnormalised.eval(p)[0], want, 1e-5);
+    }
     assert_eq!(f.parameter_count(), 16 + 6 + 3 + 3 + 1 + 16);
 }
 
@@ -356,6 +371,7 @@ fn validation_errors() {
         resolution: [2, 2, 2],
         scale: vec![1.0; 8],
         shift: vec![0.0; 8],
+        normalize: true,
     }]);
     invalid(&f, "cam has 1 grids, the MLP has 0 hidden layers");
 
@@ -368,6 +384,7 @@ fn validation_errors() {
         resolution: [2, 1, 2],
         scale: vec![1.0; 4],
         shift: vec![0.0; 4],
+        normalize: true,
     }]);
     invalid(&f, "at least 2 vertices");
 

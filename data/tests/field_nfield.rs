@@ -50,6 +50,7 @@ fn cam(rng: &mut Lcg, n: usize) -> Vec<CamGrid> {
                 resolution,
                 scale: rng.vec(cells).iter().map(|v| 1.0 + 0.5 * v).collect(),
                 shift: rng.vec(cells),
+                normalize: true,
             }
         })
         .collect()
@@ -141,6 +142,28 @@ fn round_trips() {
         }
     }
     assert!(is_field_path(Path::new("x.nfield")));
+    // CAM without normalisation is kept; a header without the key (files written before it
+    // existed) normalises.
+    let mut field = hash_field(true, false);
+    for grid in field.cam.iter_mut().flatten() {
+        grid.normalize = false;
+    }
+    let path = dir.join("unnormalised.nfield");
+    save_field(&path, &field).unwrap();
+    assert_eq!(load_field(&path).unwrap(), field);
+    // The key as it stands in the safetensors header (the nfield JSON is a string there).
+    let key = br#",\"normalize\":false"#;
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes
+        .windows(key.len())
+        .position(|w| w == key)
+        .expect("the header says so");
+    // Blank it out (spaces keep the header's length and the JSON valid).
+    bytes[at..at + key.len()].fill(b' ');
+    let old_path = dir.join("old.nfield");
+    std::fs::write(&old_path, bytes).unwrap();
+    let read = load_field(&old_path).unwrap();
+    assert!(read.cam.unwrap().iter().all(|g| g.normalize));
 }
 
 #[test]

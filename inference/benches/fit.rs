@@ -45,6 +45,8 @@ fn config(hidden: usize, cam: bool, steps: usize, batch: usize) -> FitConfig {
         hidden: vec![hidden, hidden],
         cam,
         cam_resolution: [16, 16, 16],
+        cam_normalize: true,
+        cam_learning_rate_factor: cortexlens_inference::CAM_LEARNING_RATE_FACTOR,
         steps,
         batch,
         learning_rate: 1e-2,

@@ -1,4 +1,4 @@
-//! Adam with per-group learning rates (CAM grids learn 10× faster than the rest).
+//! Adam with per-group learning rates (CAM grids learn at their own multiple of the rate).
 
 use candle_core::backprop::GradStore;
 use candle_core::{Tensor, Var};

@@ -1,6 +1,7 @@
 //! What to fit: encoding, MLP widths, CAM and the optimiser's settings.
 
 use crate::error::FitError;
+use crate::fit::CAM_LEARNING_RATE_FACTOR;
 
 /// The input encoding of a field to fit (sizes only; the values are learned).
 #[derive(Clone, Debug, PartialEq)]
@@ -62,17 +63,22 @@ pub struct FitConfig {
     pub encoding: EncodingConfig,
     /// Widths of the hidden layers (at least one).
     pub hidden: Vec<usize>,
-    /// Coordinate-aware modulation: a scale and shift grid per hidden layer, applied after
-    /// normalising the layer's outputs (see [`cortexlens_data::field`]).
+    /// Coordinate-aware modulation: a scale and shift grid per hidden layer (see
+    /// [`cortexlens_data::field`]).
     pub cam: bool,
     /// Vertices per axis of each CAM grid (each ≥ 2); ignored without CAM.
     pub cam_resolution: [u32; 3],
+    /// Whether the modulation normalises the layer's outputs first (CAM's image variant) or
+    /// scales and shifts them as they are (its NeRF variant); ignored without CAM.
+    pub cam_normalize: bool,
+    /// The CAM grids' learning rate as a multiple of `learning_rate` (CAM's code: 10; 0 freezes
+    /// them at γ = 1, β = 0); ignored without CAM.
+    pub cam_learning_rate_factor: f64,
     /// Optimiser steps.
     pub steps: usize,
     /// Voxels sampled per step.
     pub batch: usize,
-    /// Adam's learning rate for the encoding and the MLP; CAM grids use 10× this, as the CAM
-    /// paper's code does.
+    /// Adam's learning rate for the encoding and the MLP (CAM grids: `cam_learning_rate_factor`×).
     pub learning_rate: f64,
     /// Seed of the initial weights and of the voxel sampling.
     pub seed: u64,
@@ -95,6 +101,8 @@ impl FitConfig {
             hidden: vec![64, 64],
             cam,
             cam_resolution: [16, 16, 16],
+            cam_normalize: true,
+            cam_learning_rate_factor: CAM_LEARNING_RATE_FACTOR,
             steps: 1000,
             batch: 8192,
             learning_rate: 1e-2,
@@ -178,6 +186,9 @@ impl FitConfig {
         }
         if self.cam && self.cam_resolution.iter().any(|&r| r < 2) {
             return bad("cam_resolution must be at least 2 per axis");
+        }
+        if self.cam && !(self.cam_learning_rate_factor.is_finite() && self.cam_learning_rate_factor >= 0.0) {
+            return bad("cam_learning_rate_factor must be a finite number ≥ 0");
         }
         if self.steps == 0 || self.batch == 0 {
             return bad("steps and batch must be positive");

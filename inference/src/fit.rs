@@ -20,7 +20,7 @@ use crate::sample::{Batch, TrainingData};
 /// progress reports in between repeat the latest value.
 pub const VALIDATE_EVERY: usize = 10;
 
-/// Learning-rate multiplier of CAM grids (the CAM paper's code).
+/// The default learning-rate multiplier of CAM grids (the CAM paper's code).
 pub const CAM_LEARNING_RATE_FACTOR: f64 = 10.0;
 
 /// Points evaluated at once when validating.
@@ -75,7 +75,7 @@ pub fn fit(
     let model = FieldModel::from_field(&field, device)?;
     let mut groups = vec![(config.learning_rate, [model.encoding_vars(), model.mlp_vars()].concat())];
     if config.cam {
-        groups.push((config.learning_rate * CAM_LEARNING_RATE_FACTOR, model.cam_vars()));
+        groups.push((config.learning_rate * config.cam_learning_rate_factor, model.cam_vars()));
     }
     let mut adam = Adam::new(groups)?;
     let validation = data.validation(config.seed ^ 0x0A11_DA7E);

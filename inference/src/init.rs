@@ -72,6 +72,7 @@ pub fn initial_field(
                 resolution: config.cam_resolution,
                 scale: vec![1.0; vertices],
                 shift: vec![0.0; vertices],
+                normalize: config.cam_normalize,
             })
             .collect()
     });

@@ -56,6 +56,8 @@ struct LayerModel {
 struct CamModel {
     resolution: [u32; 3],
     values: Var,
+    /// Normalise the layer's outputs before modulating ([`CamGrid::normalize`]).
+    normalize: bool,
 }
 
 impl FieldModel {
@@ -121,6 +123,7 @@ impl FieldModel {
                         Ok(CamModel {
                             resolution: grid.resolution,
                             values: var(&interleaved, (grid.scale.len(), 2))?,
+                            normalize: grid.normalize,
                         })
                     })
                     .collect::<Result<Vec<_>, FitError>>()?,
@@ -185,6 +188,7 @@ impl FieldModel {
                             resolution: grid.resolution,
                             scale: values.iter().step_by(2).copied().collect(),
                             shift: values.iter().skip(1).step_by(2).copied().collect(),
+                            normalize: grid.normalize,
                         })
                     })
                     .collect::<Result<Vec<_>, FitError>>()?,
@@ -318,7 +322,10 @@ impl FieldModel {
                 let modulation = interpolate(grid.values.as_tensor(), indices, weights, x.len(), 1)?;
                 let gamma = modulation.narrow(1, 0, 1)?;
                 let beta = modulation.narrow(1, 1, 1)?;
-                h = normalise_features(&h)?.broadcast_mul(&gamma)?.broadcast_add(&beta)?;
+                if grid.normalize {
+                    h = normalise_features(&h)?;
+                }
+                h = h.broadcast_mul(&gamma)?.broadcast_add(&beta)?;
             }
             if i < hidden {
                 h = activate(&h, layer.activation)?;

@@ -58,7 +58,7 @@ mod tests {
         let ours = normalise_features(&h).unwrap().to_vec2::<f32>().unwrap();
         for (row, got) in rows.iter().zip(&ours) {
             let mut want = *row;
-            modulate(&mut want, 1.0, 0.0);
+            modulate(&mut want, 1.0, 0.0, true);
             for (g, w) in got.iter().zip(want) {
                 assert!((g - w).abs() < 1e-6, "{got:?} vs {want:?}");
             }

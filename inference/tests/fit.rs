@@ -27,6 +27,8 @@ fn small_config(cam: bool) -> FitConfig {
         hidden: vec![32, 32],
         cam,
         cam_resolution: [6, 6, 6],
+        cam_normalize: true,
+        cam_learning_rate_factor: cortexlens_inference::CAM_LEARNING_RATE_FACTOR,
         steps: 200,
         batch: 512,
         learning_rate: 1e-2,
@@ -128,6 +130,39 @@ fn short_fits_reach_the_psnr_bound_with_and_without_cam() {
         // The grid is rotated 20° in its axis-aligned world box: most empty cells lie outside it.
         assert!(skipped > 0, "some voxels lie in skipped cells");
     }
+}
+
+#[test]
+fn cam_options_reach_the_field_and_a_zero_factor_freezes_the_grids() {
+    let volume = blob_volume(12);
+    let never = AtomicBool::new(false);
+    let unnormalised = FitConfig {
+        cam_normalize: false,
+        steps: 100,
+        ..small_config(true)
+    };
+    let field = fit(&volume, 0, &unnormalised, &device(), &never, &mut |_| {}).unwrap();
+    let grids = field.cam.as_ref().unwrap();
+    assert!(grids.iter().all(|g| !g.normalize));
+    assert!(
+        grids.iter().any(|g| g.scale.iter().any(|&v| v != 1.0)),
+        "the grids learn"
+    );
+    let frozen = FitConfig {
+        cam_learning_rate_factor: 0.0,
+        steps: 20,
+        ..small_config(true)
+    };
+    let field = fit(&volume, 0, &frozen, &device(), &never, &mut |_| {}).unwrap();
+    for grid in field.cam.as_ref().unwrap() {
+        assert!(grid.normalize);
+        assert!(grid.scale.iter().all(|&v| v == 1.0) && grid.shift.iter().all(|&v| v == 0.0));
+    }
+    let bad = FitConfig {
+        cam_learning_rate_factor: -1.0,
+        ..small_config(true)
+    };
+    assert!(fit(&volume, 0, &bad, &device(), &never, &mut |_| {}).is_err());
 }
 
 #[test]

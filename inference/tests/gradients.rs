@@ -144,6 +144,35 @@ fn hash_grid_and_cam_gradients_match_finite_differences() {
         }
     }
     check(&field, &params);
+    // The same without normalising first (CAM's NeRF variant).
+    let mut unnormalised = field.clone();
+    for grid in unnormalised.cam.iter_mut().flatten() {
+        grid.normalize = false;
+    }
+    // Its ReLUs are live elsewhere: the grid vertices are picked among the points where the
+    // loss depends on them (checked by `check`), with the MLP's parameters as above.
+    let problem = Problem::new(&unnormalised);
+    let moves_loss = |p: Param| {
+        let mut moved = unnormalised.clone();
+        *value(&mut moved, p) += 0.1;
+        (problem.loss_of(&moved) - problem.loss_of(&unnormalised)).abs() > 1e-6
+    };
+    let mut params: Vec<Param> = params
+        .into_iter()
+        .filter(|p| !matches!(p, Param::Encoding(_) | Param::CamScale(..) | Param::CamShift(..)))
+        .collect();
+    for (layer, grid) in cam.iter().enumerate() {
+        let vertices = (9..48).map(|point| nearest_vertex(grid.resolution, x[point]));
+        let live: Vec<usize> = vertices
+            .filter(|&v| moves_loss(Param::CamScale(layer, v)))
+            .take(2)
+            .collect();
+        assert_eq!(live.len(), 2, "layer {layer}: grid vertices that reach the loss");
+        for vertex in live {
+            params.extend([Param::CamScale(layer, vertex), Param::CamShift(layer, vertex)]);
+        }
+    }
+    check(&unnormalised, &params);
 }
 
 #[test]

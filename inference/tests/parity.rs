@@ -54,6 +54,15 @@ fn candle_matches_eval_for_every_encoding_with_and_without_cam() {
                 assert!(diff64 < 1e-5, "{kind:?} cam={cam} {output:?} f64: {diff64}");
             }
         }
+        // CAM without normalising first.
+        let mut field = random_field(kind, true, INTENSITY, 6);
+        for grid in field.cam.iter_mut().flatten() {
+            grid.normalize = false;
+        }
+        let diff = max_diff(&field, DType::F32);
+        assert!(diff < 1e-5, "{kind:?} unnormalised CAM: {diff}");
+        let model = FieldModel::from_field_with_dtype(&field, &device(), DType::F32).unwrap();
+        assert_eq!(model.to_field(), field, "{kind:?}: the setting survives the model");
     }
 }
 

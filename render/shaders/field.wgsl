@@ -22,7 +22,7 @@ struct FieldLayer {
     shape: vec4<u32>,
     // bias offset, CAM γ offset, CAM β offset, 1 when the layer is modulated.
     offsets: vec4<u32>,
-    // CAM grid vertices per axis.
+    // CAM grid vertices per axis; w: 1 when the outputs are normalised before γ·h + β.
     cam_res: vec4<u32>,
 }
 
@@ -230,18 +230,23 @@ fn field_eval(p: vec3<f32>) -> vec4<f32> {
             break;
         }
         if layer.offsets.w == 1u {
-            // Instance normalisation over the real outputs (two passes), then γ·norm + β.
-            var sum = 0.0;
-            for (var ob = 0u; ob < out4; ob++) {
-                sum += dot(select(vec4<f32>(0.0), field_g[ob], lanes(ob, outputs)), vec4<f32>(1.0));
+            // Instance normalisation over the real outputs (two passes) when the grid asks for
+            // it, then γ·h + β.
+            var mean = 0.0;
+            var inv = 1.0;
+            if layer.cam_res.w == 1u {
+                var sum = 0.0;
+                for (var ob = 0u; ob < out4; ob++) {
+                    sum += dot(select(vec4<f32>(0.0), field_g[ob], lanes(ob, outputs)), vec4<f32>(1.0));
+                }
+                mean = sum / f32(outputs);
+                var squares = 0.0;
+                for (var ob = 0u; ob < out4; ob++) {
+                    let dv = select(vec4<f32>(0.0), field_g[ob] - vec4<f32>(mean), lanes(ob, outputs));
+                    squares += dot(dv, dv);
+                }
+                inv = 1.0 / sqrt(squares / f32(outputs) + 1e-5);
             }
-            let mean = sum / f32(outputs);
-            var squares = 0.0;
-            for (var ob = 0u; ob < out4; ob++) {
-                let dv = select(vec4<f32>(0.0), field_g[ob] - vec4<f32>(mean), lanes(ob, outputs));
-                squares += dot(dv, dv);
-            }
-            let inv = 1.0 / sqrt(squares / f32(outputs) + 1e-5);
             let gb = cam_at(layer, x);
             for (var ob = 0u; ob < out4; ob++) {
                 field_g[ob] = gb.x * ((field_g[ob] - vec4<f32>(mean)) * inv) + vec4<f32>(gb.y);

@@ -1,5 +1,5 @@
-//! `cortexlens fit VOLUME --out brain.nfield [--steps N] [--no-cam] [--encoding hash|dense]`: fit a
-//! neural field to a volume.
+//! `cortexlens fit VOLUME --out brain.nfield [--steps N] [--no-cam] [--no-cam-norm]
+//! [--cam-lr-factor F] [--encoding hash|dense]`: fit a neural field to a volume.
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -26,6 +26,13 @@ pub struct FitArgs {
     /// Without coordinate-aware modulation (plain encoding + MLP).
     #[arg(long)]
     pub no_cam: bool,
+    /// CAM without normalising each layer's outputs first (γ·h + β, CAM's NeRF variant).
+    #[arg(long)]
+    pub no_cam_norm: bool,
+    /// The CAM grids' learning rate as a multiple of the network's (default 10, CAM's code; 0
+    /// freezes them).
+    #[arg(long)]
+    pub cam_lr_factor: Option<f64>,
     /// The input encoding: a multiresolution hash grid or one dense grid (equal parameter counts).
     #[arg(long, value_enum, default_value_t = Encoding::Hash)]
     pub encoding: Encoding,
@@ -55,6 +62,10 @@ pub(super) fn run(args: &FitArgs) -> Result<(), CliError> {
     if let Some(batch) = args.batch {
         config.batch = batch;
     }
+    config.cam_normalize = !args.no_cam_norm;
+    if let Some(factor) = args.cam_lr_factor {
+        config.cam_learning_rate_factor = factor;
+    }
     let device = device();
     eprintln!(
         "fitting {} on {} ({:?} encoding, {} parameters, {} steps, CAM {})",
@@ -63,7 +74,15 @@ pub(super) fn run(args: &FitArgs) -> Result<(), CliError> {
         args.encoding,
         config.parameter_count(),
         config.steps,
-        if config.cam { "on" } else { "off" }
+        if !config.cam {
+            "off".to_owned()
+        } else {
+            format!(
+                "on, {}normalised, grids at {}× the learning rate",
+                if config.cam_normalize { "" } else { "not " },
+                config.cam_learning_rate_factor
+            )
+        }
     );
     let every = (config.steps / 10).max(1);
     let mut last_psnr = f32::NAN;

@@ -80,7 +80,14 @@ impl NeuralFieldPanel {
                 self.start(ctx, id);
             }
             let mut cam = self.config.cam;
-            ui.checkbox(&mut cam, "CAM");
+            ui.checkbox(&mut cam, "CAM").on_hover_text(
+                "Coordinate-aware modulation: a scale and shift grid per hidden layer (see BENCHMARKS.md for how it compares)",
+            );
+            if self.config.cam {
+                ui.checkbox(&mut self.config.cam_normalize, "normalise").on_hover_text(
+                    "Normalise each layer's outputs before the scale and shift (CAM's image variant); off: scale and shift them as they are (its NeRF variant)",
+                );
+            }
             let mut choice = dense;
             egui::ComboBox::from_label("encoding")
                 .selected_text(if choice { "dense grid" } else { "hash grid" })

@@ -200,8 +200,15 @@ impl DenseLayer {
     }
 }
 
-/// `h ← γ · (h − mean) / sqrt(var + CAM_EPS) + β` over all of `h` (population variance, two passes).
-pub fn modulate(h: &mut [f32], gamma: f32, beta: f32) {
+/// `h ← γ · (h − mean) / sqrt(var + CAM_EPS) + β` over all of `h` (population variance, two
+/// passes) when `normalize`, else `h ← γ · h + β`.
+pub fn modulate(h: &mut [f32], gamma: f32, beta: f32, normalize: bool) {
+    if !normalize {
+        for v in h.iter_mut() {
+            *v = gamma * *v + beta;
+        }
+        return;
+    }
     let n = h.len() as f32;
     let mean = h.iter().sum::<f32>() / n;
     let var = h.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
@@ -359,7 +366,7 @@ impl NeuralField {
             }
             if let Some(cam) = &self.cam {
                 let (gamma, beta) = cam[i].sample(x);
-                modulate(out, gamma, beta);
+                modulate(out, gamma, beta, cam[i].normalize);
             }
             for v in out.iter_mut() {
                 *v = layer.activation.apply(*v);
@@ -405,7 +412,7 @@ mod tests {
     #[test]
     fn modulation_normalises() {
         let mut h = [1.0, 2.0, 3.0, 4.0];
-        modulate(&mut h, 1.0, 0.0);
+        modulate(&mut h, 1.0, 0.0, true);
         let mean: f32 = h.iter().sum::<f32>() / 4.0;
         let var: f32 = h.iter().map(|v| v * v).sum::<f32>() / 4.0;
         assert!(mean.abs() < 1e-6);

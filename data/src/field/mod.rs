@@ -11,8 +11,10 @@
 //! 3. For each layer `i` of `layers`: `h = W_i · h + b_i` (`h` starts as `f`); for every layer
 //!    but the last, when `cam` is present: `h = gamma_i(x) · norm(h) + beta_i(x)` where `norm`
 //!    subtracts the mean over the layer's outputs and divides by `sqrt(var + 1e-5)` (population
-//!    variance, no affine: instance normalisation as in the CAM paper's code) and `gamma_i`, `beta_i`
-//!    are scalars trilinearly interpolated from [`CamGrid`] `i` at `x`; then the layer's activation.
+//!    variance, no affine: instance normalisation as in the CAM paper's image code) — or is the
+//!    identity when the grid's [`CamGrid::normalize`] is off (CAM's NeRF variant) — and `gamma_i`,
+//!    `beta_i` are scalars trilinearly interpolated from [`CamGrid`] `i` at `x`; then the layer's
+//!    activation.
 //!    The mean and variance are computed in two passes (`mean = Σh/n`, then `var = Σ(h−mean)²/n`).
 //! 4. The last layer's pre-activation outputs `z` are read through [`FieldOutput`], with `act` the
 //!    last layer's activation: [`FieldOutput::Intensity`] gives `[act(z0) · scale + offset, 0, 0, 0]`;
@@ -214,6 +216,9 @@ pub struct CamGrid {
     pub scale: Vec<f32>,
     /// β per vertex.
     pub shift: Vec<f32>,
+    /// Whether the layer's outputs are normalised before `γ·h + β` (instance normalisation, the
+    /// CAM paper's image variant) or modulated as they are (its NeRF variant).
+    pub normalize: bool,
 }
 
 /// What the field's outputs mean.

@@ -85,6 +85,14 @@ enum ActivationName {
 #[serde(deny_unknown_fields)]
 struct CamHeader {
     resolutions: Vec<[u32; 3]>,
+    /// Whether the modulation normalises first ([`CamGrid::normalize`]); files written before
+    /// the option existed always did.
+    #[serde(default = "normalized_by_default")]
+    normalize: bool,
+}
+
+fn normalized_by_default() -> bool {
+    true
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -456,6 +464,7 @@ fn decode(bytes: &[u8]) -> Result<NeuralField, FieldError> {
                 resolution,
                 scale: take(&format!("cam.{i}.scale")),
                 shift: take(&format!("cam.{i}.shift")),
+                normalize: cam.normalize,
             })
             .collect()
     });
@@ -510,6 +519,7 @@ fn header_of(field: &NeuralField) -> Header {
             .collect(),
         cam: field.cam.as_ref().map(|cam| CamHeader {
             resolutions: cam.iter().map(|c| c.resolution).collect(),
+            normalize: cam.first().is_none_or(|c| c.normalize),
         }),
         output: match field.output {
             FieldOutput::Intensity { scale, offset } => OutputHeader::Intensity { scale, offset },

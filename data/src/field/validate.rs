@@ -183,6 +183,9 @@ impl NeuralField {
             for (i, grid) in cam.iter().enumerate() {
                 check_cam(i, grid)?;
             }
+            if cam.iter().any(|g| g.normalize != cam[0].normalize) {
+                invalid("cam grids disagree on whether they normalise (one setting for the field)".into())?;
+            }
         }
 
         let last = self.layers.last().expect("checked above");

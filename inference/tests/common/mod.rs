@@ -101,6 +101,7 @@ pub fn random_field(kind: Kind, cam: bool, output: FieldOutput, seed: u64) -> Ne
                     resolution,
                     scale: rng.vec(n, 0.5, 1.5),
                     shift: rng.vec(n, -0.5, 0.5),
+                    normalize: true,
                 }
             })
             .collect()

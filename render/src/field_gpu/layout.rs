@@ -288,7 +288,12 @@ impl FieldLayout {
                 let shift_offset = offset(&network)?;
                 network.extend(blocks(&grid.shift));
                 h.offsets = [bias_offset, scale_offset, shift_offset, 1];
-                h.cam_res = [grid.resolution[0], grid.resolution[1], grid.resolution[2], 0];
+                h.cam_res = [
+                    grid.resolution[0],
+                    grid.resolution[1],
+                    grid.resolution[2],
+                    u32::from(grid.normalize),
+                ];
             }
             header.layers[i] = h;
         }

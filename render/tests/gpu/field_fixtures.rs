@@ -60,6 +60,7 @@ fn cam(rng: &mut Rng, resolution: [u32; 3]) -> CamGrid {
         resolution,
         scale: rng.values(n, 0.5, 1.5),
         shift: rng.values(n, -0.5, 0.5),
+        normalize: true,
     }
 }
 
