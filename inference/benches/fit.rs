@@ -22,8 +22,11 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use cortexlens_data::{Loaded, Volume, load_path};
-use cortexlens_inference::{EncodingConfig, FitConfig, device, device_name, fit, psnr};
+use cortexlens_data::{Loaded, load_path};
+use cortexlens_inference::{EncodingConfig, FitConfig, device, device_name, fit};
+
+#[path = "common/volume_psnr.rs"]
+mod volume_psnr;
 
 /// One benchmarked configuration: its label, `(seconds, PSNR)` at each checkpoint, and the PSNR of
 /// the exported field over every voxel.
@@ -52,30 +55,6 @@ fn config(hidden: usize, cam: bool, steps: usize, batch: usize) -> FitConfig {
         learning_rate: 1e-2,
         seed: 0,
     }
-}
-
-/// PSNR of the exported field over every voxel, with the CPU reference evaluator.
-fn full_volume_psnr(volume: &Volume, field: &cortexlens_data::field::NeuralField) -> f32 {
-    let frame = volume.frame(0);
-    let (lo, hi) = frame
-        .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    let [nx, ny, _, _] = volume.shape;
-    let mut squared = 0f64;
-    let chunk = 1 << 18;
-    for start in (0..frame.len()).step_by(chunk) {
-        let end = (start + chunk).min(frame.len());
-        let points: Vec<[f32; 3]> = (start..end)
-            .map(|i| {
-                let ijk = glam::DVec3::new((i % nx) as f64, (i / nx % ny) as f64, (i / (nx * ny)) as f64);
-                volume.voxel_to_world(ijk).as_vec3().to_array()
-            })
-            .collect();
-        for (v, &t) in field.eval_batch(&points).iter().zip(&frame[start..end]) {
-            squared += (((v[0] - t) / (hi - lo)) as f64).powi(2);
-        }
-    }
-    psnr(squared / frame.len() as f64)
 }
 
 fn main() {
@@ -120,13 +99,15 @@ fn main() {
         })
         .expect("fit");
         let fit_seconds = started.elapsed().as_secs_f32();
-        let full = full_volume_psnr(&volume, &field);
+        let psnr = volume_psnr::field_psnr(&volume, &field);
+        let full = psnr.all;
         println!(
             "{name}: {} parameters ({} in CAM grids), {fit_seconds:.1} s, final PSNR {:.2} dB (validation), \
-             {full:.2} dB (every voxel)",
+             {full:.2} dB (every voxel), {:.2} dB (brain, voxels > 0)",
             config.parameter_count(),
             config.cam_parameter_count(),
-            points.last().map_or(f32::NAN, |p| p.1)
+            points.last().map_or(f32::NAN, |p| p.1),
+            psnr.positive
         );
         table.push((format!("{name} ({} params)", config.parameter_count()), points, full));
     }
