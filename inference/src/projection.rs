@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use candle_core::{D, DType, Device, Tensor};
 use half::f16;
+use half::slice::{HalfBitsSliceExt, HalfFloatSliceExt};
 use memmap2::Mmap;
 use safetensors::tensor::{Dtype, SafeTensors};
 
@@ -121,9 +122,26 @@ impl EmbeddingPool {
         })
     }
 
-    /// Rows `start..start+len` as an f32 tensor `[len, D]` on `device`.
+    /// Rows `start..start+len` as an f32 tensor `[len, D]` on `device`. On the CPU the rows are
+    /// converted with `half`'s slice conversion (F16C vector instructions where the processor has
+    /// them); elsewhere the f16 bytes go to the device and are converted there.
     fn block(&self, start: usize, len: usize, device: &Device) -> Result<Tensor, candle_core::Error> {
-        Tensor::from_raw_buffer(self.bytes(start, len), DType::F16, &[len, self.dim], device)?.to_dtype(DType::F32)
+        let bytes = self.bytes(start, len);
+        if !device.is_cpu() {
+            return Tensor::from_raw_buffer(bytes, DType::F16, &[len, self.dim], device)?.to_dtype(DType::F32);
+        }
+        let mut values = vec![0f32; len * self.dim];
+        match bytemuck::try_cast_slice::<u8, u16>(bytes) {
+            Ok(bits) if cfg!(target_endian = "little") => {
+                bits.reinterpret_cast::<f16>().convert_to_f32_slice(&mut values)
+            }
+            _ => {
+                for (v, c) in values.iter_mut().zip(bytes.chunks_exact(2)) {
+                    *v = f16::from_le_bytes([c[0], c[1]]).to_f32();
+                }
+            }
+        }
+        Tensor::from_vec(values, (len, self.dim), device)
     }
 }
 
@@ -235,7 +253,9 @@ pub fn project(
         let e = pool.block(start, len, device)?;
         let e_norm = e.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?; // [b, 1]
         let e_unit = e.broadcast_div(&e_norm.clamp(f32::MIN_POSITIVE, f32::MAX)?)?;
-        let e_unit_t = e_unit.t()?.contiguous()?;
+        // The unit embeddings and their norms side by side: one product accumulates both.
+        let e_cat = Tensor::cat(&[&e_unit, &e_norm], 1)?; // [b, D + 1]
+        let e_unit_t = e_unit.t()?; // a transposed view: the product reads it in place
         for (state, &(v0, vn)) in states.iter_mut().zip(&chunks) {
             let logits = unit_w.narrow(0, v0, vn)?.matmul(&e_unit_t)?; // [vn, b]
             if config.top_k > 0 {
@@ -246,7 +266,7 @@ pub fn project(
                     }
                 }
             }
-            state.update(&logits, &e_unit, &e_norm)?;
+            state.update(&logits, &e_cat)?;
         }
         progress(start + len, pool.len());
     }
@@ -262,10 +282,9 @@ pub fn project(
 
 /// The running sums of the online softmax for a batch of voxels.
 struct Online {
-    max: Tensor,       // [n, 1] running maximum logit
-    sum: Tensor,       // [n, 1] Σ exp(logit − max)
-    direction: Tensor, // [n, D] Σ exp(logit − max) ê
-    norm: Tensor,      // [n, 1] Σ exp(logit − max) ‖e‖
+    max: Tensor, // [n, 1] running maximum logit
+    sum: Tensor, // [n, 1] Σ exp(logit − max)
+    acc: Tensor, // [n, D + 1] Σ exp(logit − max) [ê, ‖e‖]
 }
 
 impl Online {
@@ -273,27 +292,98 @@ impl Online {
         Ok(Online {
             max: Tensor::full(f32::NEG_INFINITY, (n, 1), device)?,
             sum: Tensor::zeros((n, 1), DType::F32, device)?,
-            direction: Tensor::zeros((n, d), DType::F32, device)?,
-            norm: Tensor::zeros((n, 1), DType::F32, device)?,
+            acc: Tensor::zeros((n, d + 1), DType::F32, device)?,
         })
     }
 
-    fn update(&mut self, logits: &Tensor, e_unit: &Tensor, e_norm: &Tensor) -> Result<(), candle_core::Error> {
-        let new_max = self.max.maximum(&logits.max_keepdim(D::Minus1)?)?;
+    /// Take in a block: `logits` `[n, b]`, `e_cat` `[b, D + 1]` (unit embeddings and norms).
+    fn update(&mut self, logits: &Tensor, e_cat: &Tensor) -> Result<(), candle_core::Error> {
+        let (p, new_max, block_sum) = if logits.device().is_cpu() {
+            softmax_terms_cpu(logits, &self.max)?
+        } else {
+            let new_max = self.max.maximum(&logits.max_keepdim(D::Minus1)?)?;
+            let p = logits.broadcast_sub(&new_max)?.exp()?;
+            let block_sum = p.sum_keepdim(D::Minus1)?;
+            (p, new_max, block_sum)
+        };
         let rescale = (&self.max - &new_max)?.exp()?;
-        let p = logits.broadcast_sub(&new_max)?.exp()?;
-        self.sum = (self.sum.mul(&rescale)? + p.sum_keepdim(D::Minus1)?)?;
-        self.direction = (self.direction.broadcast_mul(&rescale)? + p.matmul(e_unit)?)?;
-        self.norm = (self.norm.mul(&rescale)? + p.matmul(e_norm)?)?;
+        self.sum = (self.sum.mul(&rescale)? + block_sum)?;
+        self.acc = (self.acc.broadcast_mul(&rescale)? + p.matmul(e_cat)?)?;
         self.max = new_max;
         Ok(())
     }
 
     fn finish(self) -> Result<Tensor, candle_core::Error> {
-        let length = self.direction.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?;
-        let scale = (self.norm / self.sum)?.div(&length)?;
-        self.direction.broadcast_mul(&scale)
+        let d = self.acc.dim(1)? - 1;
+        let direction = self.acc.narrow(1, 0, d)?;
+        let norm = self.acc.narrow(1, d, 1)?;
+        let length = direction.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?;
+        let scale = (norm / self.sum)?.div(&length)?;
+        direction.broadcast_mul(&scale)
     }
+}
+
+/// One pass over a block's logits `[n, b]` on the CPU (rows split over candle's threads): per row
+/// the new running maximum `m = max(old, max(row))`, `p = exp(logit − m)` and `Σ p` — what the
+/// tensor path computes in five passes, with an exponential that vectorises
+/// ([`exp_nonpositive`]).
+fn softmax_terms_cpu(logits: &Tensor, old_max: &Tensor) -> Result<(Tensor, Tensor, Tensor), candle_core::Error> {
+    let (n, b) = logits.dims2()?;
+    let values = logits.flatten_all()?.to_vec1::<f32>()?;
+    let old = old_max.flatten_all()?.to_vec1::<f32>()?;
+    let mut p = vec![0f32; n * b];
+    let mut maxima = vec![0f32; n];
+    let mut sums = vec![0f32; n];
+    let threads = candle_core::utils::get_num_threads().clamp(1, n.max(1));
+    let rows_per = n.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts = p
+            .chunks_mut(rows_per * b)
+            .zip(maxima.chunks_mut(rows_per))
+            .zip(sums.chunks_mut(rows_per))
+            .enumerate();
+        for (part, ((p, maxima), sums)) in parts {
+            let (values, old) = (&values, &old);
+            scope.spawn(move || {
+                for (row, ((p, m), s)) in p.chunks_mut(b).zip(maxima.iter_mut()).zip(sums.iter_mut()).enumerate() {
+                    let r = part * rows_per + row;
+                    let logits = &values[r * b..(r + 1) * b];
+                    *m = logits.iter().fold(old[r], |a, &v| a.max(v));
+                    let mut total = 0f32;
+                    for (out, &l) in p.iter_mut().zip(logits) {
+                        *out = exp_nonpositive(l - *m);
+                        total += *out;
+                    }
+                    *s = total;
+                }
+            });
+        }
+    });
+    let device = logits.device();
+    Ok((
+        Tensor::from_vec(p, (n, b), device)?,
+        Tensor::from_vec(maxima, (n, 1), device)?,
+        Tensor::from_vec(sums, (n, 1), device)?,
+    ))
+}
+
+/// `e^x` for `x ≤ 0` in plain arithmetic that the compiler vectorises: Cephes' `expf` (range
+/// reduction by ln 2 in two parts, a degree-6 polynomial, the power of two set in the exponent
+/// bits); within a few ulp of `f32::exp`. Below −87 (where `e^x` < 1.7·10⁻³⁸) it returns
+/// `e^−87`, negligible beside the softmax's largest term of 1.
+fn exp_nonpositive(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    // Adding and subtracting 1.5·2²³ rounds to the nearest integer.
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-87.0, 0.0);
+    let n = (x * LOG2E + ROUND) - ROUND;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let poly = ((((1.987_569_2e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1) * r
+        + 5.000_000_1e-1;
+    let e = poly * r * r + r + 1.0;
+    e * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
 /// The `k` largest similarities seen so far (a small sorted list; `k` is small).
@@ -328,6 +418,19 @@ impl TopK {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_vectorised_exponential_is_within_a_few_ulp() {
+        let mut worst = 0f32;
+        for i in 0..=200_000 {
+            let x = -87.0 * i as f32 / 200_000.0;
+            let (ours, libm) = (exp_nonpositive(x), x.exp());
+            worst = worst.max((ours - libm).abs() / libm);
+        }
+        assert!(worst < 4.0 * f32::EPSILON, "relative error {worst}");
+        assert_eq!(exp_nonpositive(0.0), 1.0);
+        assert!(exp_nonpositive(-1e4) < 1e-37);
+    }
 
     #[test]
     fn top_k_keeps_the_best_in_order_and_first_on_ties() {
