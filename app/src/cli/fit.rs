@@ -1,4 +1,4 @@
-//! `cortexlens fit VOLUME --out brain.nfield [--steps N] [--no-cam] [--no-cam-norm]
+//! `cortexlens fit VOLUME --out brain.nfield [--steps N] [--cam | --no-cam] [--no-cam-norm]
 //! [--cam-lr-factor F] [--encoding hash|dense]`: fit a neural field to a volume.
 
 use std::path::PathBuf;
@@ -23,7 +23,11 @@ pub struct FitArgs {
     /// Voxels sampled per step.
     #[arg(long)]
     pub batch: Option<usize>,
-    /// Without coordinate-aware modulation (plain encoding + MLP).
+    /// With coordinate-aware modulation (16³ grids per hidden layer). Off by default: on MNI152 it
+    /// lost to the plain hash-grid fit on every seed (BENCHMARKS.md, `cam_experiment`).
+    #[arg(long, conflicts_with = "no_cam")]
+    pub cam: bool,
+    /// Without coordinate-aware modulation (the default; kept for scripts that say so).
     #[arg(long)]
     pub no_cam: bool,
     /// CAM without normalising each layer's outputs first (γ·h + β, CAM's NeRF variant).
@@ -53,8 +57,8 @@ pub enum Encoding {
 pub(super) fn run(args: &FitArgs) -> Result<(), CliError> {
     let volume = super::load_volume_frame(&args.volume, args.frame)?;
     let mut config = match args.encoding {
-        Encoding::Hash => FitConfig::default_hash(!args.no_cam),
-        Encoding::Dense => FitConfig::default_dense(!args.no_cam),
+        Encoding::Hash => FitConfig::default_hash(args.cam),
+        Encoding::Dense => FitConfig::default_dense(args.cam),
     };
     if let Some(steps) = args.steps {
         config.steps = steps;
