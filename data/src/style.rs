@@ -76,7 +76,7 @@ impl LayerStyle {
 
     /// Which colormap and lookup-table entry a value falls on, or `None` when it is not drawn
     /// (NaN or below the threshold). With the labels colormap the entry is
-    /// [`label_index`](crate::colormap::label_index) of the value (|value| against the threshold);
+    /// [`crate::colormap::label_index`] of the value (|value| against the threshold);
     /// range and negative side do not apply.
     pub fn lut_entry(&self, value: f32) -> Option<(Colormap, usize)> {
         if !value.is_finite() {

@@ -132,7 +132,7 @@ pub fn load_label_names(path: &Path) -> Result<LabelNames, LoadError> {
     read().map_err(|e| e.in_file(&name))
 }
 
-/// The label names of a segmentation volume's BIDS sidecar (see [`label_sidecar`]): none without
+/// The label names of a segmentation volume's BIDS sidecar (`NAME.tsv` beside `NAME.nii[.gz]`): none without
 /// one, else the table or why it could not be read.
 pub fn sidecar_label_names(volume: &Path) -> Option<Result<LabelNames, LoadError>> {
     label_sidecar(volume).map(|sidecar| load_label_names(&sidecar))
