@@ -15,10 +15,10 @@ use std::time::Instant;
 
 use cortexlens_data::camera::{CameraPreset, OrbitCamera};
 use cortexlens_data::formats::save_splats_ply;
-use cortexlens_data::splats::{Splats, sh_coefficients};
 use cortexlens_data::transfer::TransferFunction;
 use cortexlens_data::{Colormap, Loaded, VolumeStats, load_path};
 use cortexlens_render::splats::fitting_sh_degree;
+use cortexlens_render::test_splats::garden_scene;
 use cortexlens_render::{
     GpuContext, GpuSplats, RayFrame, RayMarchRenderer, RayMarchSettings, RaySource, RayTarget, RenderMode, Renderer,
     SLICE_FORMAT, SplatData, SplatFrame, SplatRenderer, VolumeTexture,
@@ -93,7 +93,7 @@ fn main() {
 
     let mut renderer = SplatRenderer::new(device, SLICE_FORMAT);
     for count in counts {
-        let scene = garden(count, 3, 1);
+        let scene = garden_scene(count, 3, 1);
         let path = dir.join(format!("cortexlens-bench-{count}.ply"));
         save_splats_ply(&path, &scene).expect("write the scene");
         drop(scene);
@@ -166,47 +166,4 @@ fn time_frames(ctx: &GpuContext, frames: usize, mut frame: impl FnMut() -> wgpu:
         .collect();
     times.sort_by(f64::total_cmp);
     (times[times.len() / 2], times.iter().sum::<f64>() / times.len() as f64)
-}
-
-/// `count` splats like a captured outdoor scene: a ground disk of small flat splats and a
-/// cluster of larger ones above it, in a box about 10 units wide, random SH of `degree`.
-fn garden(count: usize, degree: u8, seed: u64) -> Splats {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut next = move || {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 40) as f32 / (1u64 << 24) as f32
-    };
-    let coefficients = sh_coefficients(degree);
-    let mut s = Splats {
-        name: "garden".into(),
-        sh_degree: degree,
-        positions: Vec::with_capacity(count),
-        scales: Vec::with_capacity(count),
-        rotations: Vec::with_capacity(count),
-        opacities: Vec::with_capacity(count),
-        sh: Vec::with_capacity(count * coefficients),
-    };
-    for i in 0..count {
-        let (r, phi) = (5.0 * next().sqrt(), std::f32::consts::TAU * next());
-        if i % 2 == 0 {
-            s.positions.push([r * phi.cos(), r * phi.sin(), -1.0 + 0.05 * next()]);
-            s.scales.push([0.01 + 0.03 * next(), 0.01 + 0.03 * next(), 0.003]);
-        } else {
-            let h = 3.0 * next();
-            s.positions.push([0.4 * r * phi.cos(), 0.4 * r * phi.sin(), h - 1.0]);
-            s.scales
-                .push([0.005 + 0.05 * next(), 0.005 + 0.05 * next(), 0.005 + 0.05 * next()]);
-        }
-        let q = [next() - 0.5, next() - 0.5, next() - 0.5, next() - 0.5];
-        let norm = q.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-3);
-        s.rotations.push(q.map(|v| v / norm));
-        s.opacities.push(0.3 + 0.7 * next());
-        for k in 0..coefficients {
-            let scale = if k == 0 { 2.0 } else { 0.2 };
-            s.sh.push([next() - 0.5, next() - 0.5, next() - 0.5].map(|v| v * scale));
-        }
-    }
-    s
 }

@@ -65,6 +65,8 @@ pub mod target;
 #[cfg(any(test, feature = "testing"))]
 pub mod test_meshes;
 #[cfg(any(test, feature = "testing"))]
+pub mod test_splats;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod volume_texture;
 #[cfg(test)]

@@ -3,53 +3,14 @@
 //! anterior–posterior axis: each camera sees the nearer one); a scene placed by a transform.
 
 use cortexlens_data::camera::{CameraPreset, OrbitCamera};
-use cortexlens_data::splats::{Splats, sh_coefficients};
+use cortexlens_data::splats::Splats;
 use cortexlens_render::splat_cpu_reference::rasterise_splats;
+use cortexlens_render::test_splats::ball_scene;
 use cortexlens_render::testing::shared_context;
 use cortexlens_render::{
     ClipPlane, GpuSplats, OffscreenTarget, SLICE_FORMAT, SliceTarget, SplatData, SplatFrame, SplatRenderer,
 };
 use glam::DMat4;
-
-/// A deterministic generator in 0..1.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> f32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 40) as f32 / (1u64 << 24) as f32
-    }
-}
-
-/// `count` splats in a 60 mm ball, scales 0.5–3 mm, random rotations, opacities and SH.
-fn scene(count: usize, sh_degree: u8, seed: u64) -> Splats {
-    let mut r = Random(seed);
-    let n = sh_coefficients(sh_degree);
-    let mut s = Splats {
-        name: "generated".into(),
-        sh_degree,
-        ..Default::default()
-    };
-    for _ in 0..count {
-        let p = [r.next() - 0.5, r.next() - 0.5, r.next() - 0.5].map(|c| c * 60.0);
-        s.positions.push(p);
-        s.scales
-            .push([0.5 + 2.5 * r.next(), 0.5 + 2.5 * r.next(), 0.5 + 2.5 * r.next()]);
-        let q = [r.next() - 0.5, r.next() - 0.5, r.next() - 0.5, r.next() - 0.5];
-        let norm = q.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-3);
-        s.rotations.push(q.map(|v| v / norm));
-        s.opacities.push(0.2 + 0.8 * r.next());
-        for k in 0..n {
-            let scale = if k == 0 { 2.0 } else { 0.3 };
-            s.sh.push([r.next() - 0.5, r.next() - 0.5, r.next() - 0.5].map(|v| v * scale));
-        }
-    }
-    s.validate().unwrap();
-    s
-}
 
 /// The splats drawn over `background` by the GPU renderer, RGBA8.
 fn render(
@@ -107,7 +68,7 @@ fn compare(gpu: &[u8], cpu: &[u8]) -> (u8, f64) {
 
 #[test]
 fn splats_match_the_cpu_reference_from_every_side() {
-    let splats = scene(3000, 3, 7);
+    let splats = ball_scene(3000, 3, 7);
     let data = SplatData::new(&splats, DMat4::IDENTITY, 3);
     let bounds = splats.bounds().unwrap();
     let size = (160, 120);
@@ -184,7 +145,7 @@ fn the_nearer_splat_hides_the_farther_one() {
 
 #[test]
 fn a_placed_scene_and_its_sh_degree_reduced_match_the_reference() {
-    let splats = scene(500, 3, 11);
+    let splats = ball_scene(500, 3, 11);
     // 90° about z, ×1.5, moved: the SH are looked up in the scene's own frame.
     let placement = DMat4::from_translation(glam::DVec3::new(5.0, -3.0, 20.0))
         * DMat4::from_rotation_z(std::f64::consts::FRAC_PI_2)

@@ -3,7 +3,7 @@
 //! (`cortexlens_render::splat_cpu_reference::rasterise_splats`) and frame time.
 //!
 //! Correctness: one generated scene (20,000 splats, SH degree 3, in a 60 mm ball, as the GPU
-//! tests' `scene()`), written to a `.ply` with `save_splats_ply` and read back by the crate's own
+//! tests' `test_splats::ball_scene`), written to a `.ply` with `save_splats_ply` and read back by the crate's own
 //! `.ply` reader, seen by `OrbitCamera::preset(Anterior)` at 320×240 over a background, into an
 //! `Rgba8Unorm` target. Each picture is compared with the CPU reference as the GPU tests do
 //! (largest channel difference, share of pixels off by more than 2).
@@ -20,8 +20,9 @@ use std::time::Instant;
 
 use cortexlens_data::camera::{CameraPreset, OrbitCamera};
 use cortexlens_data::formats::save_splats_ply;
-use cortexlens_data::splats::{SH_C0, Splats, sh_coefficients};
+use cortexlens_data::splats::{SH_C0, sh_coefficients};
 use cortexlens_render::splat_cpu_reference::rasterise_splats;
+use cortexlens_render::test_splats::{ball_scene, garden_scene};
 use cortexlens_render::testing::shared_context;
 use cortexlens_render::{GpuSplats, OffscreenTarget, SLICE_FORMAT, SliceTarget, SplatData, SplatFrame, SplatRenderer};
 use glam::DMat4;
@@ -245,7 +246,7 @@ const RUNS: usize = 10;
 const GARBLED: f64 = 5.0;
 
 fn correctness(count: usize, size: (u32, u32)) {
-    let splats = scene(count, 3, 7);
+    let splats = ball_scene(count, 3, 7);
     let data = SplatData::new(&splats, DMat4::IDENTITY, 3);
     let camera = OrbitCamera::preset(CameraPreset::Anterior, splats.bounds().unwrap());
     let background = [0.0, 0.0, 0.1];
@@ -400,7 +401,7 @@ fn timing(count: usize, (width, height): (u32, u32), frames: usize) {
     println!(
         "\nframe time: {count} splats (the splats bench's garden scene), SH 3, {width}×{height}, median of {frames} after 1 warm-up, submit + wait"
     );
-    let scene = garden(count, 3, 1);
+    let scene = garden_scene(count, 3, 1);
     let bounds = scene.bounds().expect("splats");
     let target = SliceTarget::create(device, width, height);
     let start_camera = OrbitCamera::preset(CameraPreset::Anterior, bounds);
@@ -526,88 +527,4 @@ fn time_frames(frames: usize, mut frame: impl FnMut() -> wgpu::SubmissionIndex) 
     TIMES.with(|t| *t.borrow_mut() = times.clone());
     times.sort_by(f64::total_cmp);
     times[times.len() / 2]
-}
-
-/// A deterministic generator in 0..1 (as render/tests/gpu/splats.rs).
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> f32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 40) as f32 / (1u64 << 24) as f32
-    }
-}
-
-/// `count` splats in a 60 mm ball, scales 0.5–3 mm, random rotations, opacities and SH (as
-/// `scene` in render/tests/gpu/splats.rs).
-fn scene(count: usize, sh_degree: u8, seed: u64) -> Splats {
-    let mut r = Random(seed);
-    let n = sh_coefficients(sh_degree);
-    let mut s = Splats {
-        name: "generated".into(),
-        sh_degree,
-        ..Default::default()
-    };
-    for _ in 0..count {
-        let p = [r.next() - 0.5, r.next() - 0.5, r.next() - 0.5].map(|c| c * 60.0);
-        s.positions.push(p);
-        s.scales
-            .push([0.5 + 2.5 * r.next(), 0.5 + 2.5 * r.next(), 0.5 + 2.5 * r.next()]);
-        let q = [r.next() - 0.5, r.next() - 0.5, r.next() - 0.5, r.next() - 0.5];
-        let norm = q.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-3);
-        s.rotations.push(q.map(|v| v / norm));
-        s.opacities.push(0.2 + 0.8 * r.next());
-        for k in 0..n {
-            let scale = if k == 0 { 2.0 } else { 0.3 };
-            s.sh.push([r.next() - 0.5, r.next() - 0.5, r.next() - 0.5].map(|v| v * scale));
-        }
-    }
-    s.validate().unwrap();
-    s
-}
-
-/// `count` splats like a captured outdoor scene (as `garden` in render/benches/splats.rs): a
-/// ground disk of small flat splats and a cluster of larger ones above it, about 10 units wide.
-fn garden(count: usize, degree: u8, seed: u64) -> Splats {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut next = move || {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 40) as f32 / (1u64 << 24) as f32
-    };
-    let coefficients = sh_coefficients(degree);
-    let mut s = Splats {
-        name: "garden".into(),
-        sh_degree: degree,
-        positions: Vec::with_capacity(count),
-        scales: Vec::with_capacity(count),
-        rotations: Vec::with_capacity(count),
-        opacities: Vec::with_capacity(count),
-        sh: Vec::with_capacity(count * coefficients),
-    };
-    for i in 0..count {
-        let (r, phi) = (5.0 * next().sqrt(), std::f32::consts::TAU * next());
-        if i % 2 == 0 {
-            s.positions.push([r * phi.cos(), r * phi.sin(), -1.0 + 0.05 * next()]);
-            s.scales.push([0.01 + 0.03 * next(), 0.01 + 0.03 * next(), 0.003]);
-        } else {
-            let h = 3.0 * next();
-            s.positions.push([0.4 * r * phi.cos(), 0.4 * r * phi.sin(), h - 1.0]);
-            s.scales
-                .push([0.005 + 0.05 * next(), 0.005 + 0.05 * next(), 0.005 + 0.05 * next()]);
-        }
-        let q = [next() - 0.5, next() - 0.5, next() - 0.5, next() - 0.5];
-        let norm = q.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-3);
-        s.rotations.push(q.map(|v| v / norm));
-        s.opacities.push(0.3 + 0.7 * next());
-        for k in 0..coefficients {
-            let scale = if k == 0 { 2.0 } else { 0.2 };
-            s.sh.push([next() - 0.5, next() - 0.5, next() - 0.5].map(|v| v * scale));
-        }
-    }
-    s
 }
