@@ -159,6 +159,13 @@ pub struct Session3d {
     /// Splat scenes with their placement and how they are drawn.
     #[serde(default)]
     pub splats: Vec<SessionSplats>,
+    /// Whether the surfaces are drawn in the 3D view (true in sessions from before).
+    #[serde(default = "shown")]
+    pub surfaces: bool,
+}
+
+fn shown() -> bool {
+    true
 }
 
 /// A splat scene of the session.
@@ -348,6 +355,7 @@ pub fn save_session(viewer: &Viewer, view_size: Option<[u32; 2]>, path: &Path) -
             clips: viewer.volume3d.clips,
             camera: viewer.volume3d.camera,
             camera_placed: viewer.volume3d.camera_placed,
+            surfaces: viewer.volume3d.surfaces,
             field,
             splats: viewer
                 .volume3d
@@ -563,6 +571,7 @@ pub fn apply(
     view3d.settings = session.view3d.settings.clone();
     (view3d.clips, view3d.camera) = (session.view3d.clips, session.view3d.camera);
     view3d.camera_placed = session.view3d.camera_placed;
+    view3d.surfaces = session.view3d.surfaces;
     for entry in &session.view3d.splats {
         if let Some(Some(Added::Splats(id))) = files.get(entry.file)
             && let Some(open) = view3d.splats.iter_mut().find(|s| s.id == *id)

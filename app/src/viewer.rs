@@ -175,7 +175,7 @@ impl Viewer {
     }
 
     /// World bounds of what the 3D view shows: the field's box, else the base volume's, else the
-    /// splat scenes'.
+    /// splat scenes', else the surfaces' drawn there.
     pub fn bounds_3d(&self) -> Option<([f32; 3], [f32; 3])> {
         let as_f32 = |(lo, hi): (DVec3, DVec3)| (lo.as_vec3().to_array(), hi.as_vec3().to_array());
         match self.volume3d.shown_field() {
@@ -185,7 +185,11 @@ impl Viewer {
                 .first()
                 .map(|l| l.volume.world_bounds())
                 .or_else(|| self.volume3d.splat_bounds())
-                .map(as_f32),
+                .map(as_f32)
+                .or_else(|| {
+                    let shown = self.volume3d.surfaces && self.surfaces.in_world_space().next().is_some();
+                    shown.then(|| self.surfaces.bounds())
+                }),
         }
     }
 

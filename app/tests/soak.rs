@@ -218,6 +218,10 @@ fn opening_and_closing_for_hundreds_of_cycles_leaves_nothing_behind() {
         std::thread::sleep(Duration::from_millis(30));
         let (process, threads) = process_usage();
         let heap = LIVE.load(Ordering::Relaxed);
+        // Resources dropped this frame are freed once the GPU is done with them.
+        device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .expect("the GPU finishes");
         let holds = wgpu_holds(&device);
         match baseline {
             // The first cycles fill caches (fonts, shaders, pools): measure from the tenth.

@@ -2102,3 +2102,74 @@ fn a_head_scan_registered_by_three_point_pairs_shows_with_the_t1() {
     assert!(by_sidecar != unplaced, "the placement changes the picture");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn pial_surfaces_show_in_the_3d_view_with_the_t1_and_a_session_keeps_them() {
+    use cortexlens_render::RenderMode;
+    let dir = std::env::temp_dir().join(format!("cortexlens-surfaces-3d-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = vec![
+        repo().join("assets/mni152_t1_1mm.nii.gz"),
+        repo().join("assets/fsaverage5_pial_left.gii.gz"),
+        repo().join("assets/fsaverage5_infl_left.gii.gz"),
+    ];
+    let mut harness = harness(Startup::Files(files));
+    step_until(&mut harness, "the T1 and the surfaces", |app| {
+        let surfaces = &app.viewer().surfaces.hemispheres;
+        app.viewer().layers.len() == 1 && surfaces.first().is_some_and(|h| h.meshes.len() == 2) && !app.is_loading()
+    });
+    harness.state_mut().viewer_mut().surfaces.geometry = cortexlens_data::mesh::GeometryKind::Pial;
+    let viewer = harness.state_mut().viewer_mut();
+    viewer.layout = cortexlens::viewer::Layout::Volume3d;
+    // MIP: without the surface the brightest voxel along each ray shows a smooth blob; with it,
+    // each ray ends at the cortex, so the folds show.
+    viewer.volume3d.settings.mode = RenderMode::Mip;
+    harness.run_steps(3);
+    let mut settings = cortexlens::ui::ScreenshotSettings::default();
+    settings.options.colorbar = false;
+    let picture = |harness: &mut Harness<'static, CortexApp>, name: &str| {
+        harness.run_steps(2);
+        let png = dir.join(name);
+        harness.state().save_screenshot(&png, &settings).unwrap();
+        image::open(&png).unwrap().to_rgba8()
+    };
+    let with = picture(&mut harness, "with.png");
+    harness.get_by_label("Surfaces in the 3D view").click_accesskit();
+    let without = picture(&mut harness, "without.png");
+    assert!(!harness.state().viewer().volume3d.surfaces);
+    let differing = with.pixels().zip(without.pixels()).filter(|(a, b)| a != b).count();
+    let all = with.width() as usize * with.height() as usize;
+    assert!(
+        differing > all / 20,
+        "the surface changes the 3D picture: {differing} of {all} pixels differ"
+    );
+    // Inflated surfaces are not where the brain is: the 3D view leaves them out.
+    harness.get_by_label("Surfaces in the 3D view").click_accesskit();
+    harness.run_steps(2);
+    assert!(harness.state().viewer().volume3d.surfaces);
+    harness.state_mut().viewer_mut().surfaces.geometry = cortexlens_data::mesh::GeometryKind::Inflated;
+    let inflated = picture(&mut harness, "inflated.png");
+    assert!(inflated == without, "an inflated surface is not drawn in the 3D view");
+    harness.state_mut().viewer_mut().surfaces.geometry = cortexlens_data::mesh::GeometryKind::Pial;
+    assert!(picture(&mut harness, "again.png") == with);
+
+    // A session keeps the choice, and the command line draws the same picture from it.
+    let session = dir.join("surfaces3d.json");
+    harness.state_mut().save_session(&session);
+    let cli_png = dir.join("cli.png");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_cortexlens"))
+        .args([
+            "render".as_ref(),
+            session.as_os_str(),
+            "--out".as_ref(),
+            cli_png.as_os_str(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let cli = image::open(&cli_png).unwrap().to_rgba8();
+    assert_eq!(cli.dimensions(), with.dimensions());
+    let differing = cli.pixels().zip(with.pixels()).filter(|(a, b)| a != b).count();
+    assert_eq!(differing, 0, "the command line draws the window's picture");
+    std::fs::remove_dir_all(&dir).ok();
+}

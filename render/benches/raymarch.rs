@@ -181,6 +181,7 @@ fn draw_frame(
     source: RaySource<'_>,
 ) -> wgpu::SubmissionIndex {
     let frame = RayFrame {
+        meshes: false,
         camera,
         settings,
         source,

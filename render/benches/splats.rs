@@ -79,6 +79,7 @@ fn main() {
     let dvr = time_frames(&ctx, frames, || {
         camera.orbit(0.02, 0.0);
         let frame = RayFrame {
+            meshes: false,
             camera: &camera,
             settings: &settings,
             source: RaySource::Volume {

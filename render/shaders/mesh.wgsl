@@ -1,6 +1,8 @@
 // Surface meshes: per-vertex positions, normals and colours, one instance offset per draw,
 // lit by `Lighting::shade` (render/src/lighting.rs is the definition; the CPU twin is
 // mesh_cpu_reference.rs). No derivatives, no MSAA: the picture is deterministic.
+// `fs_main` draws the surface view; `fs_3d` the 3D view's meshes: cut by the clip planes, with
+// the view depth beside the colour (for the ray marcher and the splats).
 
 struct Frame {
     // World → clip (depth 0..1).
@@ -11,6 +13,12 @@ struct Frame {
     light: vec4<f32>,
     // x: ambient, y: diffuse, z: specular, w: shininess.
     params: vec4<f32>,
+    // xyz: the camera's unit forward axis (world).
+    forward: vec4<f32>,
+    // Clip planes (fs_3d): xyz normal, w offset; points with dot(n, p) > offset are removed.
+    clip: array<vec4<f32>, 3>,
+    // x: clip planes in use.
+    clip_count: vec4<u32>,
 }
 
 @group(0) @binding(0) var<uniform> frame: Frame;
@@ -52,6 +60,27 @@ fn normalize_or_zero(x: vec3<f32>) -> vec3<f32> {
 
 @fragment
 fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
+    return shade(in);
+}
+
+struct Out3d {
+    @location(0) colour: vec4<f32>,
+    // mm along the camera's forward axis.
+    @location(1) depth: f32,
+}
+
+@fragment
+fn fs_3d(in: VertexOut) -> Out3d {
+    for (var c = 0u; c < frame.clip_count.x; c++) {
+        if dot(frame.clip[c].xyz, in.world) > frame.clip[c].w {
+            discard;
+        }
+    }
+    return Out3d(shade(in), dot(in.world - frame.eye.xyz, frame.forward.xyz));
+}
+
+// The lit, opaque colour of a fragment.
+fn shade(in: VertexOut) -> vec4<f32> {
     let v = normalize_or_zero(frame.eye.xyz - in.world);
     let len2 = dot(in.normal, in.normal);
     var n = v;

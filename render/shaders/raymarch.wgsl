@@ -12,6 +12,9 @@
 // and stores the ray's state (fs_state: two state targets), which the next pass reads back; the
 // last pass writes the colour (fs_final). The state is stored exactly (f32 and u32 bits), so the
 // picture does not depend on the number of passes. A volume normally needs one pass.
+//
+// Meshes drawn before (`pass_info.meshes.x == 1`): every pass ends the segment at the mesh's
+// view depth, and the last pass composites the data over the mesh's colour.
 
 // What the current iteration evaluates.
 const PHASE_SAMPLE: u32 = 0u;
@@ -36,15 +39,35 @@ struct Pass {
     // x: 1 when there is no state to read (the first pass), y: iterations this pass may run,
     // z: iterations of one evaluation of the data, w: iterations one whole sample may take.
     budget: vec4<u32>,
+    // x: 1 when mesh_colour and mesh_depth hold meshes drawn for this picture.
+    meshes: vec4<u32>,
 }
 
 @group(2) @binding(0) var<uniform> pass_info: Pass;
 @group(2) @binding(1) var state_colour: texture_2d<f32>;
 @group(2) @binding(2) var state_misc: texture_2d<u32>;
+// The meshes' straight colour (alpha 0: none) and view depth (FAR_DEPTH: none).
+@group(2) @binding(3) var mesh_colour: texture_2d<f32>;
+@group(2) @binding(4) var mesh_depth: texture_2d<f32>;
+
+fn has_meshes() -> bool {
+    return pass_info.meshes.x == 1u;
+}
+
+// The ray's segment in the data, ended at the mesh in front of it.
+fn segment_before_meshes(px: vec2<f32>, o: vec3<f32>, d: vec3<f32>) -> vec2<f32> {
+    var segment = ray_segment(o, d);
+    if has_meshes() {
+        let z = textureLoad(mesh_depth, vec2<i32>(px), 0).r;
+        segment.y = min(segment.y, z / dot(d, normalize(u.forward.xyz)));
+    }
+    return segment;
+}
 
 // A ray's progress: everything that survives from one pass to the next.
 struct March {
-    // Premultiplied colour and opacity of the data (MIP: set at the end; ISO: at the hit).
+    // Premultiplied colour and opacity of the data (ISO: set at the hit). MIP: x holds the
+    // distance of the largest sample until the end, when the colour is set.
     acc: vec4<f32>,
     // The next sample to look at.
     k: i32,
@@ -93,7 +116,7 @@ fn load_state(px: vec2<f32>, t1: f32) -> March {
 fn march(px: vec2<f32>) -> March {
     let d = pixel_direction(px);
     let o = u.eye.xyz;
-    let segment = ray_segment(o, d);
+    let segment = segment_before_meshes(px, o, d);
     var m = load_state(px, segment.y);
     if has(m, FLAG_COMPLETE) {
         return m;
@@ -180,6 +203,7 @@ fn march(px: vec2<f32>) -> March {
                     case MODE_MIP: {
                         if s.valid && (!has(m, FLAG_MIP_HIT) || s.value > m.mip_max) {
                             m.mip_max = s.value;
+                            m.acc.x = t;
                             m.flags |= FLAG_MIP_HIT;
                         }
                     }
@@ -284,13 +308,28 @@ fn march(px: vec2<f32>) -> March {
     return m;
 }
 
-// The pixel: the data over the background, then the overlay blended on top by its opacity.
-fn final_colour(m: March) -> vec4<f32> {
+// Whether a MIP pixel shows its largest sample (one exists, within the range).
+fn mip_drawn(m: March) -> bool {
+    return has(m, FLAG_MIP_HIT) && m.mip_max >= min(u.transfer.x, u.transfer.y);
+}
+
+// The pixel: the data over the background (the mesh where there is one), then the overlay
+// blended on top by its opacity.
+fn final_colour(m: March, px: vec2<f32>) -> vec4<f32> {
     var acc = m.acc;
-    if u.mode.x == MODE_MIP && has(m, FLAG_MIP_HIT) && m.mip_max >= min(u.transfer.x, u.transfer.y) {
-        acc = vec4<f32>(lut_rgb(transfer_index(m.mip_max)), 1.0);
+    if u.mode.x == MODE_MIP {
+        acc = vec4<f32>(0.0);
+        if mip_drawn(m) {
+            acc = vec4<f32>(lut_rgb(transfer_index(m.mip_max)), 1.0);
+        }
     }
-    let bg = u.background;
+    var bg = u.background;
+    if has_meshes() {
+        let mesh = textureLoad(mesh_colour, vec2<i32>(px), 0);
+        if mesh.a > 0.0 {
+            bg = mesh;
+        }
+    }
     let alpha = acc.a + (1.0 - acc.a) * bg.a;
     var rgb = acc.rgb + (1.0 - acc.a) * bg.a * bg.rgb;
     if alpha > 0.0 {
@@ -323,14 +362,20 @@ struct FinalOut {
 const FAR_DEPTH: f32 = 3.0e38;
 
 // The last pass: march what is left and write the straight RGBA colour and the depth (mm along
-// the camera's forward axis) where the data stopped the ray: the isosurface, or where opacity
-// reached the termination threshold; FAR_DEPTH when it never did (MIP, translucent rays).
+// the camera's forward axis) where the data stopped the ray: the isosurface, where opacity
+// reached the termination threshold, or (MIP) the largest sample shown; else the mesh's depth
+// (FAR_DEPTH where there is none: translucent rays, the background).
 @fragment
 fn fs_final(@builtin(position) position: vec4<f32>) -> FinalOut {
     let m = march(position.xy);
+    let along = dot(pixel_direction(position.xy), normalize(u.forward.xyz));
     var depth = FAR_DEPTH;
     if has(m, FLAG_DONE) {
-        depth = m.t_term * dot(pixel_direction(position.xy), normalize(u.forward.xyz));
+        depth = m.t_term * along;
+    } else if u.mode.x == MODE_MIP && mip_drawn(m) {
+        depth = m.acc.x * along;
+    } else if has_meshes() {
+        depth = textureLoad(mesh_depth, vec2<i32>(position.xy), 0).r;
     }
-    return FinalOut(final_colour(m), depth);
+    return FinalOut(final_colour(m, position.xy), depth);
 }

@@ -78,7 +78,7 @@ pub use error::RenderError;
 pub use field_gpu::{GpuField, eval_field_gpu};
 pub use gpu_mesh::GpuMesh;
 pub use lighting::Lighting;
-pub use mesh_renderer::{MeshFrame, MeshInstance, MeshRenderer};
+pub use mesh_renderer::{MeshDestination, MeshFrame, MeshInstance, MeshRenderer};
 pub use mesh_target::{MESH_COLOR_FORMAT, MESH_DEPTH_FORMAT, MeshTarget};
 pub use raymarch::{
     ClipPlane, RayFrame, RayMarchRenderer, RayMarchSettings, RaySource, RayTarget, RenderMode, VolumeOccupancy,

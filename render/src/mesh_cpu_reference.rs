@@ -13,6 +13,7 @@ use cortexlens_data::mesh::Mesh;
 use glam::{Vec3, Vec4};
 
 use crate::lighting::Lighting;
+use crate::raymarch::{ClipPlane, FAR_DEPTH};
 
 /// A mesh to draw: geometry, one RGBA8 colour per vertex, and the offset added to it.
 pub type CpuMesh<'a> = (&'a Mesh, &'a [[u8; 4]], Vec3);
@@ -28,6 +29,9 @@ pub struct Frame {
     pub rgba: Vec<u8>,
     /// Depth `z / w` of the visible surface, 1 where nothing is drawn.
     pub depth: Vec<f32>,
+    /// View depth of the visible surface: mm along the camera's forward axis,
+    /// [`crate::raymarch::FAR_DEPTH`] where nothing is drawn.
+    pub view_depth: Vec<f32>,
     /// `(mesh, triangle)` of the visible surface, `None` where nothing is drawn. Triangles are
     /// numbered as in the mesh (before clipping).
     pub coverage: Vec<Option<(u32, u32)>>,
@@ -61,6 +65,19 @@ impl ClipVertex {
 
 /// [`render`], with the depth and coverage buffers.
 pub fn rasterize(width: u32, height: u32, camera: &OrbitCamera, meshes: &[CpuMesh<'_>], lighting: &Lighting) -> Frame {
+    rasterize_clipped(width, height, camera, meshes, lighting, &[])
+}
+
+/// [`rasterize`] as the 3D view draws meshes: fragments on the removed side of a clip plane
+/// (`dot(n, p) > offset`, the interpolated world position) are dropped before the depth test.
+pub fn rasterize_clipped(
+    width: u32,
+    height: u32,
+    camera: &OrbitCamera,
+    meshes: &[CpuMesh<'_>],
+    lighting: &Lighting,
+    clip_planes: &[ClipPlane],
+) -> Frame {
     let (width, height) = (width.max(1), height.max(1));
     let pixels = width as usize * height as usize;
     let mut frame = Frame {
@@ -68,11 +85,17 @@ pub fn rasterize(width: u32, height: u32, camera: &OrbitCamera, meshes: &[CpuMes
         height,
         rgba: lighting.background.repeat(pixels),
         depth: vec![1.0; pixels],
+        view_depth: vec![FAR_DEPTH; pixels],
         coverage: vec![None; pixels],
     };
+    let fragments = Fragments {
+        eye: camera.eye(),
+        forward: -camera.backward(),
+        light: lighting.world_direction(camera),
+        lighting,
+        clip_planes,
+    };
     let view_projection = camera.view_projection(width as f32 / height as f32);
-    let eye = camera.eye();
-    let light = lighting.world_direction(camera);
     for (m, &(mesh, colors, offset)) in (0u32..).zip(meshes) {
         let normals = mesh.vertex_normals();
         let vertices: Vec<ClipVertex> = mesh
@@ -102,7 +125,7 @@ pub fn rasterize(width: u32, height: u32, camera: &OrbitCamera, meshes: &[CpuMes
             let polygon = clip_depth(&corners);
             for k in 1..polygon.len().saturating_sub(1) {
                 let fan = [polygon[0], polygon[k], polygon[k + 1]];
-                fill(&mut frame, fan, (m, t), eye, light, lighting);
+                fill(&mut frame, fan, (m, t), &fragments);
             }
         }
     }
@@ -133,8 +156,17 @@ fn clip_plane(polygon: &[ClipVertex], distance: impl Fn(&ClipVertex) -> f32) -> 
     out
 }
 
+/// What every fragment of a picture is shaded and tested with.
+struct Fragments<'a> {
+    eye: Vec3,
+    forward: Vec3,
+    light: Vec3,
+    lighting: &'a Lighting,
+    clip_planes: &'a [ClipPlane],
+}
+
 /// Rasterise one clipped triangle into `frame`.
-fn fill(frame: &mut Frame, tri: [ClipVertex; 3], id: (u32, u32), eye: Vec3, light: Vec3, lighting: &Lighting) {
+fn fill(frame: &mut Frame, tri: [ClipVertex; 3], id: (u32, u32), fragments: &Fragments<'_>) {
     let (w, h) = (frame.width as f32, frame.height as f32);
     // Screen position (x right, y down, pixels), depth z/w and 1/w of each corner.
     let screen = tri.map(|v| {
@@ -200,10 +232,21 @@ fn fill(frame: &mut Frame, tri: [ClipVertex; 3], id: (u32, u32), eye: Vec3, ligh
             let pw = pw.map(|p| p / sum);
             let mix = |f: fn(&ClipVertex) -> Vec3| f(&v[0]) * pw[0] + f(&v[1]) * pw[1] + f(&v[2]) * pw[2];
             let world = mix(|c| c.world);
-            let lit = lighting.shade(mix(|c| c.color), mix(|c| c.normal), eye - world, light);
+            let removed = fragments
+                .clip_planes
+                .iter()
+                .any(|c| Vec3::from_array(c.normal).dot(world) > c.offset);
+            if removed {
+                continue;
+            }
+            let Fragments { eye, light, .. } = *fragments;
+            let lit = fragments
+                .lighting
+                .shade(mix(|c| c.color), mix(|c| c.normal), eye - world, light);
             let rgb = lit.to_array().map(|c| (c * 255.0).round().clamp(0.0, 255.0) as u8);
             frame.rgba[4 * n..4 * n + 4].copy_from_slice(&[rgb[0], rgb[1], rgb[2], 255]);
             frame.depth[n] = z;
+            frame.view_depth[n] = (world - eye).dot(fragments.forward);
             frame.coverage[n] = Some(id);
         }
     }

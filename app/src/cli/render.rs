@@ -25,13 +25,15 @@ use cortexlens_data::splats::placement::read_transform;
 #[derive(Debug, Args)]
 #[command(allow_negative_numbers = true)]
 pub struct RenderArgs {
-    /// Volumes: the first is the base, later ones are overlays. Or one session file
-    /// (`SESSION.json`, saved by the window), drawn as the window showed it.
+    /// Volumes: the first is the base, later ones are overlays; surfaces, maps, fields and splat
+    /// scenes as the window opens them. Or one session file (`SESSION.json`, saved by the window),
+    /// drawn as the window showed it.
     #[arg(required = true, id = "files")]
     pub files: Vec<PathBuf>,
     /// Which view: axial, coronal, sagittal, ortho (all three; with surfaces a 2×2 grid with the
-    /// surface view), surface, 3d (the base volume, or a neural-field file, ray-marched), or mosaic
-    /// (the slices of `--slices`).
+    /// surface view), surface, 3d (the base volume or a neural-field file ray-marched, with the pial
+    /// or white surfaces and mesh files where they are, and splat scenes), or mosaic (the slices of
+    /// `--slices`).
     #[arg(long, default_value = "ortho", value_parser = ["axial", "coronal", "sagittal", "ortho", "surface", "3d", "mosaic"])]
     pub view: String,
     /// With `--view mosaic`: AXIS:FROM:TO:STEP, slices of AXIS (axial, coronal, sagittal) from FROM

@@ -5,8 +5,8 @@ use cortexlens_data::LayerStyle;
 use cortexlens_render::composite::Sampling;
 use cortexlens_render::target::OffscreenTarget;
 use cortexlens_render::{
-    Lighting, MeshFrame, MeshInstance, MeshTarget, RayFrame, RaySource, RayTarget, RenderError, Renderer, SLICE_FORMAT,
-    SliceFrame, SliceTarget, SplatFrame, SplatRenderer, VolumeTexture,
+    Lighting, MeshDestination, MeshFrame, MeshInstance, MeshTarget, RayFrame, RaySource, RayTarget, RenderError,
+    Renderer, SLICE_FORMAT, SliceFrame, SliceTarget, SplatFrame, SplatRenderer, VolumeTexture,
 };
 
 use super::views::{Frame3d, Source3dRefs};
@@ -178,7 +178,8 @@ impl GpuScene {
         }
     }
 
-    /// The 3D view: what is ray-marched (or the background), then the splat scenes over it.
+    /// The 3D view: the surfaces, what is ray-marched over them (or the background), then the
+    /// splat scenes over it all.
     fn record_3d(
         &mut self,
         device: &wgpu::Device,
@@ -200,19 +201,52 @@ impl GpuScene {
             }),
             Source3dRefs::Field(id) => Some(RaySource::Field(self.fields.get(id)?)),
         });
+        let instances: Vec<MeshInstance<'_>> = frame
+            .meshes
+            .iter()
+            .filter_map(|id| {
+                Some(MeshInstance {
+                    mesh: &self.surfaces.get(id)?.mesh,
+                    offset: glam::Vec3::ZERO,
+                })
+            })
+            .collect();
+        let meshes = !instances.is_empty();
+        if meshes {
+            let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("3D meshes"),
+            });
+            let mesh_frame = MeshFrame {
+                camera: &frame.camera,
+                instances: &instances,
+                lighting: &Lighting::default(),
+            };
+            let destination = match source {
+                Some(_) => MeshDestination::UnderRays,
+                None => MeshDestination::Alone {
+                    background: frame.settings.background_clamped(),
+                },
+            };
+            let clips = frame.settings.active_clip_planes();
+            self.meshes
+                .record_3d(device, &mut encoder, target, &mesh_frame, &clips, destination);
+            commands.push(encoder.finish());
+        }
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("3D view") });
-        // The ray marcher writes the depth that hides splats behind its data; the bare
-        // background has none.
-        let scene_depth = source.is_some().then(|| target.depth_view());
+        // The ray marcher (or the meshes alone) write the depth that hides splats behind them;
+        // the bare background has none.
+        let scene_depth = (source.is_some() || meshes).then(|| target.depth_view());
         match source {
             Some(source) => {
                 let ray_frame = RayFrame {
                     camera: &frame.camera,
                     settings: &frame.settings,
                     source,
+                    meshes,
                 };
                 commands.push(record_with(&mut self.ray, device, queue, target, &ray_frame));
             }
+            None if meshes => {}
             None => {
                 let [r, g, b, a] = frame.settings.background.map(f64::from);
                 let clear = wgpu::Color { r, g, b, a };

@@ -271,10 +271,12 @@ impl GpuScene {
                             tracing::warn!("switching geometry: {error}");
                         }
                         up.geometry = mesh.clone();
+                        self.generation += 1;
                     }
                     if up.colours != key {
                         up.mesh.set_colors(queue, &surface_colors(scene, group));
                         up.colours = key;
+                        self.generation += 1;
                     }
                 }
                 None => {
@@ -285,6 +287,7 @@ impl GpuScene {
                         colours: key,
                     };
                     self.surfaces.insert(group.id, uploaded);
+                    self.generation += 1;
                 }
             }
         }

@@ -115,6 +115,8 @@ pub struct Frame3d {
     pub frames: Vec<(LayerId, usize)>,
     /// The visible splat scenes drawn over it, with their opacity and size scales.
     pub splats: Vec<(SplatsId, f32, f32)>,
+    /// The surfaces drawn under the rays, where they are in world space.
+    pub meshes: Vec<SurfaceId>,
 }
 
 /// The data a 3D frame draws, by id.
@@ -161,7 +163,12 @@ impl Frame3d {
             .filter(|s| s.visible)
             .map(|s| (s.id, s.opacity, s.size))
             .collect();
-        if source.is_none() && splats.is_empty() {
+        let meshes: Vec<SurfaceId> = if v3.surfaces {
+            viewer.surfaces.in_world_space().map(|h| h.id).collect()
+        } else {
+            Vec::new()
+        };
+        if source.is_none() && splats.is_empty() && meshes.is_empty() {
             return None;
         }
         Some(Frame3d {
@@ -170,6 +177,7 @@ impl Frame3d {
             source,
             frames: viewer.layers.iter().map(|l| (l.id, l.frame)).collect(),
             splats,
+            meshes,
         })
     }
 }

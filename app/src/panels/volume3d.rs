@@ -1,5 +1,6 @@
-//! The 3D section: what is ray-marched (the base volume or a neural field, exact or baked), mode,
-//! transfer function, iso level, clip planes, camera presets, saving a field. It also bakes the
+//! The 3D section: what is ray-marched (the base volume or a neural field, exact or baked), whether
+//! the surfaces are drawn with it, mode, transfer function, iso level, clip planes, camera presets,
+//! saving a field. It also bakes the
 //! shown field when the 3D view draws fields from grids.
 
 use cortexlens_data::camera::{CameraPreset, OrbitCamera};
@@ -108,6 +109,14 @@ impl Panel for Volume3dPanel {
 }
 
 fn source_choice(ui: &mut egui::Ui, viewer: &mut Viewer) {
+    if !viewer.surfaces.is_empty() {
+        let in_world = viewer.surfaces.in_world_space().next().is_some();
+        ui.add_enabled_ui(in_world, |ui| {
+            ui.checkbox(&mut viewer.volume3d.surfaces, "Surfaces in the 3D view")
+                .on_hover_text("The open surfaces, where they are, with their colours: rays stop at them and splats behind them are hidden")
+                .on_disabled_hover_text("Inflated, spherical and flat surfaces are not where the brain is: choose pial or white");
+        });
+    }
     let v3 = &mut viewer.volume3d;
     ui.horizontal_wrapped(|ui| {
         ui.label("Show");

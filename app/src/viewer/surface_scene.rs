@@ -459,13 +459,21 @@ impl SurfaceScene {
         }
     }
 
+    /// The hemispheres whose shown mesh lies where the brain is in world space (pial, white or
+    /// another mesh file), so that it can be drawn with the volumes in the 3D view; inflated,
+    /// spherical and flat meshes cannot.
+    pub fn in_world_space(&self) -> impl Iterator<Item = &HemisphereSurfaces> {
+        self.hemispheres.iter().filter(|group| {
+            group
+                .mesh(self.geometry)
+                .is_some_and(|(kind, _, _)| in_world_space(*kind))
+        })
+    }
+
     /// Translation applied when drawing a hemisphere: inflated, spherical and flat meshes of the two
     /// hemispheres overlap in space, so they are pushed apart along x.
     pub fn draw_offset(&self, group: &HemisphereSurfaces) -> Vec3 {
-        if matches!(
-            self.geometry,
-            GeometryKind::Pial | GeometryKind::White | GeometryKind::Other
-        ) {
+        if in_world_space(self.geometry) {
             return Vec3::ZERO;
         }
         let Some((_, _, mesh)) = group.mesh(self.geometry) else {
@@ -586,4 +594,9 @@ impl SurfaceScene {
         }
         count
     }
+}
+
+/// Whether meshes of this kind lie where the brain is in world space.
+fn in_world_space(kind: GeometryKind) -> bool {
+    matches!(kind, GeometryKind::Pial | GeometryKind::White | GeometryKind::Other)
 }

@@ -101,6 +101,9 @@ pub struct Volume3d {
     pub field_drawing: FieldDrawing,
     /// Gaussian-splat scenes, drawn over what is ray-marched.
     pub splats: Vec<super::OpenSplats>,
+    /// Whether the open surfaces (cortex meshes, mesh files) are drawn in the 3D view too, where
+    /// they are, with their colours: rays stop at them and splats behind them are hidden.
+    pub surfaces: bool,
     /// The last id given to a field or a splat scene.
     pub(super) next_id: u64,
 }
@@ -116,6 +119,7 @@ impl Default for Volume3d {
             fields: Vec::new(),
             field_drawing: FieldDrawing::Exact,
             splats: Vec::new(),
+            surfaces: true,
             next_id: 0,
         }
     }

@@ -16,6 +16,10 @@ pub struct RayFrame<'a> {
     pub settings: &'a RayMarchSettings,
     /// What is marched through.
     pub source: RaySource<'a>,
+    /// Whether the target's mesh layer holds this frame's meshes
+    /// ([`crate::MeshRenderer::record_3d`] with [`crate::MeshDestination::UnderRays`], recorded
+    /// before the draw): rays stop at them and they are the background behind the data.
+    pub meshes: bool,
 }
 
 /// The data a [`RayFrame`] marches through.

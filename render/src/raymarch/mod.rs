@@ -15,7 +15,9 @@
 //!   (`−0.5 ..= n − 0.5` in voxel coordinates, through the affine, so oblique and flipped affines
 //!   give the right parallelepiped); for a field `bounds_min ..= bounds_max`. `[t0, t1]` is the
 //!   ray's intersection with the box, with `t ≥ 0`, and with every clip plane's kept half-space
-//!   `dot(n, p) ≤ offset` (at most [`MAX_CLIP_PLANES`]).
+//!   `dot(n, p) ≤ offset` (at most [`MAX_CLIP_PLANES`]). With meshes ([`RayFrame::meshes`]) the
+//!   segment also ends at the nearest mesh: `t1 ≤ z / (d · f)`, `z` the mesh's view depth at the
+//!   pixel and `f` the camera's unit forward axis.
 //! - **Samples.** `t_k = t0 + (k + 0.5)·step` for `k = 0, 1, …` while `t_k < t1`, with `step`
 //!   from [`RayMarchSettings::effective_step`] (the box's world bounding-box diagonal bounds it to
 //!   [`MAX_SAMPLES`] steps). A volume sample is the slice renderer's Linear mode at
@@ -52,10 +54,14 @@
 //!   wins: `t_term` is where the data terminated (DVR: the terminating sample; ISO: the hit) or
 //!   `t1` (MIP, or no termination). This is how MRIcroGL shows activation on and just under the
 //!   surface.
-//! - **Output.** Data over the background (premultiplied `C, A` over straight `B`): alpha
+//! - **Output.** Data over the background `B` — the mesh's colour where a mesh is drawn, else the
+//!   settings' background — (premultiplied `C, A` over straight `B`): alpha
 //!   `A + (1 − A)·B.a`, colour `(C + (1 − A)·B.a·B.rgb) / alpha`; then, where the overlay was
 //!   found, `rgb = mix(rgb, overlay, o)`, `alpha = alpha·(1 − o) + o` with `o` the style's opacity;
 //!   clamped to 0..=1 and stored as straight RGBA8.
+//! - **Depth** (the [`RayTarget::depth_view`], which hides splats): `t·(d · f)` at the ray's
+//!   stop — ISO: the hit; DVR and density fields: the terminating sample; MIP: the largest sample
+//!   when the pixel shows it — else the mesh's view depth where there is one, else [`FAR_DEPTH`].
 //! - **Empty-space skipping** ([`VolumeOccupancy`], the field's occupancy grid) only jumps over
 //!   samples that the steps above ignore (for MIP also cells whose maximum is below the largest
 //!   sample found so far), and lands on the sample grid `t_k`: it never changes the picture.
@@ -83,6 +89,7 @@
 //! size). Screenshots use [`crate::render_rgba`] at any size.
 
 mod frame;
+mod mesh_layer;
 mod occupancy;
 mod occupancy_cache;
 mod passes;
@@ -92,6 +99,7 @@ mod target;
 mod uniform;
 
 pub use self::frame::{RayFrame, RaySource};
+pub use self::mesh_layer::MeshLayer;
 pub use self::occupancy::{VolumeOccupancy, occupancy_ranges_cpu};
 pub use self::passes::{MAX_PASSES, PASS_BUDGET, PassPlan};
 pub use self::renderer::RayMarchRenderer;

@@ -35,6 +35,7 @@ pub(crate) const STATE_MISC_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R
 #[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 pub(crate) struct PassUniform {
     budget: [u32; 4],
+    meshes: [u32; 4],
 }
 
 /// How a draw is split.
@@ -91,10 +92,11 @@ impl PassPlan {
         PassPlan::new(data.diagonal, step, per_eval, mode, settings.lighting)
     }
 
-    /// The uniform of pass `index`.
-    pub(crate) fn uniform(&self, index: u32) -> PassUniform {
+    /// The uniform of pass `index`, of a draw over meshes or not.
+    pub(crate) fn uniform(&self, index: u32, meshes: bool) -> PassUniform {
         PassUniform {
             budget: [(index == 0) as u32, PASS_BUDGET, self.per_eval, self.per_sample],
+            meshes: [meshes as u32, 0, 0, 0],
         }
     }
 }
@@ -119,8 +121,8 @@ impl StateTargets {
     }
 }
 
-/// Bind group 2 of the ray-marching pipelines: the pass uniform and the state of the previous
-/// pass.
+/// Bind group 2 of the ray-marching pipelines: the pass uniform, the state of the previous
+/// pass, and the meshes' colour and depth ([`super::MeshLayer`]).
 pub(crate) fn pass_bind_group_layout(device: &wgpu::Device) -> wgpu::BindGroupLayout {
     let fragment = wgpu::ShaderStages::FRAGMENT;
     let state = |binding, sample_type| setup::texture(binding, fragment, sample_type, wgpu::TextureViewDimension::D2);
@@ -131,6 +133,8 @@ pub(crate) fn pass_bind_group_layout(device: &wgpu::Device) -> wgpu::BindGroupLa
             setup::uniform::<PassUniform>(0, fragment),
             state(1, wgpu::TextureSampleType::Float { filterable: false }),
             state(2, wgpu::TextureSampleType::Uint),
+            state(3, wgpu::TextureSampleType::Float { filterable: false }),
+            state(4, wgpu::TextureSampleType::Float { filterable: false }),
         ],
     )
 }
@@ -143,7 +147,7 @@ mod tests {
 
     #[test]
     fn uniform_layout_matches_wgsl() {
-        assert_wgsl_layout!(RAYMARCH_VOLUME, "Pass", PassUniform { budget });
+        assert_wgsl_layout!(RAYMARCH_VOLUME, "Pass", PassUniform { budget, meshes });
     }
 
     #[test]
@@ -158,7 +162,8 @@ mod tests {
         assert!(lit.passes > field.passes);
         // Every pass can take at least one whole sample.
         assert!(lit.per_sample < PASS_BUDGET);
-        assert_eq!(lit.uniform(0).budget[0], 1);
-        assert_eq!(lit.uniform(1).budget[0], 0);
+        assert_eq!(lit.uniform(0, false).budget[0], 1);
+        assert_eq!(lit.uniform(1, false).budget[0], 0);
+        assert_eq!(lit.uniform(1, true).meshes[0], 1);
     }
 }

@@ -169,7 +169,12 @@ impl RayMarchRenderer {
         &self,
         device: &wgpu::Device,
         target: &RayTarget,
-        &RayFrame { camera, settings, .. }: &RayFrame<'_>,
+        &RayFrame {
+            camera,
+            settings,
+            meshes,
+            ..
+        }: &RayFrame<'_>,
         volume: &VolumeTexture,
         overlay: Option<(&VolumeTexture, &LayerStyle)>,
     ) -> wgpu::CommandBuffer {
@@ -212,7 +217,12 @@ impl RayMarchRenderer {
         );
         let plan = PassPlan::for_box(&data, settings, 1, Some(settings.mode));
         let groups = [Some(&bind_group), None];
-        self.encode(device, target, settings, Some((&self.volume, &groups[..], plan)))
+        self.encode(
+            device,
+            target,
+            settings,
+            Some((&self.volume, &groups[..], plan, meshes)),
+        )
     }
 
     /// The occupancy grids of `volume` and of `overlay` (when given), when all are built.
@@ -236,7 +246,12 @@ impl RayMarchRenderer {
         &self,
         device: &wgpu::Device,
         target: &RayTarget,
-        &RayFrame { camera, settings, .. }: &RayFrame<'_>,
+        &RayFrame {
+            camera,
+            settings,
+            meshes,
+            ..
+        }: &RayFrame<'_>,
         field: &GpuField,
     ) -> wgpu::CommandBuffer {
         let fp = self.field_pipeline(device);
@@ -255,7 +270,12 @@ impl RayMarchRenderer {
         let mode = (!field.is_density_rgb()).then_some(settings.mode);
         let plan = PassPlan::for_box(&data, settings, field.loop_iterations(), mode);
         let groups = [Some(&ray_group), Some(&field_group)];
-        self.encode(device, target, settings, Some((&fp.pipelines, &groups[..], plan)))
+        self.encode(
+            device,
+            target,
+            settings,
+            Some((&fp.pipelines, &groups[..], plan, meshes)),
+        )
     }
 }
 
@@ -303,12 +323,14 @@ fn drawn<'a>(overlay: Option<(&'a VolumeTexture, &'a LayerStyle)>) -> Option<(&'
     overlay.filter(|(texture, style)| style.visible && drawable(texture))
 }
 
-type Draw<'a> = (&'a Pipelines, &'a [Option<&'a wgpu::BindGroup>], PassPlan);
+/// Pipelines, bind groups 0 and 1, the passes, and whether the target's mesh layer is drawn.
+type Draw<'a> = (&'a Pipelines, &'a [Option<&'a wgpu::BindGroup>], PassPlan, bool);
 
 impl RayMarchRenderer {
     /// The passes of one draw: without `draw`, one pass clearing `target` to the background;
     /// else `plan.passes` full-screen passes, all but the last into the target's state targets
-    /// (ping-pong), the last into the target. Groups 0 and 1 are `groups`; group 2 is the pass.
+    /// (ping-pong), the last into the target. Groups 0 and 1 are `groups`; group 2 is the pass
+    /// (with the target's mesh layer, or stand-ins that are not read).
     fn encode(
         &self,
         device: &wgpu::Device,
@@ -326,13 +348,19 @@ impl RayMarchRenderer {
             ..wgpu::Color::TRANSPARENT
         };
         let last_views = [(target.view(), background), (target.depth_view(), far)];
-        let Some((pipelines, groups, plan)) = draw else {
+        let Some((pipelines, groups, plan, meshes)) = draw else {
             begin(&mut encoder, &last_views);
             return encoder.finish();
         };
         let state = (plan.passes > 1).then(|| target.state(device));
+        let (mesh_colour, mesh_depth) = if meshes {
+            let layer = target.mesh_layer(device);
+            (&layer.colour, &layer.depth)
+        } else {
+            (&self.empty_state.colour, &self.empty_state.colour)
+        };
         for index in 0..plan.passes {
-            let uniform = setup::uniform_buffer(device, "raymarch pass", &plan.uniform(index));
+            let uniform = setup::uniform_buffer(device, "raymarch pass", &plan.uniform(index, meshes));
             let previous = match (index, state) {
                 (0, _) | (_, None) => &self.empty_state,
                 (_, Some(state)) => &state[(index as usize - 1) % 2],
@@ -345,6 +373,8 @@ impl RayMarchRenderer {
                     uniform.as_entire_binding(),
                     wgpu::BindingResource::TextureView(&previous.colour),
                     wgpu::BindingResource::TextureView(&previous.misc),
+                    wgpu::BindingResource::TextureView(mesh_colour),
+                    wgpu::BindingResource::TextureView(mesh_depth),
                 ],
             );
             let last = index + 1 == plan.passes;

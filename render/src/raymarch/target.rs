@@ -2,6 +2,7 @@
 
 use std::sync::OnceLock;
 
+use super::mesh_layer::MeshLayer;
 use super::passes::StateTargets;
 use crate::target::SliceTarget;
 
@@ -14,16 +15,19 @@ use crate::target::SliceTarget;
 ///
 /// Beside the colour, every draw writes a depth target ([`SCENE_DEPTH_FORMAT`]): the view-space
 /// depth (mm along the camera's forward axis) at which each pixel's ray stopped — the isosurface,
-/// or where the opacity reached the early-termination threshold — and [`FAR_DEPTH`] where it did
-/// not stop (MIP, a ray that leaves the data translucent, the background). Splats are hidden
-/// behind it.
+/// where the opacity reached the early-termination threshold, the largest sample of a MIP pixel
+/// that shows one, or a mesh drawn under the rays ([`crate::MeshRenderer::record_3d`]) — and
+/// [`FAR_DEPTH`] where it did not stop (a ray that leaves the data translucent, the background).
+/// Splats are hidden behind it.
 ///
 /// Draws that need several passes (neural fields; see [`crate::raymarch`]) also keep two sets of
-/// state targets here (32 bytes per pixel each), made on first use.
+/// state targets here (32 bytes per pixel each), and draws with meshes a [`MeshLayer`], made on
+/// first use.
 pub struct RayTarget {
     inner: SliceTarget,
     depth: wgpu::TextureView,
     state: OnceLock<[StateTargets; 2]>,
+    meshes: OnceLock<MeshLayer>,
 }
 
 /// Format of [`RayTarget::depth_view`].
@@ -45,6 +49,7 @@ impl RayTarget {
             inner,
             depth,
             state: OnceLock::new(),
+            meshes: OnceLock::new(),
         }
     }
 
@@ -66,6 +71,11 @@ impl RayTarget {
     /// The depth at which each pixel's ray stopped (see the type's docs).
     pub fn depth_view(&self) -> &wgpu::TextureView {
         &self.depth
+    }
+
+    /// The layer meshes are drawn into before the ray marcher, made on first use.
+    pub(crate) fn mesh_layer(&self, device: &wgpu::Device) -> &MeshLayer {
+        self.meshes.get_or_init(|| MeshLayer::new(device, self.size()))
     }
 
     /// The ping-pong state targets of multi-pass draws, made on first use.

@@ -5,6 +5,7 @@ use cortexlens_data::colormap::LUT_SIZE;
 use cortexlens_data::transfer::TransferFunction;
 use glam::{DMat4, DVec3};
 
+use crate::mesh_cpu_reference::Frame as MeshPicture;
 use crate::raymarch::{AMBIENT, ClipPlane, DIFFUSE, MAX_SAMPLES, RayMarchSettings, RenderMode, sample_alphas};
 
 /// What the loop asks of the data.
@@ -94,14 +95,30 @@ impl Plan {
         }
     }
 
-    /// Render the picture: tightly packed RGBA8, top row first.
-    pub(super) fn render(&self, width: u32, height: u32, camera: &OrbitCamera, source: &impl Source) -> Vec<u8> {
+    /// Render the picture: tightly packed RGBA8, top row first. With `meshes` (a picture of the
+    /// same size and camera), each ray ends at the mesh in front of it, whose colour is the
+    /// background there.
+    pub(super) fn render(
+        &self,
+        width: u32,
+        height: u32,
+        camera: &OrbitCamera,
+        source: &impl Source,
+        meshes: Option<&MeshPicture>,
+    ) -> Vec<u8> {
         let (w, h) = (width.max(1), height.max(1));
+        let forward = -camera.backward().as_dvec3();
         let mut pixels = Vec::with_capacity(w as usize * h as usize * 4);
         for y in 0..h {
             for x in 0..w {
                 let (o, d) = camera.ray(x as f32 + 0.5, y as f32 + 0.5, w as f32, h as f32);
-                let rgba = self.pixel(o.as_dvec3(), d.as_dvec3(), source);
+                let (o, d) = (o.as_dvec3(), d.as_dvec3());
+                let n = y as usize * w as usize + x as usize;
+                let mesh = meshes.filter(|m| m.coverage[n].is_some()).map(|m| {
+                    let colour = std::array::from_fn(|c| m.rgba[4 * n + c] as f64 / 255.0);
+                    (colour, m.view_depth[n] as f64 / d.dot(forward.normalize()))
+                });
+                let rgba = self.pixel(o, d, source, mesh);
                 pixels.extend(rgba.map(|c| (c.clamp(0.0, 1.0) * 255.0).round() as u8));
             }
         }
@@ -158,11 +175,15 @@ impl Plan {
         AMBIENT as f64 + DIFFUSE as f64 * g.dot(d).abs() / len2.sqrt()
     }
 
-    /// Straight RGBA (0..=1) of one ray.
-    fn pixel(&self, o: DVec3, d: DVec3, source: &impl Source) -> [f64; 4] {
+    /// Straight RGBA (0..=1) of one ray; `mesh`: the colour and distance of a mesh on it.
+    fn pixel(&self, o: DVec3, d: DVec3, source: &impl Source, mesh: Option<([f64; 4], f64)>) -> [f64; 4] {
         let mut acc = [0.0f64; 4]; // premultiplied rgb, alpha
         let mut overlay: Option<[f64; 3]> = None;
-        if let Some((t0, t1)) = self.segment(o, d) {
+        let segment = self.segment(o, d).and_then(|(t0, t1)| {
+            let t1 = mesh.map_or(t1, |(_, t)| t1.min(t));
+            (t0 < t1).then_some((t0, t1))
+        });
+        if let Some((t0, t1)) = segment {
             let n = ((t1 - t0) / self.step - 0.5)
                 .ceil()
                 .clamp(0.0, 2.0 * MAX_SAMPLES as f64) as usize;
@@ -235,7 +256,7 @@ impl Plan {
                 acc = [rgb.x, rgb.y, rgb.z, 1.0];
             }
         }
-        self.output(acc, overlay)
+        self.output(acc, overlay, mesh.map_or(self.background, |(colour, _)| colour))
     }
 
     fn composite(&self, acc: &mut [f64; 4], a: f64, rgb: DVec3) {
@@ -262,9 +283,8 @@ impl Plan {
         (rgb * self.shade(source.gradient(p, centre), d), t_hit)
     }
 
-    /// Data over the background, then the overlay blended by its opacity.
-    fn output(&self, acc: [f64; 4], overlay: Option<[f64; 3]>) -> [f64; 4] {
-        let bg = self.background;
+    /// Data over the background `bg`, then the overlay blended by its opacity.
+    fn output(&self, acc: [f64; 4], overlay: Option<[f64; 3]>, bg: [f64; 4]) -> [f64; 4] {
         let alpha = acc[3] + (1.0 - acc[3]) * bg[3];
         let mut out = [0.0; 4];
         for c in 0..3 {

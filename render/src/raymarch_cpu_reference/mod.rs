@@ -36,6 +36,44 @@ pub fn render_volume(
     overlay: Option<(&Volume, usize, &LayerStyle)>,
     settings: &RayMarchSettings,
 ) -> Vec<u8> {
+    let view = View {
+        width,
+        height,
+        camera,
+        meshes: None,
+    };
+    render_volume_in(view, volume, frame, overlay, settings)
+}
+
+/// A picture's size and camera, and the meshes the rays stop at.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Pixel `(x, y)` marches `camera.ray(x + 0.5, y + 0.5, width, height)`.
+    pub camera: &'a OrbitCamera,
+    /// Meshes drawn as the 3D view draws them ([`crate::mesh_cpu_reference::rasterize_clipped`],
+    /// same size and camera): each ray ends at the mesh in front of it (its view depth over
+    /// `d · forward`), and the mesh's colour is the background there.
+    pub meshes: Option<&'a crate::mesh_cpu_reference::Frame>,
+}
+
+/// [`render_volume`] in `view`, over its meshes.
+pub fn render_volume_in(
+    view: View<'_>,
+    volume: &Volume,
+    frame: usize,
+    overlay: Option<(&Volume, usize, &LayerStyle)>,
+    settings: &RayMarchSettings,
+) -> Vec<u8> {
+    let View {
+        width,
+        height,
+        camera,
+        meshes,
+    } = view;
     let (lo, hi) = volume.world_bounds();
     let shape = volume.shape;
     let Some(anatomy) = Grid::new(volume, frame) else {
@@ -45,7 +83,7 @@ pub fn render_volume(
             hi: DVec3::ZERO,
             diagonal: 0.0,
         };
-        return Plan::new(settings, settings.mode.into(), bounds, 0.0).render(width, height, camera, &NoData);
+        return Plan::new(settings, settings.mode.into(), bounds, 0.0).render(width, height, camera, &NoData, meshes);
     };
     let bounds = Bounds {
         to_local: anatomy.world_to_voxel,
@@ -58,7 +96,7 @@ pub fn render_volume(
         .and_then(|(v, f, style)| Some((Grid::new(v, f)?, style)));
     let opacity = overlay.as_ref().map_or(0.0, |(_, s)| clamp_opacity(s.opacity) as f64);
     let source = VolumeSource { anatomy, overlay };
-    Plan::new(settings, settings.mode.into(), bounds, opacity).render(width, height, camera, &source)
+    Plan::new(settings, settings.mode.into(), bounds, opacity).render(width, height, camera, &source, meshes)
 }
 
 /// The picture of a field through `camera` in a `width × height` image: intensity fields through
@@ -86,7 +124,7 @@ pub fn render_field(
     };
     let plan = Plan::new(settings, mode, bounds, 0.0);
     let step = settings.effective_step(bounds.diagonal as f32) as f64;
-    plan.render(width, height, camera, &FieldSource { field, step })
+    plan.render(width, height, camera, &FieldSource { field, step }, None)
 }
 
 /// No data: every ray misses.

@@ -378,6 +378,7 @@ fn targets_of_any_size_and_resizing() {
     let camera = camera_for(&v, CameraPreset::Anterior);
     let s = settings(RenderMode::Mip, (0.0, 100.0), Colormap::Gray);
     let frame = RayFrame {
+        meshes: false,
         camera: &camera,
         settings: &s,
         source: alone(&texture),
@@ -413,6 +414,7 @@ fn grids_follow_prepare_and_frames() {
     let mut texture = VolumeTexture::upload(device, queue, &two, 0);
     let mut renderer = RayMarchRenderer::new(device);
     let frame = RayFrame {
+        meshes: false,
         camera: &camera,
         settings: &s,
         source: alone(&texture),
@@ -431,4 +433,108 @@ fn grids_follow_prepare_and_frames() {
     let expected = render_ray(&mut RayMarchRenderer::new(device), (32, 24), &camera, &s, alone(&fresh));
     assert_eq!(again, expected);
     assert_ne!(again, unprepared);
+}
+
+/// A small ball poking out of the sphere volume on +x (half inside, half outside) and a flat
+/// square behind the sphere's centre, in green and blue.
+fn meshes_around_the_sphere() -> Vec<(cortexlens_data::mesh::Mesh, Vec<[u8; 4]>)> {
+    let ball = cortexlens_render::test_meshes::icosphere(3, 9.0, glam::Vec3::new(17.0, 0.0, 4.0));
+    let square = cortexlens_data::mesh::Mesh {
+        vertices: vec![
+            [-30.0, 6.0, -30.0],
+            [30.0, 6.0, -30.0],
+            [-30.0, 6.0, 30.0],
+            [30.0, 6.0, 30.0],
+        ],
+        triangles: vec![[0, 1, 2], [2, 1, 3]],
+    };
+    let green = vec![[40, 200, 60, 255]; ball.vertices.len()];
+    let blue = vec![[30, 60, 220, 255]; 4];
+    vec![(ball, green), (square, blue)]
+}
+
+/// The 3D view's meshes under the rays: each ray stops at the mesh in front of it and the data
+/// is composited over the mesh's colour — GPU against the CPU reference in every mode, with and
+/// without a clip plane (which cuts the meshes too), and the depth written where rays stopped
+/// at meshes.
+#[test]
+fn meshes_stop_the_rays_and_show_behind_the_data() {
+    use cortexlens_render::mesh_cpu_reference::rasterize_clipped;
+    use cortexlens_render::raymarch_cpu_reference::{View, render_volume_in};
+    use cortexlens_render::{GpuMesh, Lighting, MeshDestination, MeshFrame, MeshInstance, MeshRenderer};
+
+    let ctx = shared_context();
+    let (device, queue) = (&ctx.device, &ctx.queue);
+    let v = sphere();
+    let camera = camera_for(&v, CameraPreset::Anterior);
+    let meshes = meshes_around_the_sphere();
+    let uploaded: Vec<GpuMesh> = meshes
+        .iter()
+        .map(|(mesh, colours)| GpuMesh::upload(device, queue, mesh, colours))
+        .collect();
+    let instances: Vec<MeshInstance<'_>> = uploaded
+        .iter()
+        .map(|mesh| MeshInstance {
+            mesh,
+            offset: glam::Vec3::ZERO,
+        })
+        .collect();
+    let lighting = Lighting::default();
+    let mesh_renderer = MeshRenderer::new(device);
+    let mut ray = RayMarchRenderer::new(device);
+    let texture = VolumeTexture::upload(device, queue, &v, 0);
+    let cut = ClipPlane::through([0.0, 0.0, 8.0], [0.0, 0.0, 1.0]);
+    for clip in [vec![], vec![cut]] {
+        for mode in RenderMode::ALL {
+            let mut s = settings(mode, (0.0, 100.0), Colormap::Inferno);
+            s.clip_planes = clip.clone();
+            let name = format!("meshes, {} clip planes, {}", clip.len(), mode.name());
+            let target = RayTarget::new(device, SIZE.0, SIZE.1);
+            let frame = MeshFrame {
+                camera: &camera,
+                instances: &instances,
+                lighting: &lighting,
+            };
+            let mut encoder = device.create_command_encoder(&Default::default());
+            mesh_renderer.record_3d(device, &mut encoder, &target, &frame, &clip, MeshDestination::UnderRays);
+            queue.submit([encoder.finish()]);
+            let ray_frame = RayFrame {
+                meshes: true,
+                camera: &camera,
+                settings: &s,
+                source: alone(&texture),
+            };
+            ray.prepare(device, queue, &ray_frame);
+            queue.submit([ray.draw(device, queue, &target, &ray_frame)]);
+            let gpu = target.read_rgba(device, queue).unwrap();
+
+            let cpu_meshes: Vec<_> = meshes
+                .iter()
+                .map(|(mesh, colours)| (mesh, colours.as_slice(), glam::Vec3::ZERO))
+                .collect();
+            let drawn = rasterize_clipped(SIZE.0, SIZE.1, &camera, &cpu_meshes, &lighting, &clip);
+            let view = View {
+                width: SIZE.0,
+                height: SIZE.1,
+                camera: &camera,
+                meshes: Some(&drawn),
+            };
+            let cpu = render_volume_in(view, &v, 0, None, &s);
+            compare(&name, &gpu, &cpu, SIZE, [0, 0, 0, 255], SPHERE);
+            // The meshes show where no data lies in front of them (ISO: around the isosurface;
+            // MIP and DVR draw colour over most of the box).
+            let covered = drawn.coverage.iter().filter(|c| c.is_some()).count();
+            let mesh_coloured = (0..SIZE.0 as usize * SIZE.1 as usize)
+                .filter(|&n| drawn.coverage[n].is_some() && gpu[4 * n..4 * n + 4] == drawn.rgba[4 * n..4 * n + 4])
+                .count();
+            let least = if mode == RenderMode::Iso { covered / 4 } else { 1 };
+            assert!(
+                mesh_coloured >= least,
+                "{name}: {mesh_coloured} of {covered} mesh pixels show the mesh"
+            );
+            // Without meshes, the same settings give another picture.
+            let plain = render_volume(SIZE.0, SIZE.1, &camera, &v, 0, None, &s);
+            assert!(plain != cpu, "{name}: the meshes changed nothing");
+        }
+    }
 }

@@ -32,6 +32,7 @@ pub fn render_ray(
 ) -> Vec<u8> {
     let ctx = shared_context();
     let frame = RayFrame {
+        meshes: false,
         camera,
         settings,
         source,

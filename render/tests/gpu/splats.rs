@@ -164,7 +164,7 @@ fn a_placed_scene_and_its_sh_degree_reduced_match_the_reference() {
 }
 
 #[test]
-fn a_volume_hides_the_splats_behind_it_and_not_those_before_it() {
+fn a_volume_hides_the_splats_behind_it_and_not_those_before_it_in_iso_and_mip() {
     use cortexlens_data::Colormap;
     use cortexlens_data::transfer::TransferFunction;
     use cortexlens_render::{
@@ -197,35 +197,132 @@ fn a_volume_hides_the_splats_behind_it_and_not_those_before_it() {
     let texture = VolumeTexture::upload(device, queue, &ball, 0);
     let data = SplatData::new(&s, DMat4::IDENTITY, 0);
     let gpu = GpuSplats::upload(device, &data);
-    let settings = RayMarchSettings {
-        mode: RenderMode::Iso,
-        transfer: TransferFunction {
-            colormap: Colormap::Gray,
-            range: (0.0, 100.0),
-            opacity: vec![[0.0, 0.0], [1.0, 1.0]],
-        },
-        iso_level: 50.0,
-        step_mm: 0.5,
-        ..RayMarchSettings::default()
-    };
-    let bounds = ([-30.0; 3], [30.0; 3]);
-    let size = (64, 64);
-    // The ball, then the splat over it, with or without the ball's depth.
-    let draw = |preset: CameraPreset, depth_test: bool| {
-        let camera = OrbitCamera::preset(preset, bounds);
-        let frame = RayFrame {
-            camera: &camera,
-            settings: &settings,
-            source: RaySource::Volume {
-                volume: &texture,
-                overlay: None,
+    // ISO stops at the ball's surface; MIP at its largest sample, the first voxel of 100.
+    for mode in [RenderMode::Iso, RenderMode::Mip] {
+        let settings = RayMarchSettings {
+            mode,
+            transfer: TransferFunction {
+                colormap: Colormap::Gray,
+                range: (0.0, 100.0),
+                opacity: vec![[0.0, 0.0], [1.0, 1.0]],
             },
+            iso_level: 50.0,
+            step_mm: 0.5,
+            ..RayMarchSettings::default()
         };
-        let mut ray = RayMarchRenderer::new(device);
-        ray.prepare(device, queue, &frame);
+        let bounds = ([-30.0; 3], [30.0; 3]);
+        let size = (64, 64);
+        // The ball, then the splat over it, with or without the ball's depth.
+        let draw = |preset: CameraPreset, depth_test: bool| {
+            let camera = OrbitCamera::preset(preset, bounds);
+            let frame = RayFrame {
+                meshes: false,
+                camera: &camera,
+                settings: &settings,
+                source: RaySource::Volume {
+                    volume: &texture,
+                    overlay: None,
+                },
+            };
+            let mut ray = RayMarchRenderer::new(device);
+            ray.prepare(device, queue, &frame);
+            let target = RayTarget::create(device, size.0, size.1);
+            let volume = ray.draw(device, queue, &target, &frame);
+            let mut encoder = device.create_command_encoder(&Default::default());
+            let splat_frame = SplatFrame {
+                camera: &camera,
+                splats: &gpu,
+                opacity_scale: 1.0,
+                size_scale: 1.0,
+                clip_planes: &[],
+            };
+            let depth = depth_test.then(|| target.depth_view());
+            SplatRenderer::new(device, SLICE_FORMAT).record(
+                device,
+                &mut encoder,
+                target.view(),
+                depth,
+                size,
+                &splat_frame,
+            );
+            queue.submit([volume, encoder.finish()]);
+            let rgba = target.read_rgba(device, queue).unwrap();
+            let at = (32 * 64 + 32) * 4;
+            [rgba[at], rgba[at + 1], rgba[at + 2]]
+        };
+        let grey = |p: [u8; 3]| p[0] > 40 && p[0].abs_diff(p[2]) < 10;
+        let blue = |p: [u8; 3]| p[2] > 200 && p[0] < 40;
+        let front = draw(CameraPreset::Anterior, true);
+        assert!(
+            grey(front),
+            "{mode:?}: from the front the ball hides the splat behind it: {front:?}"
+        );
+        let unsorted = draw(CameraPreset::Anterior, false);
+        assert!(
+            blue(unsorted),
+            "{mode:?}: without the depth the splat is laid over the ball: {unsorted:?}"
+        );
+        let back = draw(CameraPreset::Posterior, true);
+        assert!(
+            blue(back),
+            "{mode:?}: from behind the splat is in front of the ball: {back:?}"
+        );
+    }
+}
+
+#[test]
+fn a_mesh_in_the_3d_view_hides_the_splats_behind_it() {
+    use cortexlens_render::{GpuMesh, Lighting, MeshDestination, MeshFrame, MeshInstance, MeshRenderer, RayTarget};
+    // A red square across the y = 0 plane, and one opaque blue splat 25 mm behind it as seen
+    // from the front.
+    let square = cortexlens_data::mesh::Mesh {
+        vertices: vec![
+            [-20.0, 0.0, -20.0],
+            [20.0, 0.0, -20.0],
+            [-20.0, 0.0, 20.0],
+            [20.0, 0.0, 20.0],
+        ],
+        triangles: vec![[0, 1, 2], [2, 1, 3]],
+    };
+    let mut s = Splats {
+        name: "behind".into(),
+        sh_degree: 0,
+        ..Default::default()
+    };
+    s.positions.push([0.0, -25.0, 0.0]);
+    s.scales.push([6.0, 1.0, 6.0]);
+    s.rotations.push([1.0, 0.0, 0.0, 0.0]);
+    s.opacities.push(1.0);
+    s.sh.push([0.0, 0.0, 1.0].map(|c: f32| (c - 0.5) / cortexlens_data::splats::SH_C0));
+    let ctx = shared_context();
+    let (device, queue) = (&ctx.device, &ctx.queue);
+    let mesh = GpuMesh::upload(device, queue, &square, &[[220, 30, 30, 255]; 4]);
+    let gpu = GpuSplats::upload(device, &SplatData::new(&s, DMat4::IDENTITY, 0));
+    let meshes = MeshRenderer::new(device);
+    let lighting = Lighting::default();
+    let size = (64, 64);
+    let draw = |preset: CameraPreset| {
+        let camera = OrbitCamera::preset(preset, ([-30.0; 3], [30.0; 3]));
         let target = RayTarget::create(device, size.0, size.1);
-        let volume = ray.draw(device, queue, &target, &frame);
         let mut encoder = device.create_command_encoder(&Default::default());
+        let instances = [MeshInstance {
+            mesh: &mesh,
+            offset: glam::Vec3::ZERO,
+        }];
+        let frame = MeshFrame {
+            camera: &camera,
+            instances: &instances,
+            lighting: &lighting,
+        };
+        let background = [0.0, 0.0, 0.0, 1.0];
+        meshes.record_3d(
+            device,
+            &mut encoder,
+            &target,
+            &frame,
+            &[],
+            MeshDestination::Alone { background },
+        );
         let splat_frame = SplatFrame {
             camera: &camera,
             splats: &gpu,
@@ -233,25 +330,20 @@ fn a_volume_hides_the_splats_behind_it_and_not_those_before_it() {
             size_scale: 1.0,
             clip_planes: &[],
         };
-        let depth = depth_test.then(|| target.depth_view());
+        let depth = Some(target.depth_view());
         SplatRenderer::new(device, SLICE_FORMAT).record(device, &mut encoder, target.view(), depth, size, &splat_frame);
-        queue.submit([volume, encoder.finish()]);
+        queue.submit([encoder.finish()]);
         let rgba = target.read_rgba(device, queue).unwrap();
         let at = (32 * 64 + 32) * 4;
         [rgba[at], rgba[at + 1], rgba[at + 2]]
     };
-    let grey = |p: [u8; 3]| p[0] > 40 && p[0].abs_diff(p[2]) < 10;
+    let red = |p: [u8; 3]| p[0] > 100 && p[2] < 60;
     let blue = |p: [u8; 3]| p[2] > 200 && p[0] < 40;
-    let front = draw(CameraPreset::Anterior, true);
+    let front = draw(CameraPreset::Anterior);
     assert!(
-        grey(front),
-        "from the front the ball hides the splat behind it: {front:?}"
+        red(front),
+        "from the front the square hides the splat behind it: {front:?}"
     );
-    let unsorted = draw(CameraPreset::Anterior, false);
-    assert!(
-        blue(unsorted),
-        "without the depth the splat is laid over the ball: {unsorted:?}"
-    );
-    let back = draw(CameraPreset::Posterior, true);
-    assert!(blue(back), "from behind the splat is in front of the ball: {back:?}");
+    let back = draw(CameraPreset::Posterior);
+    assert!(blue(back), "from behind the splat is in front of the square: {back:?}");
 }
