@@ -11,7 +11,7 @@ For each workload it runs cortexlens' own benchmark (`cargo bench -p cortexlens-
 - CLIP ViT-B/32 image tower (transformers' CLIPVisionModelWithProjection with zero weights, as the
   Rust bench) on 224² images at batch 32 and 256: seconds per batch after one warm-up batch.
 - BrainSCUBA projection (softmax_convex at temperature 150, online softmax over pool blocks of
-  16,384) of 1,000 voxel weights onto the bench's own 200,000 × 512 f16 pool file: the weights are
+  `--block` entries, 8,192 by default as in cortexlens) of 1,000 voxel weights onto the bench's own 200,000 × 512 f16 pool file: the weights are
   the Rust bench's (the same xorshift generator, reproduced here), and the two results' checksums
   are printed side by side.
 - A caption: GPT-2-small sizes (12 layers × 768, vocabulary 50,257) after a ClipCap MLP prefix of 10,
@@ -21,7 +21,7 @@ For each workload it runs cortexlens' own benchmark (`cargo bench -p cortexlens-
 PyTorch is found as the fixture scripts find it: the `torch` and `transformers` importable by this
 Python (pinned in inference/tests/fixtures/requirements.txt; e.g. a venv made with
 `pip install -r inference/tests/fixtures/requirements.txt`). Without them the script says so plainly
-and prints cortexlens' times alone. Sizes: `--pool`, `--voxels`, `--tokens`, `--runs`.
+and prints cortexlens' times alone. Sizes: `--pool`, `--voxels`, `--block`, `--tokens`, `--runs`.
 """
 
 import argparse
@@ -52,8 +52,9 @@ def rust_clip(batch, runs, threads):
     return float(re.search(r"batch \d+: ([0-9.]+) s per batch", text).group(1))
 
 
-def rust_projection(pool, voxels, threads):
-    text = cargo_bench("projection", {"PROJ_BENCH_POOL": str(pool), "PROJ_BENCH_VOXELS": str(voxels)}, threads)
+def rust_projection(pool, voxels, block, threads):
+    env = {"PROJ_BENCH_POOL": str(pool), "PROJ_BENCH_VOXELS": str(voxels), "PROJ_BENCH_BLOCK": str(block)}
+    text = cargo_bench("projection", env, threads)
     m = re.search(r"in ([0-9.]+) s .*checksum (-?[0-9.]+)", text)
     return float(m.group(1)), float(m.group(2))
 
@@ -116,7 +117,7 @@ class XorShift:
         return out
 
 
-def torch_projection(pool_count, voxels, runs):
+def torch_projection(pool_count, voxels, block, runs):
     import torch
     from safetensors import safe_open
 
@@ -125,7 +126,7 @@ def torch_projection(pool_count, voxels, runs):
         pool = f.get_tensor("embeddings")  # [M, 512] f16, in memory
     d = pool.shape[1]
     weights = torch.from_numpy(XorShift(42).normal(voxels * d).reshape(voxels, d))
-    block, temperature = 16384, 150.0
+    temperature = 150.0
 
     def run():
         with torch.inference_mode():
@@ -183,6 +184,8 @@ def main():
     parser.add_argument("--only", default="clip,projection,caption")
     parser.add_argument("--pool", type=int, default=200_000)
     parser.add_argument("--voxels", type=int, default=1_000)
+    parser.add_argument("--block", type=int, default=8_192,
+                        help="pool entries per projection block, both sides (cortexlens' default)")
     parser.add_argument("--tokens", type=int, default=67)
     parser.add_argument("--runs", type=int, default=2)
     args = parser.parse_args()
@@ -206,10 +209,12 @@ def main():
             theirs = torch_clip(batch, args.runs) if have_torch else None
             rows.append((f"CLIP ViT-B/32 image tower, batch {batch} (s per batch)", ours, theirs, ""))
     if "projection" in only:
-        ours, our_sum = rust_projection(args.pool, args.voxels, args.threads)
-        theirs, their_sum = torch_projection(args.pool, args.voxels, args.runs) if have_torch else (None, None)
+        ours, our_sum = rust_projection(args.pool, args.voxels, args.block, args.threads)
+        theirs, their_sum = (
+            torch_projection(args.pool, args.voxels, args.block, args.runs) if have_torch else (None, None)
+        )
         note = f"checksums {our_sum:.4f} / {their_sum:.4f}" if have_torch else f"checksum {our_sum:.4f}"
-        rows.append((f"projection {args.pool:,} × {args.voxels:,}, f16 pool, blocks of 16,384 (s)", ours, theirs, note))
+        rows.append((f"projection {args.pool:,} × {args.voxels:,}, f16 pool, blocks of {args.block:,} (s)", ours, theirs, note))
     if "caption" in only:
         ours = rust_caption(args.tokens, args.runs, args.threads)
         theirs = torch_caption(args.tokens, args.runs) if have_torch else None
