@@ -20,6 +20,8 @@ use cortexlens::{CortexApp, Startup};
 use cortexlens_data::Plane;
 use egui_kittest::Harness;
 
+mod common;
+
 /// Bytes the Rust heap holds now.
 static LIVE: AtomicIsize = AtomicIsize::new(0);
 
@@ -60,42 +62,6 @@ fn process_usage() -> (u64, usize) {
         line.split_whitespace().next().unwrap().parse().unwrap()
     };
     (field("VmRSS:"), field("Threads:") as usize)
-}
-
-/// A small intensity field: a dense 5³ grid of a ball.
-fn ball_field() -> cortexlens_data::field::NeuralField {
-    use cortexlens_data::field::{Activation, DenseGrid, DenseLayer, Encoding, FieldOutput, NeuralField};
-    let values = (0..125)
-        .map(|n| {
-            let d2: f32 = [n % 5, n / 5 % 5, n / 25]
-                .iter()
-                .map(|&c| (c as f32 / 4.0 - 0.5).powi(2))
-                .sum();
-            1.0 - d2 * 4.0 / 3.0
-        })
-        .collect();
-    NeuralField {
-        bounds_min: [-60.0, -70.0, -50.0],
-        bounds_max: [60.0, 50.0, 70.0],
-        encoding: Encoding::Dense(DenseGrid {
-            resolution: [5, 5, 5],
-            features: 1,
-            values,
-        }),
-        layers: vec![DenseLayer {
-            inputs: 1,
-            outputs: 1,
-            weight: vec![1.0],
-            bias: vec![0.0],
-            activation: Activation::None,
-        }],
-        cam: None,
-        output: FieldOutput::Intensity {
-            scale: 100.0,
-            offset: 0.0,
-        },
-        occupancy: None,
-    }
 }
 
 /// What wgpu holds on the device: buffers, texture views, bind groups, bytes of buffer and
@@ -139,7 +105,7 @@ fn opening_and_closing_for_hundreds_of_cycles_leaves_nothing_behind() {
     let dir = std::env::temp_dir().join(format!("cortexlens-soak-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let field = dir.join("ball.nfield");
-    cortexlens_data::field::save_field(&field, &ball_field()).unwrap();
+    cortexlens_data::field::save_field(&field, &common::ball_field()).unwrap();
     let volumes = [
         repo().join("tests/data/volumes/nibabel_standard.nii.gz"),
         repo().join("tests/data/volumes/nibabel_example4d.nii.gz"),

@@ -366,48 +366,12 @@ fn surface_view_picks_vertices_switches_geometry_and_rejects_mismatched_maps() {
     assert!(app.viewer().surfaces.maps.is_empty());
 }
 
-/// A field whose value grows from the box's centre outwards: `1 − |x − ½|²·4/3` on a dense 5³ grid.
-fn ball_field() -> cortexlens_data::field::NeuralField {
-    use cortexlens_data::field::{Activation, DenseGrid, DenseLayer, Encoding, FieldOutput, NeuralField};
-    let mut values = Vec::new();
-    for k in 0..5 {
-        for j in 0..5 {
-            for i in 0..5 {
-                let d2: f32 = [i, j, k].iter().map(|&c| (c as f32 / 4.0 - 0.5).powi(2)).sum();
-                values.push(1.0 - d2 * 4.0 / 3.0);
-            }
-        }
-    }
-    NeuralField {
-        bounds_min: [-60.0, -70.0, -50.0],
-        bounds_max: [60.0, 50.0, 70.0],
-        encoding: Encoding::Dense(DenseGrid {
-            resolution: [5, 5, 5],
-            features: 1,
-            values,
-        }),
-        layers: vec![DenseLayer {
-            inputs: 1,
-            outputs: 1,
-            weight: vec![1.0],
-            bias: vec![0.0],
-            activation: Activation::None,
-        }],
-        cam: None,
-        output: FieldOutput::Intensity {
-            scale: 100.0,
-            offset: 0.0,
-        },
-        occupancy: None,
-    }
-}
-
 #[test]
 fn a_field_drawn_from_a_baked_grid_fills_the_3d_view() {
     let dir = std::env::temp_dir().join(format!("cortexlens-bake-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("ball.nfield");
-    cortexlens_data::field::save_field(&path, &ball_field()).unwrap();
+    cortexlens_data::field::save_field(&path, &common::ball_field()).unwrap();
     let mut harness = harness(Startup::Files(vec![path]));
     step_until(&mut harness, "the field", |app| {
         !app.viewer().volume3d.fields.is_empty() && !app.is_loading()

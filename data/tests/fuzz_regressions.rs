@@ -4,13 +4,12 @@
 //! within 2 seconds. Findings (crashes, hangs, allocations over budget) go to the same folders.
 //! The encoder and pool targets are replayed in `inference/tests/fuzz_regressions.rs`.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 mod common;
 
-use common::{data_dir, scratch};
+use common::fuzz_replay::replay;
+use common::scratch;
 
 /// How each target opens its input: the file name it is written under (the extension picks the
 /// parser), and the call.
@@ -69,33 +68,12 @@ fn open(dir: &Path, how: Open, data: &[u8]) {
     }
 }
 
-fn inputs(target: &str) -> Vec<PathBuf> {
-    let dir = data_dir().join("fuzz").join(target);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn fuzzer_inputs_are_opened_or_refused_without_panics_or_hangs() {
     let dir = scratch("fuzz-regressions");
-    let mut failures = Vec::new();
-    for &(target, how) in TARGETS {
-        let files = inputs(target);
-        assert!(!files.is_empty(), "tests/data/fuzz/{target} holds no inputs");
-        for file in files {
-            let data = std::fs::read(&file).unwrap();
-            let start = Instant::now();
-            if catch_unwind(AssertUnwindSafe(|| open(&dir, how, &data))).is_err() {
-                failures.push(format!("{target}: {} panicked", file.display()));
-            }
-            if start.elapsed() > Duration::from_secs(2) {
-                failures.push(format!("{target}: {} took {:?}", file.display(), start.elapsed()));
-            }
-        }
-    }
+    let failures: Vec<String> = TARGETS
+        .iter()
+        .flat_map(|&(target, how)| replay(target, |data| open(&dir, how, data)))
+        .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -8,20 +8,39 @@ use cortexlens_data::splats::sh_color;
 use glam::{Vec2, Vec3};
 
 use crate::splats::SplatData;
-use crate::splats::project::{alpha_at, project};
+use crate::splats::project::{LOW_PASS, Projected, alpha_at, project_with_low_pass};
 
 /// `data` seen by `camera` at `size`, over `background` (RGB 0..=1), as RGBA8 rows.
 pub fn rasterise_splats(
     data: &SplatData,
     camera: &OrbitCamera,
-    (width, height): (u32, u32),
+    size: (u32, u32),
     background: [f32; 3],
     opacity_scale: f32,
     size_scale: f32,
     clip_planes: &[crate::ClipPlane],
 ) -> Vec<u8> {
+    let scales = (opacity_scale, size_scale);
+    composite(
+        project_splats(data, camera, size, scales, clip_planes, LOW_PASS),
+        size,
+        background,
+    )
+}
+
+/// Every splat of `data` projected for `camera` at `size` with `low_pass` (see
+/// [`project_with_low_pass`]), opacity and size scaled by `(opacity_scale, size_scale)`, with its
+/// colour as the shader packs it; splats whose centre a clip plane removes are left out.
+pub fn project_splats(
+    data: &SplatData,
+    camera: &OrbitCamera,
+    size: (u32, u32),
+    (opacity_scale, size_scale): (f32, f32),
+    clip_planes: &[crate::ClipPlane],
+    low_pass: f32,
+) -> Vec<(Projected, [f32; 3], f32)> {
     let eye = camera.eye();
-    let mut splats: Vec<(crate::splats::project::Projected, [f32; 3], f32)> = (0..data.len())
+    (0..data.len())
         .filter_map(|i| {
             let [x, y, z, opacity] = data.position_opacity[i];
             let center = Vec3::new(x, y, z);
@@ -32,13 +51,22 @@ pub fn rasterise_splats(
                 return None;
             }
             let cov = data.covariance(i).map(|row| row.map(|v| v * size_scale * size_scale));
-            let projected = project(camera, (width, height), center, cov)?;
+            let projected = project_with_low_pass(camera, size, center, cov, low_pass)?;
             let dir = data.world_to_scene * (center - eye);
             let colour = sh_color(data.sh_degree, &data.coefficients(i), dir.to_array())
                 .map(|c| (c.clamp(0.0, 1.0) * 255.0).round() / 255.0);
             Some((projected, colour, opacity * opacity_scale))
         })
-        .collect();
+        .collect()
+}
+
+/// Projected splats (with colour 0..=1 and opacity) composited front to back over `background`
+/// at `size`: RGBA8 rows.
+pub fn composite(
+    mut splats: Vec<(Projected, [f32; 3], f32)>,
+    (width, height): (u32, u32),
+    background: [f32; 3],
+) -> Vec<u8> {
     splats.sort_by(|a, b| a.0.depth.total_cmp(&b.0.depth));
     let mut colour = vec![[0f64; 3]; (width * height) as usize];
     let mut transmittance = vec![1f64; (width * height) as usize];

@@ -1,4 +1,5 @@
-//! Files the app's tests build.
+//! Files and data the app's tests build (each test crate uses some of them).
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
@@ -22,4 +23,40 @@ pub fn sparse_positive_map(dir: &Path) -> PathBuf {
     let path = dir.join("sparse_map.nii.gz");
     cortexlens_data::formats::save_nifti(&path, &volume).unwrap();
     path
+}
+
+/// A field whose value grows from the box's centre outwards: `1 − |x − ½|²·4/3` on a dense 5³ grid.
+pub fn ball_field() -> cortexlens_data::field::NeuralField {
+    use cortexlens_data::field::{Activation, DenseGrid, DenseLayer, Encoding, FieldOutput, NeuralField};
+    let mut values = Vec::new();
+    for k in 0..5 {
+        for j in 0..5 {
+            for i in 0..5 {
+                let d2: f32 = [i, j, k].iter().map(|&c| (c as f32 / 4.0 - 0.5).powi(2)).sum();
+                values.push(1.0 - d2 * 4.0 / 3.0);
+            }
+        }
+    }
+    NeuralField {
+        bounds_min: [-60.0, -70.0, -50.0],
+        bounds_max: [60.0, 50.0, 70.0],
+        encoding: Encoding::Dense(DenseGrid {
+            resolution: [5, 5, 5],
+            features: 1,
+            values,
+        }),
+        layers: vec![DenseLayer {
+            inputs: 1,
+            outputs: 1,
+            weight: vec![1.0],
+            bias: vec![0.0],
+            activation: Activation::None,
+        }],
+        cam: None,
+        output: FieldOutput::Intensity {
+            scale: 100.0,
+            offset: 0.0,
+        },
+        occupancy: None,
+    }
 }

@@ -1,6 +1,8 @@
 //! Shared helpers of the data crate's integration tests: fixture paths, reference JSON, tolerances.
 #![allow(dead_code)]
 
+pub mod fuzz_replay;
+
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;

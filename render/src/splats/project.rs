@@ -37,11 +37,18 @@ pub fn focal(camera: &OrbitCamera, height: u32) -> f32 {
 /// Project a splat of world centre `center` and world covariance `cov` (rows) for a
 /// `width × height` image; `None` when it lies behind the near plane or its 2D covariance is
 /// degenerate.
-pub fn project(
+pub fn project(camera: &OrbitCamera, size: (u32, u32), center: Vec3, cov: [[f32; 3]; 3]) -> Option<Projected> {
+    project_with_low_pass(camera, size, center, cov, LOW_PASS)
+}
+
+/// [`project`] with `low_pass` px² on the 2D covariance's diagonal instead of [`LOW_PASS`] (0:
+/// none), to measure what the filter does to a picture.
+pub fn project_with_low_pass(
     camera: &OrbitCamera,
     (width, height): (u32, u32),
     center: Vec3,
     cov: [[f32; 3]; 3],
+    low_pass: f32,
 ) -> Option<Projected> {
     let view = camera.view();
     let t = view.transform_point3(center);
@@ -69,9 +76,9 @@ pub fn project(
     let sigma = Mat3::from_cols_array_2d(&cov).transpose();
     let world_to_screen = |row: Vec3| w.transpose() * row;
     let (j0, j1) = (world_to_screen(j[0]), world_to_screen(j[1]));
-    let a = j0.dot(sigma * j0) + LOW_PASS;
+    let a = j0.dot(sigma * j0) + low_pass;
     let b = j0.dot(sigma * j1);
-    let c = j1.dot(sigma * j1) + LOW_PASS;
+    let c = j1.dot(sigma * j1) + low_pass;
     let det = a * c - b * b;
     if det.is_nan() || det <= 0.0 {
         return None;
