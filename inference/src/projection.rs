@@ -327,13 +327,17 @@ impl Online {
     }
 }
 
-/// One pass over a block's logits `[n, b]` on the CPU (rows split over candle's threads): per row
-/// the new running maximum `m = max(old, max(row))`, `p = exp(logit − m)` and `Σ p` — what the
-/// tensor path computes in five passes, with an exponential that vectorises
-/// ([`exp_nonpositive`]).
+/// One pass over a block's logits `[n, b]` on the CPU (rows split over candle's threads, read in
+/// place): per row the new running maximum `m = max(old, max(row))`, `p = exp(logit − m)` and
+/// `Σ p` — what the tensor path computes in five passes, vectorised ([`softmax_row`]).
 fn softmax_terms_cpu(logits: &Tensor, old_max: &Tensor) -> Result<(Tensor, Tensor, Tensor), candle_core::Error> {
     let (n, b) = logits.dims2()?;
-    let values = logits.flatten_all()?.to_vec1::<f32>()?;
+    let logits = logits.contiguous()?;
+    let (storage, layout) = logits.storage_and_layout();
+    let candle_core::Storage::Cpu(cpu) = &*storage else {
+        candle_core::bail!("softmax_terms_cpu needs a CPU tensor")
+    };
+    let values = &cpu.as_slice::<f32>()?[layout.start_offset()..][..n * b];
     let old = old_max.flatten_all()?.to_vec1::<f32>()?;
     let mut p = vec![0f32; n * b];
     let mut maxima = vec![0f32; n];
@@ -347,22 +351,16 @@ fn softmax_terms_cpu(logits: &Tensor, old_max: &Tensor) -> Result<(Tensor, Tenso
             .zip(sums.chunks_mut(rows_per))
             .enumerate();
         for (part, ((p, maxima), sums)) in parts {
-            let (values, old) = (&values, &old);
+            let old = &old;
             scope.spawn(move || {
                 for (row, ((p, m), s)) in p.chunks_mut(b).zip(maxima.iter_mut()).zip(sums.iter_mut()).enumerate() {
                     let r = part * rows_per + row;
-                    let logits = &values[r * b..(r + 1) * b];
-                    *m = logits.iter().fold(old[r], |a, &v| a.max(v));
-                    let mut total = 0f32;
-                    for (out, &l) in p.iter_mut().zip(logits) {
-                        *out = exp_nonpositive(l - *m);
-                        total += *out;
-                    }
-                    *s = total;
+                    (*m, *s) = softmax_row(&values[r * b..(r + 1) * b], old[r], p);
                 }
             });
         }
     });
+    drop(storage);
     let device = logits.device();
     Ok((
         Tensor::from_vec(p, (n, b), device)?,
@@ -371,10 +369,44 @@ fn softmax_terms_cpu(logits: &Tensor, old_max: &Tensor) -> Result<(Tensor, Tenso
     ))
 }
 
+/// Lanes of [`softmax_row`]'s partial maxima and sums (a multiple of every vector width).
+const LANES: usize = 16;
+
+/// One row of [`softmax_terms_cpu`]: `(m, Σ p)` with `m = max(old_max, max(logits))` and
+/// `p = exp(logit − m)` written to `out`. Compiled for AVX-512, AVX2 and the baseline, chosen at
+/// run time; maxima and sums are kept in [`LANES`] partial lanes so that they vectorise.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512bw+avx512dq+avx512vl", "x86_64+avx2+fma"))]
+fn softmax_row(logits: &[f32], old_max: f32, out: &mut [f32]) -> (f32, f32) {
+    let mut lanes = [old_max; LANES];
+    let chunks = logits.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane = lane.max(v);
+        }
+    }
+    let m = tail.iter().chain(&lanes).fold(old_max, |a, &v| a.max(v));
+    let mut sums = [0f32; LANES];
+    let mut out_chunks = out.chunks_exact_mut(LANES);
+    for (o, l) in (&mut out_chunks).zip(logits.chunks_exact(LANES)) {
+        for ((o, &l), s) in o.iter_mut().zip(l).zip(sums.iter_mut()) {
+            *o = exp_nonpositive(l - m);
+            *s += *o;
+        }
+    }
+    let mut total: f32 = sums.iter().sum();
+    for (o, &l) in out_chunks.into_remainder().iter_mut().zip(tail) {
+        *o = exp_nonpositive(l - m);
+        total += *o;
+    }
+    (m, total)
+}
+
 /// `e^x` for `x ≤ 0` in plain arithmetic that the compiler vectorises: Cephes' `expf` (range
 /// reduction by ln 2 in two parts, a degree-6 polynomial, the power of two set in the exponent
 /// bits); within a few ulp of `f32::exp`. Below −87 (where `e^x` < 1.7·10⁻³⁸) it returns
 /// `e^−87`, negligible beside the softmax's largest term of 1.
+#[inline(always)]
 fn exp_nonpositive(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
@@ -434,6 +466,31 @@ mod tests {
         assert!(worst < 4.0 * f32::EPSILON, "relative error {worst}");
         assert_eq!(exp_nonpositive(0.0), 1.0);
         assert!(exp_nonpositive(-1e4) < 1e-37);
+    }
+
+    #[test]
+    fn a_softmax_row_matches_the_plain_definition_at_every_length() {
+        for len in [0, 1, 15, 16, 17, 100, 1000] {
+            for old_max in [f32::NEG_INFINITY, 0.3, 40.0] {
+                let logits: Vec<f32> = (0..len).map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.7).collect();
+                let mut out = vec![0f32; len];
+                let (m, sum) = softmax_row(&logits, old_max, &mut out);
+                let want_m = logits.iter().fold(old_max, |a, &v| a.max(v));
+                assert_eq!(m, want_m, "length {len}");
+                let want: Vec<f32> = logits.iter().map(|&l| (l - want_m).exp()).collect();
+                for (got, want) in out.iter().zip(&want) {
+                    assert!(
+                        (got - want).abs() <= 4.0 * f32::EPSILON * want.max(1e-30),
+                        "{got} vs {want}"
+                    );
+                }
+                let want_sum: f32 = want.iter().sum();
+                assert!(
+                    (sum - want_sum).abs() <= 1e-5 * want_sum.max(1e-30),
+                    "{sum} vs {want_sum}"
+                );
+            }
+        }
     }
 
     #[test]
