@@ -1,7 +1,7 @@
 //! `NeuralField::eval` against hand-computed values, and `validate` on broken fields.
 
 use cortexlens_data::field::{
-    Activation, CamGrid, DenseGrid, DenseLayer, Encoding, FieldError, FieldOutput, HashGrid, NeuralField,
+    Activation, Cam, CamGrid, DenseGrid, DenseLayer, Encoding, FieldError, FieldOutput, HashGrid, NeuralField,
     OccupancyGrid, sigmoid,
 };
 
@@ -227,12 +227,14 @@ fn cam_with_constant_modulation() {
             layer(2, 3, w0.clone(), b0.clone(), Activation::Relu),
             layer(3, 1, w1.clone(), b1.clone(), Activation::None),
         ],
-        cam: Some(vec![CamGrid {
-            resolution: [2, 2, 2],
-            scale: vec![2.0; 8],
-            shift: vec![1.0; 8],
+        cam: Some(Cam {
+            grids: vec![CamGrid {
+                resolution: [2, 2, 2],
+                scale: vec![2.0; 8],
+                shift: vec![1.0; 8],
+            }],
             normalize: true,
-        }]),
+        }),
         output: FieldOutput::Intensity {
             scale: 1.0,
             offset: 0.0,
@@ -260,7 +262,7 @@ fn cam_with_constant_modulation() {
     assert!((plain.eval([0.3, 0.6, 0.1])[0] - f.eval([0.3, 0.6, 0.1])[0]).abs() > 1e-3);
     // Modulation without normalisation: relu(2·h + 1).
     let mut unnormalised = f.clone();
-    unnormalised.cam.as_mut().unwrap()[0].normalize = false;
+    unnormalised.cam.as_mut().unwrap().normalize = false;
     for p in [[0.3f32, 0.6, 0.1], [1.0, 0.25, 0.5]] {
         let feats = [1.0 + p[0] as f64, 2.0 * p[1] as f64];
         let want: f64 = (0..3)
@@ -367,12 +369,14 @@ fn validation_errors() {
     invalid(&f, "non-finite");
 
     let mut f = good.clone();
-    f.cam = Some(vec![CamGrid {
-        resolution: [2, 2, 2],
-        scale: vec![1.0; 8],
-        shift: vec![0.0; 8],
+    f.cam = Some(Cam {
+        grids: vec![CamGrid {
+            resolution: [2, 2, 2],
+            scale: vec![1.0; 8],
+            shift: vec![0.0; 8],
+        }],
         normalize: true,
-    }]);
+    });
     invalid(&f, "cam has 1 grids, the MLP has 0 hidden layers");
 
     let mut f = good.clone();
@@ -380,12 +384,14 @@ fn validation_errors() {
         layer(1, 2, vec![1.0, 1.0], vec![0.0, 0.0], Activation::Relu),
         layer(2, 1, vec![1.0, 1.0], vec![0.0], Activation::None),
     ];
-    f.cam = Some(vec![CamGrid {
-        resolution: [2, 1, 2],
-        scale: vec![1.0; 4],
-        shift: vec![0.0; 4],
+    f.cam = Some(Cam {
+        grids: vec![CamGrid {
+            resolution: [2, 1, 2],
+            scale: vec![1.0; 4],
+            shift: vec![0.0; 4],
+        }],
         normalize: true,
-    }]);
+    });
     invalid(&f, "at least 2 vertices");
 
     let mut f = good.clone();

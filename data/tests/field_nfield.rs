@@ -7,7 +7,7 @@ use std::path::Path;
 
 use common::scratch;
 use cortexlens_data::field::{
-    Activation, CamGrid, DenseGrid, DenseLayer, Encoding, FieldError, FieldOutput, HashGrid, NeuralField,
+    Activation, Cam, CamGrid, DenseGrid, DenseLayer, Encoding, FieldError, FieldOutput, HashGrid, NeuralField,
     OccupancyGrid, is_field_path, load_field, load_nfield, save_field,
 };
 use safetensors::tensor::{Dtype, TensorView};
@@ -41,8 +41,8 @@ fn mlp(rng: &mut Lcg, widths: &[usize], last: Activation) -> Vec<DenseLayer> {
         .collect()
 }
 
-fn cam(rng: &mut Lcg, n: usize) -> Vec<CamGrid> {
-    (0..n)
+fn cam(rng: &mut Lcg, n: usize) -> Cam {
+    let grids = (0..n)
         .map(|i| {
             let resolution = [2 + i as u32, 3, 2];
             let cells = (resolution[0] * 3 * 2) as usize;
@@ -50,10 +50,10 @@ fn cam(rng: &mut Lcg, n: usize) -> Vec<CamGrid> {
                 resolution,
                 scale: rng.vec(cells).iter().map(|v| 1.0 + 0.5 * v).collect(),
                 shift: rng.vec(cells),
-                normalize: true,
             }
         })
-        .collect()
+        .collect();
+    Cam { grids, normalize: true }
 }
 
 fn occupancy(rng: &mut Lcg) -> OccupancyGrid {
@@ -145,9 +145,7 @@ fn round_trips() {
     // CAM without normalisation is kept; a header without the key (files written before it
     // existed) normalises.
     let mut field = hash_field(true, false);
-    for grid in field.cam.iter_mut().flatten() {
-        grid.normalize = false;
-    }
+    field.cam.as_mut().unwrap().normalize = false;
     let path = dir.join("unnormalised.nfield");
     save_field(&path, &field).unwrap();
     assert_eq!(load_field(&path).unwrap(), field);
@@ -163,7 +161,7 @@ fn round_trips() {
     let old_path = dir.join("old.nfield");
     std::fs::write(&old_path, bytes).unwrap();
     let read = load_field(&old_path).unwrap();
-    assert!(read.cam.unwrap().iter().all(|g| g.normalize));
+    assert!(read.cam.unwrap().normalize);
 }
 
 #[test]

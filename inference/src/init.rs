@@ -1,7 +1,7 @@
 //! Initial weights of a field to fit.
 
 use cortexlens_data::field::{
-    Activation, CamGrid, DenseGrid, DenseLayer, Encoding, FieldOutput, HashGrid, NeuralField,
+    Activation, Cam, CamGrid, DenseGrid, DenseLayer, Encoding, FieldOutput, HashGrid, NeuralField,
 };
 
 use crate::config::{EncodingConfig, FitConfig};
@@ -67,14 +67,16 @@ pub fn initial_field(
     }
     let cam = config.cam.then(|| {
         let vertices: usize = config.cam_resolution.iter().map(|&r| r as usize).product();
-        (0..config.hidden.len())
-            .map(|_| CamGrid {
-                resolution: config.cam_resolution,
-                scale: vec![1.0; vertices],
-                shift: vec![0.0; vertices],
-                normalize: config.cam_normalize,
-            })
-            .collect()
+        Cam {
+            grids: (0..config.hidden.len())
+                .map(|_| CamGrid {
+                    resolution: config.cam_resolution,
+                    scale: vec![1.0; vertices],
+                    shift: vec![0.0; vertices],
+                })
+                .collect(),
+            normalize: config.cam_normalize,
+        }
     });
     NeuralField {
         bounds_min,
@@ -112,7 +114,12 @@ mod tests {
             Encoding::Dense(g) => g.values.len(),
         };
         let mlp: usize = field.layers.iter().map(|l| l.weight.len() + l.bias.len()).sum();
-        let cam: usize = field.cam.iter().flatten().map(|g| g.scale.len() + g.shift.len()).sum();
+        let cam: usize = field
+            .cam
+            .iter()
+            .flat_map(|cam| &cam.grids)
+            .map(|g| g.scale.len() + g.shift.len())
+            .sum();
         assert_eq!(params + mlp + cam, config.parameter_count());
         assert_eq!(field.layers.last().unwrap().activation, Activation::None);
         assert_eq!(field, initial_field(&config, [0.0; 3], [1.0; 3], output));

@@ -4,7 +4,7 @@
 use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Module, Tensor, Var};
 use cortexlens_data::field::{
-    Activation, CamGrid, DenseGrid, DenseLayer, Encoding, FieldOutput, HashGrid, NeuralField, OccupancyGrid,
+    Activation, Cam, CamGrid, DenseGrid, DenseLayer, Encoding, FieldOutput, HashGrid, NeuralField, OccupancyGrid,
 };
 
 use crate::error::FitError;
@@ -27,7 +27,8 @@ pub struct FieldModel {
     bounds_max: [f32; 3],
     encoding: EncodingModel,
     layers: Vec<LayerModel>,
-    cam: Option<Vec<CamModel>>,
+    /// The CAM grids, and whether each modulated layer is normalised first ([`Cam::normalize`]).
+    cam: Option<(Vec<CamModel>, bool)>,
     output: FieldOutput,
     occupancy: Option<OccupancyGrid>,
     device: Device,
@@ -56,8 +57,6 @@ struct LayerModel {
 struct CamModel {
     resolution: [u32; 3],
     values: Var,
-    /// Normalise the layer's outputs before modulating ([`CamGrid::normalize`]).
-    normalize: bool,
 }
 
 impl FieldModel {
@@ -114,8 +113,9 @@ impl FieldModel {
             .collect::<Result<Vec<_>, FitError>>()?;
         let cam = match &field.cam {
             None => None,
-            Some(grids) => Some(
-                grids
+            Some(cam) => {
+                let grids = cam
+                    .grids
                     .iter()
                     .map(|grid| {
                         let interleaved: Vec<f32> =
@@ -123,11 +123,11 @@ impl FieldModel {
                         Ok(CamModel {
                             resolution: grid.resolution,
                             values: var(&interleaved, (grid.scale.len(), 2))?,
-                            normalize: grid.normalize,
                         })
                     })
-                    .collect::<Result<Vec<_>, FitError>>()?,
-            ),
+                    .collect::<Result<Vec<_>, FitError>>()?;
+                Some((grids, cam.normalize))
+            }
         };
         Ok(Self {
             bounds_min: field.bounds_min,
@@ -179,8 +179,8 @@ impl FieldModel {
             .collect::<Result<Vec<_>, FitError>>()?;
         let cam = match &self.cam {
             None => None,
-            Some(grids) => Some(
-                grids
+            Some((grids, normalize)) => Some(Cam {
+                grids: grids
                     .iter()
                     .map(|grid| {
                         let values = read(&grid.values)?;
@@ -188,11 +188,11 @@ impl FieldModel {
                             resolution: grid.resolution,
                             scale: values.iter().step_by(2).copied().collect(),
                             shift: values.iter().skip(1).step_by(2).copied().collect(),
-                            normalize: grid.normalize,
                         })
                     })
                     .collect::<Result<Vec<_>, FitError>>()?,
-            ),
+                normalize: *normalize,
+            }),
         };
         Ok(NeuralField {
             bounds_min: self.bounds_min,
@@ -225,7 +225,8 @@ impl FieldModel {
             layer.weight = grad(&model.weight)?;
             layer.bias = grad(&model.bias)?;
         }
-        for (grid, model) in field.cam.iter_mut().flatten().zip(self.cam.iter().flatten()) {
+        let models = self.cam.iter().flat_map(|(grids, _)| grids);
+        for (grid, model) in field.cam.iter_mut().flat_map(|cam| &mut cam.grids).zip(models) {
             let values = grad(&model.values)?;
             grid.scale = values.iter().step_by(2).copied().collect();
             grid.shift = values.iter().skip(1).step_by(2).copied().collect();
@@ -298,7 +299,11 @@ impl FieldModel {
 
     /// The CAM grids (none without CAM).
     pub(crate) fn cam_vars(&self) -> Vec<Var> {
-        self.cam.iter().flatten().map(|g| g.values.clone()).collect()
+        self.cam
+            .iter()
+            .flat_map(|(grids, _)| grids)
+            .map(|g| g.values.clone())
+            .collect()
     }
 
     /// Outputs `[n, outputs]` (as [`Module::forward`]) at normalised positions `x ∈ [0, 1]³`.
@@ -311,7 +316,7 @@ impl FieldModel {
         let hidden = self.layers.len() - 1;
         for (i, layer) in self.layers.iter().enumerate() {
             h = h.matmul(&layer.weight.t()?)?.broadcast_add(&layer.bias)?;
-            if let (Some(grids), true) = (&self.cam, i < hidden) {
+            if let (Some((grids, normalize)), true) = (&self.cam, i < hidden) {
                 let grid = &grids[i];
                 let reuse = matches!(&cam_lookups, Some((res, ..)) if *res == grid.resolution);
                 if !reuse {
@@ -322,7 +327,7 @@ impl FieldModel {
                 let modulation = interpolate(grid.values.as_tensor(), indices, weights, x.len(), 1)?;
                 let gamma = modulation.narrow(1, 0, 1)?;
                 let beta = modulation.narrow(1, 1, 1)?;
-                if grid.normalize {
+                if *normalize {
                     h = normalise_features(&h)?;
                 }
                 h = h.broadcast_mul(&gamma)?.broadcast_add(&beta)?;

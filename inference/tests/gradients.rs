@@ -30,8 +30,8 @@ fn value(field: &mut NeuralField, p: Param) -> &mut f32 {
             Encoding::HashGrid(g) => &mut g.params[i],
             Encoding::Dense(g) => &mut g.values[i],
         },
-        Param::CamScale(l, i) => &mut field.cam.as_mut().unwrap()[l].scale[i],
-        Param::CamShift(l, i) => &mut field.cam.as_mut().unwrap()[l].shift[i],
+        Param::CamScale(l, i) => &mut field.cam.as_mut().unwrap().grids[l].scale[i],
+        Param::CamShift(l, i) => &mut field.cam.as_mut().unwrap().grids[l].shift[i],
         Param::Weight(l, i) => &mut field.layers[l].weight[i],
         Param::Bias(l, i) => &mut field.layers[l].bias[i],
     }
@@ -124,7 +124,7 @@ fn nearest_vertex(res: [u32; 3], x: [f32; 3]) -> usize {
 fn hash_grid_and_cam_gradients_match_finite_differences() {
     let field = random_field(Kind::Hash, true, OUTPUT, 13);
     let x = Problem::new(&field).x;
-    let cam = field.cam.as_ref().unwrap();
+    let cam = &field.cam.as_ref().unwrap().grids;
     let mut params = vec![
         // Level 0 and 1 are indexed densely, levels 2 and 3 hashed.
         Param::Encoding(hash_entry(&field, x[5], 0, 0)),
@@ -146,9 +146,7 @@ fn hash_grid_and_cam_gradients_match_finite_differences() {
     check(&field, &params);
     // The same without normalising first (CAM's NeRF variant).
     let mut unnormalised = field.clone();
-    for grid in unnormalised.cam.iter_mut().flatten() {
-        grid.normalize = false;
-    }
+    unnormalised.cam.as_mut().unwrap().normalize = false;
     // Its ReLUs are live elsewhere: the grid vertices are picked among the points where the
     // loss depends on them (checked by `check`), with the MLP's parameters as above.
     let problem = Problem::new(&unnormalised);

@@ -272,7 +272,12 @@ impl NeuralField {
             Encoding::Dense(g) => g.values.len(),
         };
         let layers: usize = self.layers.iter().map(|l| l.weight.len() + l.bias.len()).sum();
-        let cam: usize = self.cam.iter().flatten().map(|c| c.scale.len() + c.shift.len()).sum();
+        let cam: usize = self
+            .cam
+            .iter()
+            .flat_map(|cam| &cam.grids)
+            .map(|c| c.scale.len() + c.shift.len())
+            .sum();
         encoding + layers + cam
     }
 
@@ -365,8 +370,8 @@ impl NeuralField {
                 break;
             }
             if let Some(cam) = &self.cam {
-                let (gamma, beta) = cam[i].sample(x);
-                modulate(out, gamma, beta, cam[i].normalize);
+                let (gamma, beta) = cam.grids[i].sample(x);
+                modulate(out, gamma, beta, cam.normalize);
             }
             for v in out.iter_mut() {
                 *v = layer.activation.apply(*v);

@@ -12,7 +12,7 @@
 //!    but the last, when `cam` is present: `h = gamma_i(x) · norm(h) + beta_i(x)` where `norm`
 //!    subtracts the mean over the layer's outputs and divides by `sqrt(var + 1e-5)` (population
 //!    variance, no affine: instance normalisation as in the CAM paper's image code) — or is the
-//!    identity when the grid's [`CamGrid::normalize`] is off (CAM's NeRF variant) — and `gamma_i`,
+//!    identity when [`Cam::normalize`] is off (CAM's NeRF variant) — and `gamma_i`,
 //!    `beta_i` are scalars trilinearly interpolated from [`CamGrid`] `i` at `x`; then the layer's
 //!    activation.
 //!    The mean and variance are computed in two passes (`mean = Σh/n`, then `var = Σ(h−mean)²/n`).
@@ -110,8 +110,8 @@ pub struct NeuralField {
     pub encoding: Encoding,
     /// The MLP, first layer first; layer 0 takes the encoding's features.
     pub layers: Vec<DenseLayer>,
-    /// Coordinate-aware modulation: one grid per hidden layer (`layers.len() - 1` of them), or none.
-    pub cam: Option<Vec<CamGrid>>,
+    /// Coordinate-aware modulation of the hidden layers, or none.
+    pub cam: Option<Cam>,
     /// How the last layer's outputs are read.
     pub output: FieldOutput,
     /// Which cells may be non-empty, for empty-space skipping; `None` means everywhere.
@@ -206,6 +206,16 @@ pub enum Activation {
     Exp,
 }
 
+/// Coordinate-aware modulation (CAM): one grid per hidden layer, and one setting for all of them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cam {
+    /// One grid per hidden layer (`layers.len() - 1` of them), first layer first.
+    pub grids: Vec<CamGrid>,
+    /// Whether each layer's outputs are normalised before `γ·h + β` (instance normalisation, the
+    /// CAM paper's image variant) or modulated as they are (its NeRF variant).
+    pub normalize: bool,
+}
+
 /// Per-layer modulation grid: scalar scale (γ) and shift (β) at each vertex of a dense grid over `x`,
 /// laid out and interpolated as [`DenseGrid`] with one feature.
 #[derive(Clone, Debug, PartialEq)]
@@ -216,9 +226,6 @@ pub struct CamGrid {
     pub scale: Vec<f32>,
     /// β per vertex.
     pub shift: Vec<f32>,
-    /// Whether the layer's outputs are normalised before `γ·h + β` (instance normalisation, the
-    /// CAM paper's image variant) or modulated as they are (its NeRF variant).
-    pub normalize: bool,
 }
 
 /// What the field's outputs mean.

@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use super::error::display_name;
 use super::validate::{MAX_LOG2_TABLE_SIZE, checked_product};
 use super::{
-    Activation, CamGrid, DenseGrid, DenseLayer, Encoding, FieldError, FieldOutput, HashGrid, NeuralField, OccupancyGrid,
+    Activation, Cam, CamGrid, DenseGrid, DenseLayer, Encoding, FieldError, FieldOutput, HashGrid, NeuralField,
+    OccupancyGrid,
 };
 use crate::formats::MEMORY_BUDGET;
 
@@ -85,7 +86,7 @@ enum ActivationName {
 #[serde(deny_unknown_fields)]
 struct CamHeader {
     resolutions: Vec<[u32; 3]>,
-    /// Whether the modulation normalises first ([`CamGrid::normalize`]); files written before
+    /// Whether the modulation normalises first ([`Cam::normalize`]); files written before
     /// the option existed always did.
     #[serde(default = "normalized_by_default")]
     normalize: bool,
@@ -456,17 +457,18 @@ fn decode(bytes: &[u8]) -> Result<NeuralField, FieldError> {
             activation: l.activation.into(),
         })
         .collect();
-    let cam = header.cam.map(|cam| {
-        cam.resolutions
+    let cam = header.cam.map(|cam| Cam {
+        grids: cam
+            .resolutions
             .iter()
             .enumerate()
             .map(|(i, &resolution)| CamGrid {
                 resolution,
                 scale: take(&format!("cam.{i}.scale")),
                 shift: take(&format!("cam.{i}.shift")),
-                normalize: cam.normalize,
             })
-            .collect()
+            .collect(),
+        normalize: cam.normalize,
     });
     let output = match header.output {
         OutputHeader::Intensity { scale, offset } => FieldOutput::Intensity { scale, offset },
@@ -518,8 +520,8 @@ fn header_of(field: &NeuralField) -> Header {
             })
             .collect(),
         cam: field.cam.as_ref().map(|cam| CamHeader {
-            resolutions: cam.iter().map(|c| c.resolution).collect(),
-            normalize: cam.first().is_none_or(|c| c.normalize),
+            resolutions: cam.grids.iter().map(|c| c.resolution).collect(),
+            normalize: cam.normalize,
         }),
         output: match field.output {
             FieldOutput::Intensity { scale, offset } => OutputHeader::Intensity { scale, offset },
@@ -557,7 +559,7 @@ fn save_inner(path: &Path, field: &NeuralField) -> Result<(), FieldError> {
         data.insert(format!("layers.{i}.weight"), le_bytes(&l.weight));
         data.insert(format!("layers.{i}.bias"), le_bytes(&l.bias));
     }
-    for (i, c) in field.cam.iter().flatten().enumerate() {
+    for (i, c) in field.cam.iter().flat_map(|cam| &cam.grids).enumerate() {
         data.insert(format!("cam.{i}.scale"), le_bytes(&c.scale));
         data.insert(format!("cam.{i}.shift"), le_bytes(&c.shift));
     }

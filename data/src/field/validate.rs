@@ -174,17 +174,14 @@ impl NeuralField {
 
         if let Some(cam) = &self.cam {
             let hidden = self.layers.len() - 1;
-            if cam.len() != hidden {
+            if cam.grids.len() != hidden {
                 invalid(format!(
                     "cam has {} grids, the MLP has {hidden} hidden layers (one grid per layer but the last)",
-                    cam.len()
+                    cam.grids.len()
                 ))?;
             }
-            for (i, grid) in cam.iter().enumerate() {
+            for (i, grid) in cam.grids.iter().enumerate() {
                 check_cam(i, grid)?;
-            }
-            if cam.iter().any(|g| g.normalize != cam[0].normalize) {
-                invalid("cam grids disagree on whether they normalise (one setting for the field)".into())?;
             }
         }
 

@@ -4,7 +4,7 @@
 
 use cortexlens_data::Volume;
 use cortexlens_data::field::{
-    Activation, CamGrid, DenseGrid, DenseLayer, Encoding, FieldOutput, HashGrid, NeuralField,
+    Activation, Cam, CamGrid, DenseGrid, DenseLayer, Encoding, FieldOutput, HashGrid, NeuralField,
 };
 use glam::{DMat4, DVec3};
 
@@ -92,8 +92,8 @@ pub fn random_field(kind: Kind, cam: bool, output: FieldOutput, seed: u64) -> Ne
         });
         inputs = width;
     }
-    let cam = cam.then(|| {
-        [[3, 4, 5], [2, 2, 3]]
+    let cam = cam.then(|| Cam {
+        grids: [[3, 4, 5], [2, 2, 3]]
             .into_iter()
             .map(|resolution: [u32; 3]| {
                 let n = resolution.iter().product::<u32>() as usize;
@@ -101,10 +101,10 @@ pub fn random_field(kind: Kind, cam: bool, output: FieldOutput, seed: u64) -> Ne
                     resolution,
                     scale: rng.vec(n, 0.5, 1.5),
                     shift: rng.vec(n, -0.5, 0.5),
-                    normalize: true,
                 }
             })
-            .collect()
+            .collect(),
+        normalize: true,
     });
     NeuralField {
         bounds_min: [-90.0, -126.0, -72.0],

@@ -159,10 +159,10 @@ fn validate(field: &NeuralField) -> Result<(), String> {
         format!("the last layer has {width} outputs, {:?} reads {needed}", field.output)
     })?;
     if let Some(cam) = &field.cam {
-        check(cam.len() == layers.len() - 1, || {
-            format!("{} CAM grids for {} hidden layers", cam.len(), layers.len() - 1)
+        check(cam.grids.len() == layers.len() - 1, || {
+            format!("{} CAM grids for {} hidden layers", cam.grids.len(), layers.len() - 1)
         })?;
-        for (i, g) in cam.iter().enumerate() {
+        for (i, g) in cam.grids.iter().enumerate() {
             check_cam(g, i)?;
         }
     }
@@ -282,7 +282,7 @@ impl FieldLayout {
                 offsets: [bias_offset, 0, 0, 0],
                 cam_res: [2, 2, 2, 0],
             };
-            if let Some(grid) = field.cam.as_ref().and_then(|c| c.get(i)) {
+            if let Some((grid, normalize)) = field.cam.as_ref().and_then(|c| Some((c.grids.get(i)?, c.normalize))) {
                 let scale_offset = offset(&network)?;
                 network.extend(blocks(&grid.scale));
                 let shift_offset = offset(&network)?;
@@ -292,7 +292,7 @@ impl FieldLayout {
                     grid.resolution[0],
                     grid.resolution[1],
                     grid.resolution[2],
-                    u32::from(grid.normalize),
+                    u32::from(normalize),
                 ];
             }
             header.layers[i] = h;

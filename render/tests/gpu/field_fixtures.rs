@@ -2,7 +2,7 @@
 //! style of field: hash-grid or dense encodings, with or without CAM, intensity or density–colour.
 
 use cortexlens_data::field::{
-    Activation, CamGrid, DenseGrid, DenseLayer, Encoding, FieldOutput, HashGrid, NeuralField, OccupancyGrid,
+    Activation, Cam, CamGrid, DenseGrid, DenseLayer, Encoding, FieldOutput, HashGrid, NeuralField, OccupancyGrid,
 };
 
 /// xorshift64*: a tiny deterministic generator.
@@ -60,7 +60,6 @@ fn cam(rng: &mut Rng, resolution: [u32; 3]) -> CamGrid {
         resolution,
         scale: rng.values(n, 0.5, 1.5),
         shift: rng.values(n, -0.5, 0.5),
-        normalize: true,
     }
 }
 
@@ -116,7 +115,10 @@ pub fn random_field(
         )
     };
     layers.push(layer(&mut rng, inputs, outputs, last));
-    let cam = with_cam.then(|| (0..hidden).map(|_| cam(&mut rng, [3, 4, 5])).collect());
+    let cam = with_cam.then(|| Cam {
+        grids: (0..hidden).map(|_| cam(&mut rng, [3, 4, 5])).collect(),
+        normalize: true,
+    });
     NeuralField {
         bounds_min: BOUNDS.0,
         bounds_max: BOUNDS.1,
