@@ -108,6 +108,23 @@ pub fn render_field(
     field: &CpuField<'_>,
     settings: &RayMarchSettings,
 ) -> Vec<u8> {
+    let view = View {
+        width,
+        height,
+        camera,
+        meshes: None,
+    };
+    render_field_in(view, field, settings)
+}
+
+/// [`render_field`] in `view`, over its meshes.
+pub fn render_field_in(view: View<'_>, field: &CpuField<'_>, settings: &RayMarchSettings) -> Vec<u8> {
+    let View {
+        width,
+        height,
+        camera,
+        meshes,
+    } = view;
     let (min, max) = field.bounds;
     let lo = DVec3::from_array(min.map(f64::from));
     let hi = DVec3::from_array(max.map(f64::from));
@@ -124,7 +141,7 @@ pub fn render_field(
     };
     let plan = Plan::new(settings, mode, bounds, 0.0);
     let step = settings.effective_step(bounds.diagonal as f32) as f64;
-    plan.render(width, height, camera, &FieldSource { field, step }, None)
+    plan.render(width, height, camera, &FieldSource { field, step }, meshes)
 }
 
 /// No data: every ray misses.

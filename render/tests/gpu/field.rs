@@ -15,7 +15,7 @@ use cortexlens_render::{
 };
 
 use crate::field_fixtures::{BOUNDS, Kind, Rng, ball_occupancy, random_field};
-use crate::raymarch_common::{Allowed, compare, render_ray};
+use crate::raymarch_common::{Allowed, compare, render_ray, render_ray_over_meshes};
 
 /// Required agreement of the GPU evaluator with `NeuralField::eval`, per output.
 const PARITY: f32 = 1e-3;
@@ -236,5 +236,76 @@ fn baked_field_renders_close_to_the_exact_field() {
             mean < 1.0 && p99 <= 6,
             "{mode:?}: mean {mean:.2}, 99th percentile {p99}"
         );
+    }
+}
+
+/// A field drawn in several passes (lit DVR) and in one (ISO) over a mesh inside its box: every
+/// pass ends the rays at the mesh, as the CPU reference does.
+#[test]
+fn field_passes_stop_at_the_meshes() {
+    use cortexlens_render::raymarch_cpu_reference::{View, render_field_in};
+    let mut field = random_field(21, Kind::Hash, 2, 16, true, false);
+    field.occupancy = Some(ball_occupancy([5, 5, 5], 0.45));
+    let ctx = shared_context();
+    let gpu_field = GpuField::upload(&ctx.device, &ctx.queue, &field).expect("upload");
+    let mut renderer = RayMarchRenderer::new(&ctx.device);
+    let camera = camera();
+    let (lo, hi) = (glam::Vec3::from(BOUNDS.0), glam::Vec3::from(BOUNDS.1));
+    let ball = cortexlens_render::test_meshes::icosphere(2, (hi - lo).min_element() * 0.2, (lo + hi) * 0.5);
+    let colours = vec![[200, 60, 40, 255]; ball.vertices.len()];
+    let meshes = [(ball, colours)];
+    let size = (40, 32);
+    let lit = RayMarchSettings {
+        lighting: true,
+        ..intensity_settings(RenderMode::Dvr)
+    };
+    for (name, s) in [("lit dvr", lit), ("iso", intensity_settings(RenderMode::Iso))] {
+        let plan = cortexlens_render::raymarch::PassPlan::for_box(
+            &cortexlens_render::raymarch::DataBox::of_bounds(field.bounds_min, field.bounds_max),
+            &s,
+            gpu_field.loop_iterations(),
+            Some(s.mode),
+        );
+        let (gpu, drawn) =
+            render_ray_over_meshes(&mut renderer, size, &camera, &s, RaySource::Field(&gpu_field), &meshes);
+        let eval = |p: [f32; 3]| field.eval(p);
+        let occupied = |p: [f32; 3]| field.occupied(p);
+        let cpu_field = CpuField {
+            eval: &eval,
+            bounds: (field.bounds_min, field.bounds_max),
+            density_rgb: false,
+            occupied: Some(&occupied as &dyn Fn([f32; 3]) -> bool),
+        };
+        let view = View {
+            width: size.0,
+            height: size.1,
+            camera: &camera,
+            meshes: Some(&drawn),
+        };
+        let cpu = render_field_in(view, &cpu_field, &s);
+        let allowed = Allowed {
+            edge: 60,
+            min_drawn: 200,
+        };
+        let background = s.background.map(|c| (c * 255.0).round() as u8);
+        compare(
+            &format!("field over a mesh, {name} ({} passes)", plan.passes),
+            &gpu,
+            &cpu,
+            size,
+            background,
+            allowed,
+        );
+        assert!(drawn.coverage.iter().any(Option::is_some), "the mesh is in view");
+        let plain = render_field(size.0, size.1, &camera, &cpu_field, &s);
+        let changed = plain
+            .chunks_exact(4)
+            .zip(cpu.chunks_exact(4))
+            .filter(|(a, b)| a != b)
+            .count();
+        assert!(changed > 20, "{name}: the mesh changed {changed} pixels");
+        if name == "lit dvr" {
+            assert!(plan.passes > 1, "lit DVR takes several passes: {plan:?}");
+        }
     }
 }

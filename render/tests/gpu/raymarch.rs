@@ -16,7 +16,7 @@ use cortexlens_render::{
 use glam::{DMat3, DVec3};
 
 use crate::common::{affine, volume};
-use crate::raymarch_common::{Allowed, compare, render_ray};
+use crate::raymarch_common::{Allowed, compare, render_ray, render_ray_over_meshes};
 
 /// A volume without overlay.
 fn alone(volume: &VolumeTexture) -> RaySource<'_> {
@@ -455,32 +455,16 @@ fn meshes_around_the_sphere() -> Vec<(cortexlens_data::mesh::Mesh, Vec<[u8; 4]>)
 
 /// The 3D view's meshes under the rays: each ray stops at the mesh in front of it and the data
 /// is composited over the mesh's colour — GPU against the CPU reference in every mode, with and
-/// without a clip plane (which cuts the meshes too), and the depth written where rays stopped
-/// at meshes.
+/// without a clip plane (which cuts the meshes too).
 #[test]
 fn meshes_stop_the_rays_and_show_behind_the_data() {
-    use cortexlens_render::mesh_cpu_reference::rasterize_clipped;
     use cortexlens_render::raymarch_cpu_reference::{View, render_volume_in};
-    use cortexlens_render::{GpuMesh, Lighting, MeshDestination, MeshFrame, MeshInstance, MeshRenderer};
 
     let ctx = shared_context();
     let (device, queue) = (&ctx.device, &ctx.queue);
     let v = sphere();
     let camera = camera_for(&v, CameraPreset::Anterior);
     let meshes = meshes_around_the_sphere();
-    let uploaded: Vec<GpuMesh> = meshes
-        .iter()
-        .map(|(mesh, colours)| GpuMesh::upload(device, queue, mesh, colours))
-        .collect();
-    let instances: Vec<MeshInstance<'_>> = uploaded
-        .iter()
-        .map(|mesh| MeshInstance {
-            mesh,
-            offset: glam::Vec3::ZERO,
-        })
-        .collect();
-    let lighting = Lighting::default();
-    let mesh_renderer = MeshRenderer::new(device);
     let mut ray = RayMarchRenderer::new(device);
     let texture = VolumeTexture::upload(device, queue, &v, 0);
     let cut = ClipPlane::through([0.0, 0.0, 8.0], [0.0, 0.0, 1.0]);
@@ -489,30 +473,7 @@ fn meshes_stop_the_rays_and_show_behind_the_data() {
             let mut s = settings(mode, (0.0, 100.0), Colormap::Inferno);
             s.clip_planes = clip.clone();
             let name = format!("meshes, {} clip planes, {}", clip.len(), mode.name());
-            let target = RayTarget::new(device, SIZE.0, SIZE.1);
-            let frame = MeshFrame {
-                camera: &camera,
-                instances: &instances,
-                lighting: &lighting,
-            };
-            let mut encoder = device.create_command_encoder(&Default::default());
-            mesh_renderer.record_3d(device, &mut encoder, &target, &frame, &clip, MeshDestination::UnderRays);
-            queue.submit([encoder.finish()]);
-            let ray_frame = RayFrame {
-                meshes: true,
-                camera: &camera,
-                settings: &s,
-                source: alone(&texture),
-            };
-            ray.prepare(device, queue, &ray_frame);
-            queue.submit([ray.draw(device, queue, &target, &ray_frame)]);
-            let gpu = target.read_rgba(device, queue).unwrap();
-
-            let cpu_meshes: Vec<_> = meshes
-                .iter()
-                .map(|(mesh, colours)| (mesh, colours.as_slice(), glam::Vec3::ZERO))
-                .collect();
-            let drawn = rasterize_clipped(SIZE.0, SIZE.1, &camera, &cpu_meshes, &lighting, &clip);
+            let (gpu, drawn) = render_ray_over_meshes(&mut ray, SIZE, &camera, &s, alone(&texture), &meshes);
             let view = View {
                 width: SIZE.0,
                 height: SIZE.1,

@@ -40,6 +40,72 @@ pub fn render_ray(
     render_rgba(renderer, &ctx.device, &ctx.queue, size, &frame).expect("readback")
 }
 
+/// Meshes with one RGBA8 colour per vertex, drawn where they are.
+pub type ColouredMeshes = [(cortexlens_data::mesh::Mesh, Vec<[u8; 4]>)];
+
+/// The 3D view's meshes, then `source` ray-marched over them (each ray ending at the mesh in front
+/// of it), on the GPU; and the meshes rasterised on the CPU as the 3D view draws them (for the
+/// CPU reference's `View::meshes`).
+pub fn render_ray_over_meshes(
+    renderer: &mut RayMarchRenderer,
+    size: (u32, u32),
+    camera: &OrbitCamera,
+    settings: &RayMarchSettings,
+    source: RaySource<'_>,
+    meshes: &ColouredMeshes,
+) -> (Vec<u8>, cortexlens_render::mesh_cpu_reference::Frame) {
+    use cortexlens_render::mesh_cpu_reference::rasterize_clipped;
+    use cortexlens_render::{
+        GpuMesh, Lighting, MeshDestination, MeshFrame, MeshInstance, MeshRenderer, OffscreenTarget, RayTarget, Renderer,
+    };
+    let ctx = shared_context();
+    let (device, queue) = (&ctx.device, &ctx.queue);
+    let uploaded: Vec<GpuMesh> = meshes
+        .iter()
+        .map(|(mesh, colours)| GpuMesh::upload(device, queue, mesh, colours))
+        .collect();
+    let instances: Vec<MeshInstance<'_>> = uploaded
+        .iter()
+        .map(|mesh| MeshInstance {
+            mesh,
+            offset: glam::Vec3::ZERO,
+        })
+        .collect();
+    let lighting = Lighting::default();
+    let clips = settings.active_clip_planes();
+    let target = RayTarget::new(device, size.0, size.1);
+    let frame = MeshFrame {
+        camera,
+        instances: &instances,
+        lighting: &lighting,
+    };
+    let mut encoder = device.create_command_encoder(&Default::default());
+    MeshRenderer::new(device).record_3d(
+        device,
+        &mut encoder,
+        &target,
+        &frame,
+        &clips,
+        MeshDestination::UnderRays,
+    );
+    queue.submit([encoder.finish()]);
+    let ray_frame = RayFrame {
+        meshes: true,
+        camera,
+        settings,
+        source,
+    };
+    renderer.prepare(device, queue, &ray_frame);
+    queue.submit([renderer.draw(device, queue, &target, &ray_frame)]);
+    let gpu = target.read_rgba(device, queue).expect("readback");
+    let cpu_meshes: Vec<_> = meshes
+        .iter()
+        .map(|(mesh, colours)| (mesh, colours.as_slice(), glam::Vec3::ZERO))
+        .collect();
+    let drawn = rasterize_clipped(size.0, size.1, camera, &cpu_meshes, &lighting, &clips);
+    (gpu, drawn)
+}
+
 /// What a test allows.
 #[derive(Clone, Copy, Debug)]
 pub struct Allowed {
