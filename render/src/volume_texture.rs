@@ -287,6 +287,12 @@ impl VolumeTexture {
         self.affine
     }
 
+    /// Whether the affine can be inverted (its world → voxel matrix is finite): a volume with a
+    /// singular affine cannot be placed in the world, and the 3D view draws nothing of it.
+    pub fn has_invertible_affine(&self) -> bool {
+        self.world_to_voxel().is_finite()
+    }
+
     /// World millimetres → continuous texel coordinate, inverted in f64.
     pub fn world_to_voxel(&self) -> DMat4 {
         self.world_to_voxel

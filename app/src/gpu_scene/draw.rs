@@ -201,6 +201,8 @@ impl GpuScene {
             }),
             Source3dRefs::Field(id) => Some(RaySource::Field(self.fields.get(id)?)),
         });
+        // A volume with a singular affine draws nothing: the meshes are then drawn alone.
+        let source = source.filter(RaySource::is_drawable);
         let instances: Vec<MeshInstance<'_>> = frame
             .meshes
             .iter()

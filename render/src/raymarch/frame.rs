@@ -35,3 +35,14 @@ pub enum RaySource<'a> {
     /// A neural field.
     Field(&'a GpuField),
 }
+
+impl RaySource<'_> {
+    /// Whether there is anything to march: not for a volume whose affine is singular (it is drawn
+    /// as the bare background, so meshes are better drawn alone).
+    pub fn is_drawable(&self) -> bool {
+        match self {
+            RaySource::Volume { volume, .. } => volume.has_invertible_affine(),
+            RaySource::Field(_) => true,
+        }
+    }
+}

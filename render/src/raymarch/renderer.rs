@@ -178,7 +178,7 @@ impl RayMarchRenderer {
         volume: &VolumeTexture,
         overlay: Option<(&VolumeTexture, &LayerStyle)>,
     ) -> wgpu::CommandBuffer {
-        if !drawable(volume) {
+        if !volume.has_invertible_affine() {
             return self.encode(device, target, settings, None);
         }
         // Skip empty space only with every grid the pass reads (without `prepare`, the same
@@ -288,7 +288,7 @@ impl Renderer for RayMarchRenderer {
     fn prepare(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, frame: &RayFrame<'_>) {
         if let RaySource::Volume { volume, overlay } = frame.source
             && frame.settings.empty_space_skipping
-            && drawable(volume)
+            && volume.has_invertible_affine()
         {
             self.occupancy.build(device, queue, volume);
             if let Some((texture, _)) = drawn(overlay) {
@@ -313,14 +313,9 @@ impl Renderer for RayMarchRenderer {
     }
 }
 
-/// Whether a volume can be drawn: its world→voxel matrix is finite.
-fn drawable(volume: &VolumeTexture) -> bool {
-    volume.world_to_voxel().is_finite()
-}
-
 /// The overlay when it is drawn: visible and drawable.
 fn drawn<'a>(overlay: Option<(&'a VolumeTexture, &'a LayerStyle)>) -> Option<(&'a VolumeTexture, &'a LayerStyle)> {
-    overlay.filter(|(texture, style)| style.visible && drawable(texture))
+    overlay.filter(|(texture, style)| style.visible && texture.has_invertible_affine())
 }
 
 /// Pipelines, bind groups 0 and 1, the passes, and whether the target's mesh layer is drawn.

@@ -362,6 +362,7 @@ fn missing_and_degenerate_volumes_show_the_background() {
     let mut flat = v.clone();
     flat.affine.z_axis = glam::DVec4::ZERO;
     let flat_texture = VolumeTexture::upload(&ctx.device, &ctx.queue, &flat, 0);
+    assert!(!alone(&flat_texture).is_drawable() && alone(&texture).is_drawable());
     let camera = camera_for(&v, CameraPreset::Anterior);
     let pixels = render_ray(&mut renderer, (20, 10), &camera, &s, alone(&flat_texture));
     assert!(pixels.chunks_exact(4).all(|p| p == [255, 0, 0, 255]));
