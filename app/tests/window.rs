@@ -1592,6 +1592,21 @@ fn a_region_drawn_in_a_slice_view_fills_undoes_and_saves() {
     std::fs::remove_file(path).ok();
 }
 
+/// `cortexlens render SESSION --out PNG`, and the picture it wrote.
+fn render_session(session: &Path, png: &Path) -> image::RgbaImage {
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_cortexlens"))
+        .args([
+            "render".as_ref(),
+            session.as_os_str(),
+            "--out".as_ref(),
+            png.as_os_str(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success(), "cortexlens render {}", session.display());
+    image::open(png).unwrap().to_rgba8()
+}
+
 #[test]
 fn a_session_reopens_in_the_window_and_renders_the_same_on_the_command_line() {
     use cortexlens::messages::UserMessage;
@@ -1636,20 +1651,9 @@ fn a_session_reopens_in_the_window_and_renders_the_same_on_the_command_line() {
     let saved = snapshot_of(window.state().viewer());
 
     // The command line draws the same picture from the session.
-    let cli_png = dir.join("cli.png");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_cortexlens"))
-        .args([
-            "render".as_ref(),
-            session.as_os_str(),
-            "--out".as_ref(),
-            cli_png.as_os_str(),
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success());
     let (window, cli) = (
         image::open(&window_png).unwrap().to_rgba8(),
-        image::open(&cli_png).unwrap().to_rgba8(),
+        render_session(&session, &dir.join("cli.png")),
     );
     assert_eq!(window.dimensions(), cli.dimensions());
     let differing = window.pixels().zip(cli.pixels()).filter(|(a, b)| a != b).count();
@@ -2120,18 +2124,7 @@ fn pial_surfaces_show_in_the_3d_view_with_the_t1_and_a_session_keeps_them() {
     // A session keeps the choice, and the command line draws the same picture from it.
     let session = dir.join("surfaces3d.json");
     harness.state_mut().save_session(&session);
-    let cli_png = dir.join("cli.png");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_cortexlens"))
-        .args([
-            "render".as_ref(),
-            session.as_os_str(),
-            "--out".as_ref(),
-            cli_png.as_os_str(),
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let cli = image::open(&cli_png).unwrap().to_rgba8();
+    let cli = render_session(&session, &dir.join("cli.png"));
     assert_eq!(cli.dimensions(), with.dimensions());
     let differing = cli.pixels().zip(with.pixels()).filter(|(a, b)| a != b).count();
     assert_eq!(differing, 0, "the command line draws the window's picture");

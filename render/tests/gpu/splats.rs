@@ -163,6 +163,21 @@ fn a_placed_scene_and_its_sh_degree_reduced_match_the_reference() {
     }
 }
 
+/// One opaque blue splat 25 mm behind the origin as seen from the front (at y = −25, flat in y).
+fn blue_splat_behind() -> Splats {
+    let mut s = Splats {
+        name: "behind".into(),
+        sh_degree: 0,
+        ..Default::default()
+    };
+    s.positions.push([0.0, -25.0, 0.0]);
+    s.scales.push([6.0, 1.0, 6.0]);
+    s.rotations.push([1.0, 0.0, 0.0, 0.0]);
+    s.opacities.push(1.0);
+    s.sh.push([0.0, 0.0, 1.0].map(|c: f32| (c - 0.5) / cortexlens_data::splats::SH_C0));
+    s
+}
+
 #[test]
 fn a_volume_hides_the_splats_behind_it_and_not_those_before_it_in_iso_and_mip() {
     use cortexlens_data::Colormap;
@@ -182,16 +197,7 @@ fn a_volume_hides_the_splats_behind_it_and_not_those_before_it_in_iso_and_mip() 
         let w = a.transform_point3(glam::DVec3::new(i as f64, j as f64, k as f64));
         if w.length() < 12.0 { 100.0 } else { 0.0 }
     });
-    let mut s = Splats {
-        name: "behind".into(),
-        sh_degree: 0,
-        ..Default::default()
-    };
-    s.positions.push([0.0, -25.0, 0.0]);
-    s.scales.push([6.0, 1.0, 6.0]);
-    s.rotations.push([1.0, 0.0, 0.0, 0.0]);
-    s.opacities.push(1.0);
-    s.sh.push([0.0, 0.0, 1.0].map(|c: f32| (c - 0.5) / cortexlens_data::splats::SH_C0));
+    let s = blue_splat_behind();
     let ctx = shared_context();
     let (device, queue) = (&ctx.device, &ctx.queue);
     let texture = VolumeTexture::upload(device, queue, &ball, 0);
@@ -284,16 +290,7 @@ fn a_mesh_in_the_3d_view_hides_the_splats_behind_it() {
         ],
         triangles: vec![[0, 1, 2], [2, 1, 3]],
     };
-    let mut s = Splats {
-        name: "behind".into(),
-        sh_degree: 0,
-        ..Default::default()
-    };
-    s.positions.push([0.0, -25.0, 0.0]);
-    s.scales.push([6.0, 1.0, 6.0]);
-    s.rotations.push([1.0, 0.0, 0.0, 0.0]);
-    s.opacities.push(1.0);
-    s.sh.push([0.0, 0.0, 1.0].map(|c: f32| (c - 0.5) / cortexlens_data::splats::SH_C0));
+    let s = blue_splat_behind();
     let ctx = shared_context();
     let (device, queue) = (&ctx.device, &ctx.queue);
     let mesh = GpuMesh::upload(device, queue, &square, &[[220, 30, 30, 255]; 4]);
