@@ -24,6 +24,9 @@
 //! The positional-encoding MLP of the CAM paper's image setting is not run: cortexlens has no
 //! frequency encoding.
 
+#[path = "common/allocator.rs"]
+mod allocator;
+
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;

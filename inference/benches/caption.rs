@@ -9,6 +9,9 @@
 //! in one batch), `CAPTION_BENCH_REPEATS` (3), `CAPTION_BENCH_NO_CACHE=1` (re-run the whole sequence
 //! every step, as ClipCap does).
 
+#[path = "common/allocator.rs"]
+mod allocator;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;

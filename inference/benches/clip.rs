@@ -5,6 +5,9 @@
 //! `cargo bench -p cortexlens-inference --bench clip` — `CLIP_BENCH_BATCH` (256) and
 //! `CLIP_BENCH_RUNS` (2, after one warm-up batch) change the sizes.
 
+#[path = "common/allocator.rs"]
+mod allocator;
+
 use std::time::Instant;
 
 use candle_core::{DType, Tensor};

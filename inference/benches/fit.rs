@@ -18,6 +18,9 @@
 //! fixed random voxels; after the last step the exported field is also evaluated with the CPU
 //! reference (`NeuralField::eval`) at every voxel.
 
+#[path = "common/allocator.rs"]
+mod allocator;
+
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;

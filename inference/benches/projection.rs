@@ -10,6 +10,9 @@
 //! kept between runs of the same size (`cortexlens-bench-pool-M-D.safetensors`) and its writing is
 //! not timed; the time printed is one full projection after a warm-up on the first block.
 
+#[path = "common/allocator.rs"]
+mod allocator;
+
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 

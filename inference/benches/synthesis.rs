@@ -16,6 +16,9 @@
 //! `SYNTHESIS_BENCH_STEPS` (2) BrainDiVE steps, a 1-step and a 4-step fast image, and one unguided
 //! step; f16 UNet/VAE on CUDA. `SYNTHESIS_BENCH_REPEATS` (2) images per mode after a warm-up.
 
+#[path = "common/allocator.rs"]
+mod allocator;
+
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
