@@ -53,6 +53,7 @@ for line in sys.stdin:
       cortexlens/bin/cortexlens) cp "$path" .gpu/bin/cortexlens ;;
       cortexlens-inference/test/gradients) ;; # finite differences in f64: a CPU check
       cortexlens-inference/test/*) cp "$path" ".gpu/bin/tests/$name" ;;
+      cortexlens-render/test/gpu) cp "$path" .gpu/bin/tests/render_gpu ;;
       cortexlens-inference/bench/* | cortexlens-render/bench/raymarch | cortexlens-render/bench/splats) cp "$path" ".gpu/bin/benches/$name" ;;
     esac
   done

@@ -2,7 +2,8 @@
 # Every GPU check of issues #4 and #5 in one run on the NVIDIA machine (the device tool), from what
 # tools/gpu/build.sh packed: the inference crate's parity tests on CUDA, the projection, caption,
 # CLIP and fitting benchmarks on CUDA, a `cortexlens fit` of MNI152 with the CUDA binary, and the
-# ray marcher's 1080p frame times on the NVIDIA Vulkan driver, and the synthesis tests and benchmark.
+# ray marcher's 1080p frame times on the NVIDIA Vulkan driver, the synthesis tests and benchmark, and
+# the render crate's GPU tests (wgpu against the CPU references) on the NVIDIA Vulkan driver.
 # Each step has its own time limit so that the whole run ends within about 12 minutes (about 3 when
 # all goes well; the synthesis steps added 3 minutes to the worst case, so split the run if it nears
 # the device tool's 10-minute call); logs go to $OUT (they come back even after a timeout).
@@ -54,6 +55,9 @@ for t in caption clip projection brainscuba encoder parity fit synthesis_parity;
 done
 # Synthesis on the tiny models: every mode's objective, f16 UNet/VAE (what `load` picks on CUDA).
 step tests 60 "$bin/tests/synthesis" --test-threads=4
+# The wgpu renderers against their CPU references (slices, meshes, ray marcher with meshes, fields,
+# splats, limits) on the NVIDIA Vulkan driver: they must pass on a real GPU too.
+step tests 60 "$bin/tests/render_gpu" --test-threads=2
 
 step benches 80 "$bin/benches/projection"
 CAPTION_BENCH_REPEATS=5 step benches 40 "$bin/benches/caption"
