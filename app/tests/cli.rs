@@ -1202,3 +1202,24 @@ fn info_json_describes_splat_scenes() {
 fn reference_json(rel: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(repo().join("tests/data").join(rel)).unwrap()).unwrap()
 }
+
+#[test]
+fn output_into_a_pipe_whose_reader_has_gone_ends_quietly() {
+    // `cortexlens info FILE | head -1`, with `head` gone before anything is written.
+    let demo = repo().join("assets/fsaverage5_pial_left.gii.gz");
+    for args in [
+        vec!["info", demo.to_str().unwrap()],
+        vec!["info", demo.to_str().unwrap(), "--json"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_cortexlens"))
+            .args(&args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?}, {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

@@ -70,7 +70,7 @@ pub(super) fn run(args: &ClustersArgs) -> Result<(), CliError> {
     let tsv = clusters_tsv(&table, &|mm| atlases.label_at(mm));
     match &args.out {
         Some(path) => std::fs::write(path, tsv).map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?,
-        None => print!("{tsv}"),
+        None => super::print_stdout(&tsv)?,
     }
     eprintln!("{} clusters", table.len());
     Ok(())

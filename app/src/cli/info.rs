@@ -52,12 +52,12 @@ pub(super) fn run(args: &InfoArgs) -> Result<(), CliError> {
             &args.at,
         )
     };
-    if args.json {
-        println!("{value}");
+    let text = if args.json {
+        value.to_string()
     } else {
-        println!("{}", serde_json::to_string_pretty(&value).map_err(CliError::failure)?);
-    }
-    Ok(())
+        serde_json::to_string_pretty(&value).map_err(CliError::failure)?
+    };
+    super::print_stdout(&format!("{text}\n"))
 }
 
 /// The JSON object `cortexlens info --json` prints.

@@ -112,6 +112,19 @@ fn load_volume_frame(path: &Path, frame: usize) -> Result<cortexlens_data::Volum
     Ok(volume)
 }
 
+/// Print `text` to standard output. A reader that has gone (`cortexlens info … | head -1`) ends the
+/// output quietly, as other command-line tools do, rather than as an error or a panic.
+pub(crate) fn print_stdout(text: &str) -> Result<(), CliError> {
+    write_unless_closed(&mut std::io::stdout().lock(), text)
+}
+
+fn write_unless_closed(out: &mut impl std::io::Write, text: &str) -> Result<(), CliError> {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.map_err(|error| CliError::failure(format!("writing the output: {error}"))),
+    }
+}
+
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -146,5 +159,33 @@ pub fn main() -> ExitCode {
             eprintln!("cortexlens: {}", error.message);
             ExitCode::from(error.code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer whose reader has gone.
+    struct ClosedPipe;
+
+    impl std::io::Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_ends_the_output_quietly_and_other_errors_are_reported() {
+        assert!(write_unless_closed(&mut ClosedPipe, "{}").is_ok());
+        let mut full = std::io::Cursor::new([0u8; 2]);
+        let error = write_unless_closed(&mut full, "three").unwrap_err();
+        assert!(error.message.starts_with("writing the output"), "{}", error.message);
+        let mut out = Vec::new();
+        write_unless_closed(&mut out, "text").unwrap();
+        assert_eq!(out, b"text");
     }
 }
