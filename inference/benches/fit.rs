@@ -2,11 +2,12 @@
 //! counts, on the MNI152 T1 template (`assets/mni152_t1_1mm.nii.gz`, 197 × 233 × 189 voxels), on
 //! the CPU (or CUDA when built with `--features cuda`).
 //!
-//! `CANDLE_NUM_THREADS=1 cargo bench -p cortexlens-inference --bench fit` (about 10 minutes on 2
-//! cores). Environment: `FIT_BENCH_STEPS` (default 400) and `FIT_BENCH_BATCH` (default 8192) shorten
+//! `RAYON_NUM_THREADS=1 cargo bench -p cortexlens-inference --bench fit` (about 10 minutes on 2
+//! cores; candle 0.11 takes its CPU thread count from `RAYON_NUM_THREADS`, not from its own
+//! `CANDLE_NUM_THREADS`). Environment: `FIT_BENCH_STEPS` (default 400) and `FIT_BENCH_BATCH` (default 8192) shorten
 //! or lengthen it, `FIT_BENCH_ONLY=cam,no-cam` picks runs. On a machine that is busy with other work,
 //! candle's spin-waiting CPU thread pool makes 2 threads slower than 1 (2–3× measured while other
-//! builds ran), hence `CANDLE_NUM_THREADS=1`; on an idle machine leave it unset to use both cores.
+//! builds ran), hence one thread; on an idle machine leave it unset to use both cores.
 //!
 //! Configurations (both: 16-level hash grid, 2 features, 2^16 entries per level, base resolution 16,
 //! growth 1.2030 so the finest level has about 256 vertices per axis, learning rate 1e-2, seed 0):
@@ -69,11 +70,11 @@ fn main() {
     let batch = env_usize("FIT_BENCH_BATCH", 8192);
     let device = device();
     println!(
-        "MNI152 {:?}, {} voxels; device {}; CANDLE_NUM_THREADS={}; {steps} steps of {batch} voxels",
+        "MNI152 {:?}, {} voxels; device {}; {} CPU threads; {steps} steps of {batch} voxels",
         &volume.shape[..3],
         volume.frame_len(),
         device_name(&device),
-        std::env::var("CANDLE_NUM_THREADS").unwrap_or_else(|_| "unset".into())
+        candle_core::utils::get_num_threads()
     );
     let checkpoints: Vec<usize> = [10, 25, 50, 100, 200, 300, 400, 600, 800, 1000, 1500, 2000, 3000, 4000]
         .into_iter()

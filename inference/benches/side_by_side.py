@@ -4,7 +4,8 @@
     python3 inference/benches/side_by_side.py [--threads 2] [--only clip,projection,caption]
 
 For each workload it runs cortexlens' own benchmark (`cargo bench -p cortexlens-inference`, release,
-`CANDLE_NUM_THREADS=--threads`) and then the PyTorch reference of the same work in this process
+`RAYON_NUM_THREADS=--threads`, which is what candle 0.11 reads for its CPU thread count; its own
+`CANDLE_NUM_THREADS` is set too but not read by that version) and then the PyTorch reference of the same work in this process
 (`torch.set_num_threads(--threads)`), and prints a table of both times and their ratio
 (PyTorch time / cortexlens time: above 1 means cortexlens is faster).
 
@@ -39,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def cargo_bench(bench, env, threads):
     """Run one of cortexlens' benches; its stdout."""
-    full_env = dict(os.environ, CANDLE_NUM_THREADS=str(threads), **env)
+    full_env = dict(os.environ, RAYON_NUM_THREADS=str(threads), CANDLE_NUM_THREADS=str(threads), **env)
     out = subprocess.run(
         ["cargo", "bench", "-q", "-p", "cortexlens-inference", "--bench", bench],
         cwd=ROOT, env=full_env, check=True, capture_output=True, text=True,
@@ -197,7 +198,7 @@ def main():
         torch.set_num_threads(args.threads)
         have_torch = True
         print(f"PyTorch {torch.__version__}, transformers {transformers.__version__}, "
-              f"{torch.get_num_threads()} threads; cortexlens with CANDLE_NUM_THREADS={args.threads}")
+              f"{torch.get_num_threads()} threads; cortexlens with RAYON_NUM_THREADS={args.threads}")
     except ImportError as error:
         have_torch = False
         print(f"PyTorch is not available ({error}): install inference/tests/fixtures/requirements.txt "
