@@ -1,11 +1,10 @@
 //! The marching loop on the CPU, generic over the data source, in f64.
 
-use cortexlens_data::camera::OrbitCamera;
 use cortexlens_data::colormap::LUT_SIZE;
 use cortexlens_data::transfer::TransferFunction;
 use glam::{DMat4, DVec3};
 
-use crate::mesh_cpu_reference::Frame as MeshPicture;
+use super::View;
 use crate::raymarch::{AMBIENT, ClipPlane, DIFFUSE, MAX_SAMPLES, RayMarchSettings, RenderMode, sample_alphas};
 
 /// What the loop asks of the data.
@@ -95,17 +94,15 @@ impl Plan {
         }
     }
 
-    /// Render the picture: tightly packed RGBA8, top row first. With `meshes` (a picture of the
-    /// same size and camera), each ray ends at the mesh in front of it, whose colour is the
-    /// background there.
-    pub(super) fn render(
-        &self,
-        width: u32,
-        height: u32,
-        camera: &OrbitCamera,
-        source: &impl Source,
-        meshes: Option<&MeshPicture>,
-    ) -> Vec<u8> {
+    /// Render the picture in `view`: tightly packed RGBA8, top row first. With meshes, each ray
+    /// ends at the mesh in front of it, whose colour is the background there.
+    pub(super) fn render(&self, view: View<'_>, source: &impl Source) -> Vec<u8> {
+        let View {
+            width,
+            height,
+            camera,
+            meshes,
+        } = view;
         let (w, h) = (width.max(1), height.max(1));
         let forward = -camera.backward().as_dvec3();
         let mut pixels = Vec::with_capacity(w as usize * h as usize * 4);

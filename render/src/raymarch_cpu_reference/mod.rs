@@ -68,12 +68,6 @@ pub fn render_volume_in(
     overlay: Option<(&Volume, usize, &LayerStyle)>,
     settings: &RayMarchSettings,
 ) -> Vec<u8> {
-    let View {
-        width,
-        height,
-        camera,
-        meshes,
-    } = view;
     let (lo, hi) = volume.world_bounds();
     let shape = volume.shape;
     let Some(anatomy) = Grid::new(volume, frame) else {
@@ -83,7 +77,7 @@ pub fn render_volume_in(
             hi: DVec3::ZERO,
             diagonal: 0.0,
         };
-        return Plan::new(settings, settings.mode.into(), bounds, 0.0).render(width, height, camera, &NoData, meshes);
+        return Plan::new(settings, settings.mode.into(), bounds, 0.0).render(view, &NoData);
     };
     let bounds = Bounds {
         to_local: anatomy.world_to_voxel,
@@ -96,7 +90,7 @@ pub fn render_volume_in(
         .and_then(|(v, f, style)| Some((Grid::new(v, f)?, style)));
     let opacity = overlay.as_ref().map_or(0.0, |(_, s)| clamp_opacity(s.opacity) as f64);
     let source = VolumeSource { anatomy, overlay };
-    Plan::new(settings, settings.mode.into(), bounds, opacity).render(width, height, camera, &source, meshes)
+    Plan::new(settings, settings.mode.into(), bounds, opacity).render(view, &source)
 }
 
 /// The picture of a field through `camera` in a `width × height` image: intensity fields through
@@ -119,12 +113,6 @@ pub fn render_field(
 
 /// [`render_field`] in `view`, over its meshes.
 pub fn render_field_in(view: View<'_>, field: &CpuField<'_>, settings: &RayMarchSettings) -> Vec<u8> {
-    let View {
-        width,
-        height,
-        camera,
-        meshes,
-    } = view;
     let (min, max) = field.bounds;
     let lo = DVec3::from_array(min.map(f64::from));
     let hi = DVec3::from_array(max.map(f64::from));
@@ -141,7 +129,7 @@ pub fn render_field_in(view: View<'_>, field: &CpuField<'_>, settings: &RayMarch
     };
     let plan = Plan::new(settings, mode, bounds, 0.0);
     let step = settings.effective_step(bounds.diagonal as f32) as f64;
-    plan.render(width, height, camera, &FieldSource { field, step }, meshes)
+    plan.render(view, &FieldSource { field, step })
 }
 
 /// No data: every ray misses.

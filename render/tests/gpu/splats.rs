@@ -163,6 +163,33 @@ fn a_placed_scene_and_its_sh_degree_reduced_match_the_reference() {
     }
 }
 
+/// Draw `splats` over what `target` holds (hidden behind its depth when `depth_test`) and read
+/// back the RGB of the centre pixel.
+fn centre_with_splats(
+    target: &cortexlens_render::RayTarget,
+    camera: &OrbitCamera,
+    splats: &GpuSplats,
+    depth_test: bool,
+) -> [u8; 3] {
+    let ctx = shared_context();
+    let (device, queue) = (&ctx.device, &ctx.queue);
+    let size = target.size();
+    let frame = SplatFrame {
+        camera,
+        splats,
+        opacity_scale: 1.0,
+        size_scale: 1.0,
+        clip_planes: &[],
+    };
+    let mut encoder = device.create_command_encoder(&Default::default());
+    let depth = depth_test.then(|| target.depth_view());
+    SplatRenderer::new(device, SLICE_FORMAT).record(device, &mut encoder, target.view(), depth, size, &frame);
+    queue.submit([encoder.finish()]);
+    let rgba = target.read_rgba(device, queue).unwrap();
+    let at = ((size.1 / 2 * size.0 + size.0 / 2) * 4) as usize;
+    [rgba[at], rgba[at + 1], rgba[at + 2]]
+}
+
 /// One opaque blue splat 25 mm behind the origin as seen from the front (at y = −25, flat in y).
 fn blue_splat_behind() -> Splats {
     let mut s = Splats {
@@ -233,28 +260,8 @@ fn a_volume_hides_the_splats_behind_it_and_not_those_before_it_in_iso_and_mip() 
             let mut ray = RayMarchRenderer::new(device);
             ray.prepare(device, queue, &frame);
             let target = RayTarget::create(device, size.0, size.1);
-            let volume = ray.draw(device, queue, &target, &frame);
-            let mut encoder = device.create_command_encoder(&Default::default());
-            let splat_frame = SplatFrame {
-                camera: &camera,
-                splats: &gpu,
-                opacity_scale: 1.0,
-                size_scale: 1.0,
-                clip_planes: &[],
-            };
-            let depth = depth_test.then(|| target.depth_view());
-            SplatRenderer::new(device, SLICE_FORMAT).record(
-                device,
-                &mut encoder,
-                target.view(),
-                depth,
-                size,
-                &splat_frame,
-            );
-            queue.submit([volume, encoder.finish()]);
-            let rgba = target.read_rgba(device, queue).unwrap();
-            let at = (32 * 64 + 32) * 4;
-            [rgba[at], rgba[at + 1], rgba[at + 2]]
+            queue.submit([ray.draw(device, queue, &target, &frame)]);
+            centre_with_splats(&target, &camera, &gpu, depth_test)
         };
         let grey = |p: [u8; 3]| p[0] > 40 && p[0].abs_diff(p[2]) < 10;
         let blue = |p: [u8; 3]| p[2] > 200 && p[0] < 40;
@@ -320,19 +327,8 @@ fn a_mesh_in_the_3d_view_hides_the_splats_behind_it() {
             &[],
             MeshDestination::Alone { background },
         );
-        let splat_frame = SplatFrame {
-            camera: &camera,
-            splats: &gpu,
-            opacity_scale: 1.0,
-            size_scale: 1.0,
-            clip_planes: &[],
-        };
-        let depth = Some(target.depth_view());
-        SplatRenderer::new(device, SLICE_FORMAT).record(device, &mut encoder, target.view(), depth, size, &splat_frame);
         queue.submit([encoder.finish()]);
-        let rgba = target.read_rgba(device, queue).unwrap();
-        let at = (32 * 64 + 32) * 4;
-        [rgba[at], rgba[at + 1], rgba[at + 2]]
+        centre_with_splats(&target, &camera, &gpu, true)
     };
     let red = |p: [u8; 3]| p[0] > 100 && p[2] < 60;
     let blue = |p: [u8; 3]| p[2] > 200 && p[0] < 40;
